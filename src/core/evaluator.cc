@@ -1,0 +1,160 @@
+#include "core/evaluator.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "core/error.h"
+#include "core/error_value.h"
+
+namespace fixnet {
+namespace {
+
+// A selection index: an accessible Blob of at most 8 bytes, read as u64 LE.
+uint64_t read_index(ObjectStore& store, Name index, std::string_view which) {
+  if (!index.is_blob() || index.is_ref() || index.size() > 8)
+    throw ProcedureError(fmt::format("selection {} must be a Blob of at most 8 bytes (u64 LE), got a {} of size {}",
+                                     which, kind_name(index.kind()), index.size()));
+  BlobData b = store.get_blob(index);
+  uint64_t v = 0;
+  for (size_t i = 0; i < b->size(); ++i) v |= uint64_t{static_cast<uint8_t>((*b)[i])} << (8 * i);
+  return v;
+}
+
+}  // namespace
+
+Evaluator::Evaluator(ObjectStore& store, RelationStore& relations, ProcedureRunner& runner,
+                     ThreadPool& pool, EvaluatorOptions options)
+    : store_(store), relations_(relations), runner_(runner), pool_(pool), options_(options) {}
+
+Name Evaluator::eval(Name name) {
+  if (name.is_encode()) return eval_encode(name);
+  if (name.is_thunk()) return eval(force(name));
+  if (name.is_tree() && !name.is_ref()) return eval_tree(name);
+  return name;  // a Blob, or a Ref: nothing to evaluate
+}
+
+Name Evaluator::eval_encode(Name encode) {
+  Name value = force(encode.thunk());
+  if (encode.encode_mode() == EncodeMode::Shallow) return value.as_ref();
+  return eval(value);
+}
+
+Name Evaluator::eval_tree(Name tree) {
+  if (tree.size() == 0) return tree;
+  if (options_.read_memo)
+    if (auto memo = relations_.get(Relation::Eval, tree)) {
+      stats_.memo_hits.fetch_add(1, std::memory_order_relaxed);
+      return *memo;
+    }
+  TreeData entries = store_.get_tree(tree);
+  const size_t n = entries->size();
+  std::vector<Name> out(n);
+  // Only Encodes and nested Trees can change; everything else is copied as it is.
+  auto eval_entry = [&](size_t i) {
+    Name e = (*entries)[i];
+    out[i] = (e.is_encode() || (e.is_tree() && !e.is_ref())) ? eval(e) : e;
+  };
+  if (n >= options_.parallel_grain)
+    pool_.parallel_for(n, options_.parallel_grain, eval_entry);
+  else
+    for (size_t i = 0; i < n; ++i) eval_entry(i);
+
+  if (std::equal(out.begin(), out.end(), entries->begin())) return tree;
+  // An error produced by an entry is the value of the whole Tree: the lowest index wins, so the
+  // answer does not depend on which thread finished first.
+  for (size_t i = 0; i < n; ++i) {
+    Name before = (*entries)[i];
+    if (out[i] != before && before.is_encode() && is_error_value(store_, out[i].unref())) {
+      relations_.put(Relation::Eval, tree, out[i].unref());
+      return out[i].unref();
+    }
+    if (out[i] != before && before.is_tree() && is_error_value(store_, out[i])) {
+      relations_.put(Relation::Eval, tree, out[i]);
+      return out[i];
+    }
+  }
+  Name value = store_.put_tree(std::move(out));
+  relations_.put(Relation::Eval, tree, value);
+  return value;
+}
+
+Name Evaluator::force(Name thunk) {
+  if (!thunk.is_thunk())
+    throw InputError(fmt::format("force needs a thunk, got a {} ({})", kind_name(thunk.kind()), thunk.short_hex()));
+  stats_.forces.fetch_add(1, std::memory_order_relaxed);
+  if (options_.read_memo)
+    if (auto memo = relations_.get(Relation::Think, thunk)) {
+      stats_.memo_hits.fetch_add(1, std::memory_order_relaxed);
+      return *memo;
+    }
+  Name result;
+  try {
+    result = force_once(thunk);
+  } catch (const ProcedureError& e) {
+    result = make_error_value(store_, e.what(), thunk);
+  }
+  // "Keep forcing while the result is a thunk": each step is memoized on its own too.
+  if (result.is_thunk())
+    result = force(result);
+  else if (result.is_encode())
+    result = eval_encode(result).unref();
+  relations_.put(Relation::Think, thunk, result);
+  return result;
+}
+
+Name Evaluator::force_once(Name thunk) {
+  switch (thunk.thunk_kind()) {
+    case ThunkKind::Identification: return thunk.content_name();
+    case ThunkKind::Selection: return select(thunk);
+    case ThunkKind::Application: return apply(thunk);
+    case ThunkKind::None: break;
+  }
+  throw InputError("force of a value");
+}
+
+Name Evaluator::apply(Name application) {
+  Name encode = eval_tree(application.content_name());
+  if (is_error_value(store_, encode)) return encode;  // an argument failed: so did this
+  if (encode.size() < 2)
+    throw ProcedureError(fmt::format("an Application needs a Tree [limits, procedure, arg…], got {} entries", encode.size()));
+  TreeData entries = store_.get_tree(encode);
+  Invocation invocation{store_, encode, (*entries)[1], Limits::parse((*entries)[0])};
+  stats_.applications.fetch_add(1, std::memory_order_relaxed);
+  Name result = runner_.apply(invocation);
+  if (result.is_null()) throw ProcedureError("the procedure returned the null Name");
+  return result;
+}
+
+Name Evaluator::select(Name selection) {
+  Name spec = eval_tree(selection.content_name());
+  if (is_error_value(store_, spec)) return spec;
+  TreeData entries = store_.get_tree(spec);
+  Name target = (*entries)[0];
+  if (target.is_thunk()) target = force(target);
+  if (target.is_ref())
+    throw ProcedureError("a Selection cannot look inside a Ref (its contents are not accessible)");
+  const bool slice = entries->size() == 3;
+  const uint64_t begin = read_index(store_, (*entries)[1], slice ? "begin" : "index");
+  const uint64_t size = target.size();
+  uint64_t end = begin + 1;
+  if (slice) {
+    end = read_index(store_, (*entries)[2], "end");
+    if (end < begin || end > size)
+      throw ProcedureError(fmt::format("selection slice [{}, {}) is out of range for a {} of size {}", begin, end,
+                                       kind_name(target.kind()), size));
+  } else if (begin >= size) {
+    throw ProcedureError(fmt::format("selection index {} is out of range for a {} of size {}", begin,
+                                     kind_name(target.kind()), size));
+  }
+  if (target.is_blob()) {
+    BlobData bytes = store_.get_blob(target);
+    return store_.put_blob(std::string_view(*bytes).substr(begin, end - begin));
+  }
+  TreeData tree = store_.get_tree(target);
+  if (!slice) return (*tree)[begin];
+  return store_.put_tree(std::vector<Name>(tree->begin() + begin, tree->begin() + end));
+}
+
+}  // namespace fixnet
