@@ -51,8 +51,12 @@ int run(int argc, char** argv) {
                "fixnet"};
   app.set_version_flag("--version", fmt::format("fixnet {} (Name layout {})", FIXNET_VERSION,
                                                 fixnet::Name::kLayoutVersion));
-  std::string directory;
-  app.add_option("-C", directory, "Run as if fixnet was started in DIR")->type_name("DIR");
+  // Like git, -C may be repeated; each is relative to the one before.
+  std::vector<std::string> directories;
+  app.add_option("-C", directories, "Run as if fixnet was started in DIR")
+      ->type_name("DIR")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.require_subcommand(1);
   app.footer(
       "Examples:\n"
@@ -79,9 +83,11 @@ int run(int argc, char** argv) {
 
   Session session;
   try {
-    if (!directory.empty() && ::chdir(directory.c_str()) != 0)
-      throw fixnet::InputError(fmt::format("-C {}: cannot change to that directory: {}",
-                                           fixnet::cli::one_line(directory), std::strerror(errno)));
+    for (const std::string& directory : directories)
+      if (::chdir(directory.c_str()) != 0)
+        throw fixnet::InputError(fmt::format("-C {}: cannot change to that directory: {}",
+                                             fixnet::cli::one_line(directory),
+                                             std::strerror(errno)));
     for (const auto& command : commands) {
       if (!command.app->parsed()) continue;
       const int rc = command.action(session);
