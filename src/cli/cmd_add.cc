@@ -33,7 +33,7 @@ int run(Session& session, const Options& o) {
     try {
       r = add_path(repo, path, report, total);
     } catch (const Error&) {
-      rethrow_with_context(fmt::format("add {}", one_line(path, 200)));
+      rethrow_with_context(fmt::format("add {}", one_line(path, 200)), path);
     }
     before += r.bytes;
     names.push_back(r.name);

@@ -25,7 +25,7 @@ int run(Session& session, const std::string& input) {
   try {
     bytes = repo.get_blob(name.unref());
   } catch (const Error&) {
-    rethrow_with_context(fmt::format("cat {}", one_line(input)));
+    rethrow_with_context(fmt::format("cat {}", one_line(input)), input);
   }
   if (std::fwrite(bytes->data(), 1, bytes->size(), stdout) != bytes->size())
     throw EnvironmentError("cat: cannot write to stdout");

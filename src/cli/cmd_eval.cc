@@ -38,7 +38,7 @@ int run(Session& session, const Options& o) {
       repo.flush();
     } catch (const Error&) {
     }
-    rethrow_with_context(context);
+    rethrow_with_context(context, o.expression);
   }
   if (!o.label.empty()) repo.set_label(o.label, result);
   repo.flush();

@@ -38,7 +38,7 @@ int run(Session& session, const Options& o) {
   try {
     repo.set_label(label, name);
   } catch (const Error&) {
-    rethrow_with_context(fmt::format("label {}", one_line(label)));
+    rethrow_with_context(fmt::format("label {}", one_line(label)), label);
   }
   repo.flush();
   if (o.json)

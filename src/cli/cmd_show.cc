@@ -3,6 +3,7 @@
 
 #include "cli/command.h"
 #include "cli/lib/render.h"
+#include "cli/lib/text.h"
 
 namespace fixnet::cli {
 namespace {
@@ -18,12 +19,17 @@ int run(Session& session, const Options& o) {
   Name name = resolve_input(repo, o.input);
   require_held(repo, name.unref().content_name(), o.input);
   try {
+    // The object asked for must be readable; damage further down is shown in place instead.
+    if (name.content() == Content::Blob)
+      repo.get_blob(name.unref());
+    else
+      repo.get_tree(name.unref());
     if (o.json)
       print_json(render_json(repo, name, o.render));
     else
       fmt::print("{}", render_text(repo, name, o.render));
   } catch (const Error&) {
-    rethrow_with_context(fmt::format("show {}", o.input));
+    rethrow_with_context(fmt::format("show {}", one_line(o.input)), o.input);
   }
   return 0;
 }

@@ -63,10 +63,10 @@ void require_held(Repository& repo, Name name, std::string_view input) {
       repo.path().string(), input == hex ? std::string("by that Name") : hex));
 }
 
-[[noreturn]] void rethrow_with_context(std::string_view context) {
+[[noreturn]] void rethrow_with_context(std::string_view context, std::string_view input) {
   auto message = [&](const std::exception& e) {
     std::string_view what = e.what();
-    if (what.find(context) != std::string_view::npos) return std::string(what);
+    if (!input.empty() && what.find(input) != std::string_view::npos) return std::string(what);
     return fmt::format("{}: {}", context, what);
   };
   try {

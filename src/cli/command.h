@@ -77,8 +77,9 @@ Name resolve_input(Repository& repo, std::string_view text);
 void require_held(Repository& repo, Name name, std::string_view input);
 
 // Rethrows the exception being handled with "context: " in front of its message (same error
-// family), unless the message already names the context. Call from a catch block only.
-[[noreturn]] void rethrow_with_context(std::string_view context);
+// family), unless the message already names `input` (the user's text the context is about), so
+// every message names the input exactly once. Call from a catch block only.
+[[noreturn]] void rethrow_with_context(std::string_view context, std::string_view input);
 
 // Writes JSON to stdout, one document, newline-terminated.
 void print_json(const nlohmann::json& j);
