@@ -361,7 +361,16 @@ Name parse_expression(std::string_view text, const ExprContext& context) {
 Name parse_expression(std::string_view text, Repository& repo) {
   ExprContext context{
       .store = repo,
-      .resolve_name = [&repo](std::string_view t) { return repo.resolve(t); },
+      .resolve_name =
+          [&repo](std::string_view t) {
+            Name name = repo.resolve(t);
+            // "Known to the repository": a full Name of nothing is a typo, not an input. A Ref
+            // is the exception — it may name data held elsewhere.
+            if (!name.is_literal() && !name.is_ref() && !repo.contains(name.content_name()))
+              throw InputError(fmt::format("the repository {} does not hold object {}",
+                                           repo.path().string(), name.hex()));
+            return name;
+          },
       .resolve_label =
           [&repo](std::string_view label) {
             std::optional<Name> name = repo.label(std::string(label));
