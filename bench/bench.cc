@@ -132,26 +132,26 @@ void print_table(const Report& report, const std::string& description, const Opt
 
 void print_json(const Report& report, const std::string& description, const Options& options,
                 std::ostream& out) {
-  nlohmann::json rows = nlohmann::json::array();
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
   for (const Row& r : report.rows) {
-    nlohmann::json row = {{"name", r.name}, {"value", r.value}, {"unit", r.unit}};
+    nlohmann::ordered_json row = {{"name", r.name}, {"value", r.value}, {"unit", r.unit}};
     if (r.ratio) {
       row["baseline"] = r.baseline;
       row["ratio"] = *r.ratio;
     }
     rows.push_back(std::move(row));
   }
-  nlohmann::json ratios = nlohmann::json::object();
+  nlohmann::ordered_json ratios = nlohmann::ordered_json::object();
   for (const Report::Ratio& r : report.ratios) ratios[r.name] = r.value;
-  nlohmann::json targets = nlohmann::json::object();
+  nlohmann::ordered_json targets = nlohmann::ordered_json::object();
   for (const Target& t : report.targets) {
     std::optional<Report::Ratio> v = lookup(report, t.of);
     targets[t.name] = {{"of", t.of},
                        {"max", t.max},
-                       {"value", v ? nlohmann::json(v->value) : nullptr},
+                       {"value", v ? nlohmann::ordered_json(v->value) : nullptr},
                        {"met", v.has_value() && v->value <= t.max}};
   }
-  nlohmann::json j = {
+  nlohmann::ordered_json j = {
       {"bench", report.bench},
       {"description", description},
       {"rows", std::move(rows)},

@@ -90,7 +90,8 @@ struct Report {
   };
   std::vector<Ratio> ratios;
   std::vector<Target> targets;
-  nlohmann::json inputs = nlohmann::json::object();  // what was measured on, e.g. {"thunks": N}
+  nlohmann::ordered_json inputs =
+      nlohmann::ordered_json::object();  // what was measured on, e.g. {"thunks": N}
 
   const Row& row(const std::string& name) const;
   void add(Row row) { rows.push_back(std::move(row)); }
