@@ -1,0 +1,60 @@
+#include "wasm/guarded_call.h"
+
+#include <fmt/format.h>
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/error.h"
+#include "wasm/sandbox_limits.h"
+
+extern "C" {
+int fixnet_wasm_run_guarded(void (*body)(void*), void* arg, jmp_buf** slot, void* stack_top);
+[[noreturn]] void fixnet_wasm_longjmp(jmp_buf* target, int code);
+int fixnet_wasm_stack_switch_supported(void);
+}
+
+namespace fixnet::wasm {
+namespace {
+
+thread_local jmp_buf* tl_guard = nullptr;
+
+// This thread's guest stack: reserved on first use, with an inaccessible page below it so an overflow
+// faults instead of writing into a neighbour. Released when the thread ends.
+class GuestStack {
+ public:
+  ~GuestStack() {
+    if (base_) ::munmap(base_, kGuard + kGuestStackBytes);
+  }
+  void* top() {
+    if (!base_) {
+      void* p = ::mmap(nullptr, kGuard + kGuestStackBytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+      if (p == MAP_FAILED)
+        throw EnvironmentError(fmt::format("cannot reserve a {} MiB guest stack: {}", kGuestStackBytes >> 20,
+                                           std::strerror(errno)));
+      ::mprotect(p, kGuard, PROT_NONE);
+      base_ = static_cast<char*>(p);
+    }
+    return base_ + kGuard + kGuestStackBytes;
+  }
+
+ private:
+  static constexpr size_t kGuard = 64 * 1024;
+  char* base_ = nullptr;
+};
+
+thread_local GuestStack tl_stack;
+
+}  // namespace
+
+int run_guarded(GuestBody body, void* arg) {
+  // A nested guard (a guest running while another runs on this thread) stays on the current stack.
+  void* top = (fixnet_wasm_stack_switch_supported() && !tl_guard) ? tl_stack.top() : nullptr;
+  return fixnet_wasm_run_guarded(body, arg, &tl_guard, top);
+}
+
+void trap_unwind(uint32_t code) { fixnet_wasm_longjmp(tl_guard, static_cast<int>(code)); }
+
+}  // namespace fixnet::wasm

@@ -1,0 +1,265 @@
+#include "wasm/host_api.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "fixnet/guest.h"
+#include "wasm/guarded_call.h"
+#include "wasm/host_errors.h"
+#include "wasm/instance.h"
+
+namespace fixnet::wasm {
+namespace {
+
+[[noreturn]] void fault(std::string message) { throw ProcedureError(std::move(message)); }
+
+const HandleSlot& slot(HostContext& c, uint32_t h, const char* fn) {
+  if (h >= c.handles.size())
+    fault(fmt::format("fixnet_{}: handle {} is not valid (this invocation has {} handles)", fn, h, c.handles.size()));
+  return c.handles[h];
+}
+
+uint32_t add_handle(HostContext& c, Name name, const char* fn) {
+  if (c.handles.size() >= kMaxHandles) fault(fmt::format("fixnet_{}: more than {} handles in one invocation", fn, kMaxHandles));
+  c.handles.push_back(HandleSlot{name, {}, {}});
+  return static_cast<uint32_t>(c.handles.size() - 1);
+}
+
+const char* describe(Name n) {
+  if (n.is_ref()) return n.is_blob() ? "a Ref to a Blob (its contents are not accessible)"
+                                     : "a Ref to a Tree (its contents are not accessible)";
+  switch (n.kind()) {
+    case Kind::Blob: return "a Blob";
+    case Kind::Tree: return "a Tree";
+    case Kind::Application: return "an Application thunk";
+    case Kind::Identification: return "an Identification thunk";
+    case Kind::Selection: return "a Selection thunk";
+    case Kind::Strict: return "a Strict encode";
+    case Kind::Shallow: return "a Shallow encode";
+  }
+  return "a Name";
+}
+
+// The guest's memory range [addr, addr + len), checked.
+uint8_t* guest_bytes(HostContext& c, uint32_t addr, uint64_t len, const char* fn) {
+  if (!c.memory || uint64_t{addr} + len > c.memory->size)
+    fault(fmt::format("fixnet_{}: guest memory range [{}, {}) is outside the module's memory of {} bytes", fn, addr,
+                      uint64_t{addr} + len, c.memory ? c.memory->size : 0));
+  return c.memory->data + addr;
+}
+
+const std::vector<Name>& tree_of(HostContext& c, uint32_t h, const char* fn) {
+  HandleSlot& s = c.handles[h];
+  if (!s.tree) {
+    if (!s.name.is_tree() || s.name.is_ref() || !s.name.is_value())
+      fault(fmt::format("fixnet_{}: handle {} is {}, not an accessible Tree", fn, h, describe(s.name)));
+    s.tree = c.store->get_tree(s.name);
+  }
+  return *s.tree;
+}
+
+// Bytes of an accessible Blob; a literal's bytes live in its Name, with no store access.
+std::string_view blob_of(HostContext& c, uint32_t h, const char* fn) {
+  HandleSlot& s = c.handles[h];
+  if (!s.name.is_blob() || s.name.is_ref() || !s.name.is_value())
+    fault(fmt::format("fixnet_{}: handle {} is {}, not an accessible Blob", fn, h, describe(s.name)));
+  if (s.name.is_literal()) return s.name.literal_bytes();
+  if (!s.blob) s.blob = c.store->get_blob(s.name);
+  return *s.blob;
+}
+
+// Name derivations throw InputError for a role that makes no sense; for a guest that is its own fault.
+template <class F>
+Name derive(const char* fn, uint32_t h, Name n, F&& f) {
+  try {
+    return f(n);
+  } catch (const InputError& e) {
+    fault(fmt::format("fixnet_{}: handle {} is {}: {}", fn, h, describe(n), e.what()));
+  }
+}
+
+namespace api {
+
+uint32_t kind(HostContext& c, uint32_t h) {
+  Name n = slot(c, h, "kind").name;
+  if (n.is_ref()) return n.is_blob() ? FIXNET_KIND_BLOB_REF : FIXNET_KIND_TREE_REF;
+  switch (n.kind()) {
+    case Kind::Blob: return FIXNET_KIND_BLOB;
+    case Kind::Tree: return FIXNET_KIND_TREE;
+    case Kind::Application: return FIXNET_KIND_APPLICATION;
+    case Kind::Identification: return FIXNET_KIND_IDENTIFICATION;
+    case Kind::Selection: return FIXNET_KIND_SELECTION;
+    case Kind::Strict: return FIXNET_KIND_STRICT;
+    case Kind::Shallow: return FIXNET_KIND_SHALLOW;
+  }
+  return 0;
+}
+
+uint64_t size(HostContext& c, uint32_t h) {
+  Name n = slot(c, h, "size").name;
+  if (!n.is_value()) fault(fmt::format("fixnet_size: handle {} is {}, not a Blob, a Tree or a Ref", h, describe(n)));
+  return n.size();
+}
+
+uint32_t tree_entry(HostContext& c, uint32_t h, uint64_t i) {
+  slot(c, h, "tree_entry");
+  const std::vector<Name>& entries = tree_of(c, h, "tree_entry");
+  if (i >= entries.size())
+    fault(fmt::format("fixnet_tree_entry: index {} is out of range for a Tree of {} entries", i, entries.size()));
+  return add_handle(c, entries[i], "tree_entry");
+}
+
+uint64_t blob_u64(HostContext& c, uint32_t h) {
+  slot(c, h, "blob_u64");
+  std::string_view bytes = blob_of(c, h, "blob_u64");
+  if (bytes.size() > 8) fault(fmt::format("fixnet_blob_u64: the Blob has {} bytes, at most 8 fit", bytes.size()));
+  uint64_t v = 0;
+  for (size_t i = 0; i < bytes.size(); ++i) v |= uint64_t{static_cast<uint8_t>(bytes[i])} << (8 * i);
+  return v;
+}
+
+void blob_read(HostContext& c, uint32_t h, uint64_t offset, uint32_t dst, uint32_t len) {
+  slot(c, h, "blob_read");
+  std::string_view bytes = blob_of(c, h, "blob_read");
+  if (offset > bytes.size() || len > bytes.size() - offset)
+    fault(fmt::format("fixnet_blob_read: bytes [{}, {}) are outside a Blob of {} bytes", offset, offset + len,
+                      bytes.size()));
+  uint8_t* out = guest_bytes(c, dst, len, "blob_read");
+  std::memcpy(out, bytes.data() + offset, len);
+  c.memory_written = true;
+}
+
+uint32_t blob_create(HostContext& c, uint32_t src, uint32_t len) {
+  const uint8_t* in = guest_bytes(c, src, len, "blob_create");
+  return add_handle(c, c.store->put_blob({reinterpret_cast<const char*>(in), len}), "blob_create");
+}
+
+uint32_t blob_from_u64(HostContext& c, uint64_t v, uint32_t nbytes) {
+  if (nbytes > 8) fault(fmt::format("fixnet_blob_from_u64: {} bytes asked, at most 8", nbytes));
+  char bytes[8];
+  for (uint32_t i = 0; i < 8; ++i) bytes[i] = static_cast<char>(v >> (8 * i));
+  return add_handle(c, Name::literal({bytes, nbytes}), "blob_from_u64");
+}
+
+uint32_t tree_create(HostContext& c, uint32_t src, uint32_t count) {
+  const uint8_t* in = guest_bytes(c, src, uint64_t{count} * 4, "tree_create");
+  std::vector<Name> entries(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t h;
+    std::memcpy(&h, in + 4 * i, 4);  // wasm32 is little-endian, like every host fixnet supports
+    entries[i] = slot(c, h, "tree_create").name;
+  }
+  return add_handle(c, c.store->put_tree(std::move(entries)), "tree_create");
+}
+
+// Thunks of Refs name the value itself: a Ref is inaccessible here, but whoever forces the thunk gets
+// the value (that is how a procedure passes data along without loading it).
+uint32_t application(HostContext& c, uint32_t h) {
+  Name n = slot(c, h, "application").name;
+  return add_handle(c, derive("application", h, n, [](Name x) { return x.unref().application(); }), "application");
+}
+
+uint32_t identification(HostContext& c, uint32_t h) {
+  Name n = slot(c, h, "identification").name;
+  if (!n.is_value()) fault(fmt::format("fixnet_identification: handle {} is {}, not a value", h, describe(n)));
+  return add_handle(c, derive("identification", h, n, [](Name x) { return x.unref().identification(); }),
+                    "identification");
+}
+
+uint32_t selection(HostContext& c, uint32_t h) {
+  Name n = slot(c, h, "selection").name;
+  return add_handle(c, derive("selection", h, n, [](Name x) { return x.unref().selection(); }), "selection");
+}
+
+uint32_t strict(HostContext& c, uint32_t h) {
+  Name n = slot(c, h, "strict").name;
+  return add_handle(c, derive("strict", h, n, [](Name x) { return x.strict(); }), "strict");
+}
+
+uint32_t shallow(HostContext& c, uint32_t h) {
+  Name n = slot(c, h, "shallow").name;
+  return add_handle(c, derive("shallow", h, n, [](Name x) { return x.shallow(); }), "shallow");
+}
+
+uint64_t limit_memory(HostContext& c) { return c.limits.memory_bytes; }
+uint64_t limit_fuel(HostContext& c) { return c.limits.fuel; }
+
+void fail(HostContext& c, uint32_t msg, uint32_t len) {
+  constexpr uint32_t kMaxMessage = 1024;
+  const uint8_t* in = guest_bytes(c, msg, len, "fail");
+  std::string text(reinterpret_cast<const char*>(in), std::min(len, kMaxMessage));
+  for (char& ch : text)  // error values carry one line of text
+    if (static_cast<unsigned char>(ch) < 0x20) ch = ' ';
+  throw GuestFailure(text);
+}
+
+}  // namespace api
+
+// Runs f; an exception is recorded in the context (the frame that threw is gone by then).
+template <class F>
+bool attempt(HostContext& c, F&& f) noexcept {
+  try {
+    f();
+    return true;
+  } catch (...) {
+    c.failure = std::current_exception();
+    return false;
+  }
+}
+
+// The C entry point of one guest API function: no object with a destructor is live when it unwinds.
+template <auto Fn, class... Args>
+auto entry(fixnet_env* env, Args... args) -> decltype(Fn(std::declval<HostContext&>(), args...)) {
+  HostContext& c = Instance::from_env(env)->context();
+  using R = decltype(Fn(c, args...));
+  if constexpr (std::is_void_v<R>) {
+    if (!attempt(c, [&] { Fn(c, args...); })) trap_unwind(FIXNET_TRAP_HOST);
+  } else {
+    R r{};
+    if (!attempt(c, [&] { r = Fn(c, args...); })) trap_unwind(FIXNET_TRAP_HOST);
+    return r;
+  }
+}
+
+void host_trap(uint32_t code) { trap_unwind(code); }
+void host_allocate_memory(wasm_rt_memory_t* m, uint32_t initial, uint32_t max) {
+  Instance::current()->allocate_memory(m, initial, max);
+}
+uint32_t host_grow_memory(wasm_rt_memory_t* m, uint32_t delta) { return Instance::current()->grow_memory(m, delta); }
+void host_free_memory(wasm_rt_memory_t* m) { Instance::free_memory(m); }
+void host_allocate_table(wasm_rt_funcref_table_t* t, uint32_t n, uint32_t max) {
+  Instance::current()->allocate_table(t, n, max);
+}
+void host_free_table(wasm_rt_funcref_table_t* t) {
+  std::free(t->data);
+  t->data = nullptr;
+}
+
+fixnet_host_api make_api() {
+  fixnet_host_api a{};
+  a.abi_version = FIXNET_ABI_VERSION;
+  a.trap = host_trap;
+  a.allocate_memory = host_allocate_memory;
+  a.grow_memory = host_grow_memory;
+  a.free_memory = host_free_memory;
+  a.allocate_table = host_allocate_table;
+  a.free_table = host_free_table;
+#define FIXNET_BIND(name, ret, wres, wparams, params, args) a.name = &entry<&api::name>;
+  FIXNET_GUEST_API_VALUE(FIXNET_BIND)
+  FIXNET_GUEST_API_VOID(FIXNET_BIND)
+#undef FIXNET_BIND
+  return a;
+}
+
+}  // namespace
+
+const fixnet_host_api& host_api() {
+  static const fixnet_host_api api = make_api();
+  return api;
+}
+
+}  // namespace fixnet::wasm

@@ -1,0 +1,233 @@
+#include "wasm/instance.h"
+
+#include <fmt/format.h>
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/error.h"
+#include "wasm/guarded_call.h"
+#include "wasm/host_errors.h"
+#include "wasm/loaded_module.h"
+
+namespace fixnet::wasm {
+namespace {
+
+thread_local Instance* tl_current = nullptr;
+
+class CurrentScope {
+ public:
+  explicit CurrentScope(Instance* instance) : previous_(tl_current) { tl_current = instance; }
+  ~CurrentScope() { tl_current = previous_; }
+  CurrentScope(const CurrentScope&) = delete;
+  CurrentScope& operator=(const CurrentScope&) = delete;
+
+ private:
+  Instance* previous_;
+};
+
+// What the guarded bodies need; plain data, as nothing with a destructor may live under the guard.
+struct Call {
+  const fixnet_module_v1* desc;
+  void* state;
+  fixnet_env* env;
+  uint32_t result;
+};
+
+void instantiate_body(void* p) {
+  Call* call = static_cast<Call*>(p);
+  call->desc->instantiate(call->state, call->env);
+}
+
+void apply_body(void* p) {
+  Call* call = static_cast<Call*>(p);
+  call->result = call->desc->apply(call->state, 0);
+}
+
+// Below this much initial memory a reset copies the whole image back; above it, it drops the pages
+// (they read as zero again, and only the ones the next call touches are faulted in) and copies back
+// the image's non-zero pages.
+constexpr uint64_t kCopyResetBytes = 64 * 1024;
+
+uint64_t reservation_bytes(uint32_t max_pages) {
+  const uint64_t pages = std::min<uint64_t>(max_pages, kMaxMemoryPages);
+  return std::max<uint64_t>(pages, 1) * kPageBytes;
+}
+
+std::string trap_description(int code) {
+  switch (code) {
+    case WASM_RT_TRAP_OOB: return "out-of-bounds memory or table access";
+    case WASM_RT_TRAP_INT_OVERFLOW: return "integer overflow";
+    case WASM_RT_TRAP_DIV_BY_ZERO: return "integer division by zero";
+    case WASM_RT_TRAP_INVALID_CONVERSION: return "invalid conversion to integer";
+    case WASM_RT_TRAP_UNREACHABLE: return "unreachable executed";
+    case WASM_RT_TRAP_CALL_INDIRECT: return "indirect call to a missing or mistyped table entry";
+    case WASM_RT_TRAP_EXHAUSTION: return fmt::format("call stack exhausted (more than {} nested calls)", kMaxCallDepth);
+    default: return fmt::format("trap {}", code);
+  }
+}
+
+}  // namespace
+
+Instance* Instance::current() { return tl_current; }
+
+Instance::Instance(LoadedModule& module) : module_(module), desc_(module.descriptor()) {
+  state_size_ = desc_.instance_size;
+  state_ = std::make_unique<std::byte[]>(state_size_);  // zeroed, as wasm2c expects
+  context_.handles.reserve(64);
+  Call call{&desc_, state_.get(), env(), 0};
+  int code;
+  {
+    CurrentScope scope(this);
+    code = run_guarded(instantiate_body, &call);
+    if (code != 0) desc_.free(state_.get());  // whatever was allocated before the trap
+  }
+  if (code == FIXNET_TRAP_HOST) std::rethrow_exception(context_.failure);
+  if (code != 0)
+    throw ProcedureError(fmt::format("procedure {} trapped while instantiating: {}", module.name().short_hex(),
+                                     trap_description(code)));
+  snapshot_ = std::make_unique<std::byte[]>(state_size_);
+  std::memcpy(snapshot_.get(), state_.get(), state_size_);
+  if (table_ && desc_.may_write_table) table_snapshot_.assign(table_->data, table_->data + table_->size);
+  if (memory_) module_.record_image(memory_->data, initial_memory_bytes_);
+}
+
+Instance::~Instance() {
+  CurrentScope scope(this);
+  desc_.free(state_.get());
+}
+
+Name Instance::apply(const Invocation& invocation) {
+  HostContext& c = context_;
+  c.limits = effective(invocation.limits);
+  if (initial_memory_bytes_ > c.limits.memory_bytes)
+    throw ProcedureError(fmt::format("procedure {} needs {} bytes of memory initially; the memory limit is {}",
+                                     module_.name().short_hex(), initial_memory_bytes_, c.limits.memory_bytes));
+  c.store = &invocation.store;
+  c.handles.push_back(HandleSlot{invocation.encode, {}, {}});  // handle 0: the encode tree
+  std::memcpy(state_.get() + desc_.fuel_offset, &c.limits.fuel, sizeof(uint64_t));
+
+  Call call{&desc_, state_.get(), env(), 0};
+  int code;
+  {
+    CurrentScope scope(this);
+    code = run_guarded(apply_body, &call);
+  }
+  if (code != 0) throw_trap(code);
+  if (call.result >= c.handles.size()) {
+    const size_t count = c.handles.size();
+    reset();
+    throw ProcedureError(fmt::format("procedure {} returned handle {}, which is not valid (the invocation had {})",
+                                     module_.name().short_hex(), call.result, count));
+  }
+  const Name result = c.handles[call.result].name;
+  reset();
+  return result;
+}
+
+void Instance::throw_trap(int code) {
+  int64_t fuel;
+  std::memcpy(&fuel, state_.get() + desc_.fuel_offset, sizeof fuel);
+  const uint64_t fuel_limit = context_.limits.fuel;
+  std::exception_ptr failure = std::move(context_.failure);
+  reset();
+  const std::string procedure = module_.name().short_hex();
+  if (code == FIXNET_TRAP_HOST) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const GuestFailure& e) {
+      throw ProcedureError(fmt::format("procedure {} failed: {}", procedure, e.what()));
+    } catch (const ProcedureError& e) {
+      throw ProcedureError(fmt::format("procedure {} trapped: {}", procedure, e.what()));
+    }
+  }
+  if (code == WASM_RT_TRAP_UNREACHABLE && fuel < 0)
+    throw ProcedureError(fmt::format("procedure {} trapped: fuel exhausted (limit {})", procedure, fuel_limit));
+  throw ProcedureError(fmt::format("procedure {} trapped: {}", procedure, trap_description(code)));
+}
+
+void Instance::reset() {
+  if (memory_ && (desc_.may_write_memory || context_.memory_written || memory_->size != initial_memory_bytes_))
+    restore_memory();
+  if (table_ && desc_.may_write_table)
+    std::memcpy(table_->data, table_snapshot_.data(), table_snapshot_.size() * sizeof(wasm_rt_funcref_t));
+  std::memcpy(state_.get(), snapshot_.get(), state_size_);  // globals, sizes, fuel, depth
+  context_.handles.clear();
+  context_.memory_written = false;
+  context_.store = nullptr;
+}
+
+void Instance::restore_memory() {
+  uint8_t* data = memory_->data;
+  const uint64_t initial = initial_memory_bytes_;
+  const uint64_t current = memory_->size;
+  if (current > initial) ::madvise(data + initial, current - initial, MADV_DONTNEED);
+  const std::vector<uint8_t>& image = module_.image();
+  if (initial <= kCopyResetBytes) {
+    std::memcpy(data, image.data(), initial);
+    return;
+  }
+  ::madvise(data, initial, MADV_DONTNEED);
+  for (const auto& [begin, end] : module_.image_nonzero()) std::memcpy(data + begin, image.data() + begin, end - begin);
+}
+
+void Instance::allocate_memory(wasm_rt_memory_t* memory, uint32_t initial_pages, uint32_t max_pages) {
+  const uint64_t reserve = reservation_bytes(max_pages);
+  const uint64_t initial = uint64_t{initial_pages} * kPageBytes;
+  void* p = ::mmap(nullptr, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED || (initial && ::mprotect(p, initial, PROT_READ | PROT_WRITE) != 0)) {
+    if (p != MAP_FAILED) ::munmap(p, reserve);
+    context_.failure = std::make_exception_ptr(EnvironmentError(
+        fmt::format("cannot reserve {} bytes of memory for a procedure instance: {}", reserve, std::strerror(errno))));
+    trap_unwind(FIXNET_TRAP_HOST);
+  }
+  memory->data = static_cast<uint8_t*>(p);
+  memory->pages = initial_pages;
+  memory->max_pages = max_pages;
+  memory->size = static_cast<uint32_t>(initial);
+  memory_ = memory;
+  context_.memory = memory;
+  initial_memory_bytes_ = accessible_bytes_ = initial;
+}
+
+uint32_t Instance::grow_memory(wasm_rt_memory_t* memory, uint32_t delta_pages) {
+  const uint64_t old_pages = memory->pages;
+  const uint64_t new_pages = old_pages + delta_pages;
+  // Past the module's maximum, the format's cap or the invocation's limit, growing fails (the guest
+  // sees -1, deterministically: the limits are part of the Application).
+  if (new_pages > memory->max_pages || new_pages > kMaxMemoryPages ||
+      new_pages * kPageBytes > context_.limits.memory_bytes)
+    return UINT32_MAX;
+  const uint64_t bytes = new_pages * kPageBytes;
+  if (bytes > accessible_bytes_) {
+    if (::mprotect(memory->data + accessible_bytes_, bytes - accessible_bytes_, PROT_READ | PROT_WRITE) != 0) {
+      // The host is out of memory: not the computation's fault, so not a -1 the guest could see.
+      context_.failure = std::make_exception_ptr(
+          EnvironmentError(fmt::format("cannot grow a procedure's memory to {} bytes: {}", bytes, std::strerror(errno))));
+      trap_unwind(FIXNET_TRAP_HOST);
+    }
+    accessible_bytes_ = bytes;
+  }
+  memory->pages = static_cast<uint32_t>(new_pages);
+  memory->size = static_cast<uint32_t>(bytes);
+  return static_cast<uint32_t>(old_pages);
+}
+
+void Instance::free_memory(wasm_rt_memory_t* memory) {
+  if (memory->data) ::munmap(memory->data, reservation_bytes(memory->max_pages));
+  memory->data = nullptr;
+}
+
+void Instance::allocate_table(wasm_rt_funcref_table_t* table, uint32_t elements, uint32_t max_elements) {
+  table->data = static_cast<wasm_rt_funcref_t*>(std::calloc(std::max<uint32_t>(elements, 1), sizeof(wasm_rt_funcref_t)));
+  if (!table->data) {
+    context_.failure = std::make_exception_ptr(EnvironmentError("cannot allocate a procedure's table"));
+    trap_unwind(FIXNET_TRAP_HOST);
+  }
+  table->size = elements;
+  table->max_size = max_elements;
+  table_ = table;
+}
+
+}  // namespace fixnet::wasm

@@ -1,0 +1,87 @@
+// Instance: one instantiation of a compiled procedure, with the host state of its invocations (the
+// handle table). An Instance is used by one thread at a time; it is pooled and reset after every call
+// (globals, memory, table restored to their state right after instantiation), so each invocation sees
+// fresh state without paying for a new instantiation.
+//
+// Reset cost follows what the module can do (inspection's facts): the instance struct (globals, sizes,
+// the fuel and depth counters) is always copied back — a few dozen bytes for small modules; memory is
+// restored only if the module has memory-writing instructions, a host function wrote it, or it grew;
+// the table only if the module has table-writing instructions.
+#pragma once
+
+#include <exception>
+#include <memory>
+#include <vector>
+
+#include "core/procedure.h"
+#include "fixnet_abi.h"
+#include "wasm/sandbox_limits.h"
+
+namespace fixnet::wasm {
+
+class LoadedModule;
+
+// One handle: the Name and, once read, its contents (so a Tree read entry by entry is fetched once).
+struct HandleSlot {
+  Name name;
+  TreeData tree;
+  BlobData blob;
+};
+
+// What host functions see of an invocation.
+struct HostContext {
+  ObjectStore* store = nullptr;
+  EffectiveLimits limits{};
+  std::vector<HandleSlot> handles;
+  wasm_rt_memory_t* memory = nullptr;  // the module's memory, if it has one
+  bool memory_written = false;         // a host function wrote guest memory
+  std::exception_ptr failure;          // why a host function trapped (FIXNET_TRAP_HOST)
+};
+
+class Instance {
+ public:
+  // Instantiates `module`. Throws ProcedureError if instantiation traps (a data or element segment out
+  // of bounds), EnvironmentError if memory cannot be reserved.
+  explicit Instance(LoadedModule& module);
+  ~Instance();
+  Instance(const Instance&) = delete;
+  Instance& operator=(const Instance&) = delete;
+
+  // Runs the procedure on `invocation` and returns the result's Name. A trap throws ProcedureError
+  // naming it; a host failure rethrows its EnvironmentError. The instance is reset either way.
+  Name apply(const Invocation& invocation);
+
+  HostContext& context() { return context_; }
+  fixnet_env* env() { return reinterpret_cast<fixnet_env*>(this); }
+  static Instance* from_env(fixnet_env* env) { return reinterpret_cast<Instance*>(env); }
+  // The instance whose guest code runs on this thread (for wasm-rt callbacks, which get no env).
+  static Instance* current();
+
+  // wasm-rt memory and table management (host side of fixnet_host_api).
+  void allocate_memory(wasm_rt_memory_t* memory, uint32_t initial_pages, uint32_t max_pages);
+  uint32_t grow_memory(wasm_rt_memory_t* memory, uint32_t delta_pages);
+  static void free_memory(wasm_rt_memory_t* memory);
+  void allocate_table(wasm_rt_funcref_table_t* table, uint32_t elements, uint32_t max_elements);
+
+  bool busy = false;  // in use by a call on some thread (guards against re-entrant reuse)
+
+ private:
+  [[noreturn]] void throw_trap(int code);
+  void reset();
+  void restore_memory();
+
+  HostContext context_;
+  LoadedModule& module_;
+  const fixnet_module_v1& desc_;
+  std::unique_ptr<std::byte[]> state_;  // wasm2c's instance struct
+  std::unique_ptr<std::byte[]> snapshot_;
+  size_t state_size_ = 0;
+  wasm_rt_memory_t* memory_ = nullptr;
+  uint64_t initial_memory_bytes_ = 0;
+  uint64_t accessible_bytes_ = 0;  // read-write part of the reservation (grows, never shrinks)
+  wasm_rt_funcref_table_t* table_ = nullptr;
+  std::vector<wasm_rt_funcref_t> table_snapshot_;
+  uint32_t result_handle_ = 0;
+};
+
+}  // namespace fixnet::wasm

@@ -1,0 +1,211 @@
+#include "wasm/module_check.h"
+
+#include <fmt/format.h>
+#include <wabt/binary-reader-ir.h>
+#include <wabt/binary-reader-nop.h>
+#include <wabt/binary-reader.h>
+#include <wabt/error-formatter.h>
+#include <wabt/cast.h>
+#include <wabt/ir.h>
+#include <wabt/validator.h>
+
+#include "core/error.h"
+#include "fixnet_abi.h"
+#include "wasm/guest_api.h"
+#include "wasm/sandbox_limits.h"
+#include "wasm/wabt_features.h"
+
+namespace fixnet::wasm {
+namespace {
+
+[[noreturn]] void reject(std::string_view why) {
+  throw ProcedureError(fmt::format("invalid procedure module: {}", why));
+}
+
+// wabt's errors, first one only and on one line: enough to say what is wrong.
+std::string first_error(const wabt::Errors& errors) {
+  if (errors.empty()) return "unknown error";
+  std::string text = errors.front().message;
+  for (char& c : text)
+    if (c == '\n' || c == '\r') c = ' ';
+  if (errors.front().loc.offset != wabt::kInvalidOffset)
+    return fmt::format("{} (at byte {})", text, errors.front().loc.offset);
+  return text;
+}
+
+char type_letter(wabt::Type type) {
+  if (type == wabt::Type::I32) return 'i';
+  if (type == wabt::Type::I64) return 'I';
+  if (type == wabt::Type::F32) return 'f';
+  if (type == wabt::Type::F64) return 'F';
+  return '?';
+}
+
+std::string letters(const wabt::TypeVector& types) {
+  std::string out;
+  for (wabt::Type t : types) out += type_letter(t);
+  return out;
+}
+
+const wabt::FuncSignature& signature_of(const wabt::Module& module, const wabt::FuncDeclaration& decl) {
+  if (decl.has_func_type)
+    if (const wabt::FuncType* type = module.GetFuncType(decl.type_var)) return type->sig;
+  return decl.sig;
+}
+
+void check_imports(const wabt::Module& module, ModuleFacts& facts) {
+  for (const wabt::Import* import : module.imports) {
+    if (import->module_name != kGuestModule)
+      reject(fmt::format("imports \"{}\" \"{}\": procedures may import only the guest API (module \"{}\")",
+                         import->module_name, import->field_name, kGuestModule));
+    if (import->kind() != wabt::ExternalKind::Func)
+      reject(fmt::format("imports \"{}\" \"{}\" as a {}: the guest API has only functions", import->module_name,
+                         import->field_name, wabt::GetKindName(import->kind())));
+    const GuestFunction* api = find_guest_function(import->field_name);
+    if (!api) reject(fmt::format("imports \"fixnet\" \"{}\", which is not in the guest API", import->field_name));
+    const auto* func = wabt::cast<wabt::FuncImport>(import);
+    const wabt::FuncSignature& sig = signature_of(module, func->func.decl);
+    if (letters(sig.param_types) != api->params || letters(sig.result_types) != api->results)
+      reject(fmt::format("imports \"fixnet\" \"{}\" with params \"{}\" results \"{}\"; the guest API has "
+                         "params \"{}\" results \"{}\" (i = i32, I = i64)",
+                         api->name, letters(sig.param_types), letters(sig.result_types), api->params,
+                         api->results));
+    facts.imports_fixnet = true;
+  }
+}
+
+void check_exports(const wabt::Module& module) {
+  bool found = false;
+  for (const wabt::Export* e : module.exports) {
+    if (e->name.starts_with("__fixnet_")) reject(fmt::format("exports \"{}\": names under \"__fixnet_\" are reserved", e->name));
+    if (e->name != FIXNET_APPLY_EXPORT) continue;
+    if (e->kind != wabt::ExternalKind::Func) reject(fmt::format("exports \"{}\" but not as a function", e->name));
+    const wabt::Func* func = module.GetFunc(e->var);
+    const wabt::FuncSignature& sig = signature_of(module, func->decl);
+    if (letters(sig.param_types) != "i" || letters(sig.result_types) != "i")
+      reject(fmt::format("\"{}\" must take one i32 (the encode handle) and return one i32 (the result handle)",
+                         FIXNET_APPLY_EXPORT));
+    found = true;
+  }
+  if (!found) reject(fmt::format("exports no \"{}\" function (the procedure's entry point)", FIXNET_APPLY_EXPORT));
+}
+
+void check_sizes(const wabt::Module& module) {
+  if (!module.starts.empty())
+    reject("has a start function; procedures may not run code at instantiation (it would escape the limits)");
+  if (module.memories.size() > 1) reject(fmt::format("declares {} memories; at most 1 is allowed", module.memories.size()));
+  for (const wabt::Memory* memory : module.memories) {
+    if (memory->page_limits.initial > kMaxMemoryPages)
+      reject(fmt::format("needs {} memory pages initially; at most {} are allowed", memory->page_limits.initial,
+                         kMaxMemoryPages));
+    if (memory->page_limits.is_shared || memory->page_limits.is_64) reject("declares a shared or 64-bit memory");
+  }
+  if (module.tables.size() > 1) reject(fmt::format("declares {} tables; at most 1 is allowed", module.tables.size()));
+  for (const wabt::Table* table : module.tables)
+    if (table->elem_limits.initial > kMaxTableElements)
+      reject(fmt::format("declares a table of {} elements; at most {} are allowed", table->elem_limits.initial,
+                         kMaxTableElements));
+  for (const wabt::TypeEntry* type : module.types)
+    if (const auto* func_type = wabt::dyn_cast<wabt::FuncType>(type))
+      if (func_type->sig.param_types.size() + func_type->sig.result_types.size() > kMaxSignatureTypes)
+        reject(fmt::format("has a function type with more than {} params and results", kMaxSignatureTypes));
+  for (const wabt::Func* func : module.funcs)
+    if (func->GetNumParamsAndLocals() > kMaxLocals)
+      reject(fmt::format("has a function with {} params and locals; at most {} are allowed",
+                         func->GetNumParamsAndLocals(), kMaxLocals));
+}
+
+// Which instructions could change the memory or the table: a pooled instance restores only those.
+void scan(const wabt::ExprList& exprs, ModuleFacts& facts) {
+  using wabt::ExprType;
+  for (const wabt::Expr& expr : exprs) {
+    switch (expr.type()) {
+      case ExprType::Store:
+      case ExprType::MemoryGrow:
+      case ExprType::MemoryFill:
+      case ExprType::MemoryCopy:
+      case ExprType::MemoryInit:
+        facts.may_write_memory = true;
+        break;
+      case ExprType::TableInit:
+      case ExprType::TableCopy:
+      case ExprType::TableSet:
+      case ExprType::TableFill:
+      case ExprType::TableGrow:
+      case ExprType::ElemDrop:
+        facts.may_write_table = true;
+        break;
+      case ExprType::Block:
+        scan(wabt::cast<wabt::BlockExpr>(&expr)->block.exprs, facts);
+        break;
+      case ExprType::Loop:
+        scan(wabt::cast<wabt::LoopExpr>(&expr)->block.exprs, facts);
+        break;
+      case ExprType::If: {
+        const auto& if_expr = *wabt::cast<wabt::IfExpr>(&expr);
+        scan(if_expr.true_.exprs, facts);
+        scan(if_expr.false_, facts);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}
+
+// A first pass over the raw bytes that only counts block nesting. wabt's IR, its C writer and this
+// file's own walks recurse once per nesting level, so a module of a million nested blocks would
+// overflow the stack before anything else could reject it.
+class NestingLimit : public wabt::BinaryReaderNop {
+ public:
+  bool exceeded = false;
+  wabt::Result BeginFunctionBody(wabt::Index, wabt::Offset) override {
+    depth_ = 0;
+    return wabt::Result::Ok;
+  }
+  wabt::Result OnBlockExpr(wabt::Type) override { return enter(); }
+  wabt::Result OnLoopExpr(wabt::Type) override { return enter(); }
+  wabt::Result OnIfExpr(wabt::Type) override { return enter(); }
+  wabt::Result OnTryExpr(wabt::Type) override { return enter(); }
+  wabt::Result OnEndExpr() override {
+    if (depth_ > 0) --depth_;
+    return wabt::Result::Ok;
+  }
+
+ private:
+  wabt::Result enter() {
+    if (++depth_ <= kMaxNesting) return wabt::Result::Ok;
+    exceeded = true;
+    return wabt::Result::Error;
+  }
+  uint32_t depth_ = 0;
+};
+
+}  // namespace
+
+CheckedModule::CheckedModule() = default;
+CheckedModule::CheckedModule(CheckedModule&&) noexcept = default;
+CheckedModule::~CheckedModule() = default;
+
+CheckedModule check_module(std::string_view bytes) {
+  CheckedModule out;
+  out.module = std::make_unique<wabt::Module>();
+  wabt::Errors errors;
+  const wabt::Features features = toolchain_features();
+  // No debug names (the guest's name section never reaches the C), stop at the first error.
+  wabt::ReadBinaryOptions options(features, nullptr, false, true, true);
+  NestingLimit nesting;
+  if (wabt::Failed(wabt::ReadBinary(bytes.data(), bytes.size(), &nesting, options)) && nesting.exceeded)
+    reject(fmt::format("nests blocks deeper than {}", kMaxNesting));
+  if (wabt::Failed(wabt::ReadBinaryIr("procedure", bytes.data(), bytes.size(), options, &errors, out.module.get())))
+    reject(first_error(errors));
+  if (wabt::Failed(wabt::ValidateModule(out.module.get(), &errors, wabt::ValidateOptions(features))))
+    reject(first_error(errors));
+  check_imports(*out.module, out.facts);
+  check_exports(*out.module);
+  check_sizes(*out.module);
+  for (const wabt::Func* func : out.module->funcs) scan(func->exprs, out.facts);
+  return out;
+}
+
+}  // namespace fixnet::wasm

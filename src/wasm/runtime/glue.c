@@ -1,0 +1,111 @@
+/* Glue compiled into every procedure's shared object, after the C that wasm2c wrote for the module.
+ * It provides what wasm2c's output expects from a runtime (wasm_rt_*), by forwarding to the host;
+ * the guest API imports, by forwarding to the host with the instance's env; and the binder, the
+ * object's only visible symbol. The code generator defines, before wasm2c's output, what inspection
+ * found: FIXNET_IMPORTS_FIXNET (whether the module imports anything, which changes wasm2c's
+ * instantiate signature), FIXNET_MAY_WRITE_MEMORY and FIXNET_MAY_WRITE_TABLE. */
+#include <stdarg.h>
+
+#include "fixnet_abi.h"
+
+#define FIXNET_VISIBLE __attribute__((visibility("default")))
+
+static const fixnet_host_api* fixnet_host;
+
+void wasm_rt_trap(wasm_rt_trap_t code) {
+  fixnet_host->trap((uint32_t)code);
+  __builtin_unreachable();
+}
+
+bool wasm_rt_is_initialized(void) { return true; }
+
+/* Function types, for call_indirect checks. Registered once, when the host binds the object (before
+ * any instance runs), and only read afterwards: safe to share between threads. */
+#define FIXNET_MAX_SIGNATURE 64
+typedef struct {
+  uint32_t params, results;
+  wasm_rt_type_t types[FIXNET_MAX_SIGNATURE];
+} fixnet_func_type;
+static fixnet_func_type* fixnet_types;
+static uint32_t fixnet_type_count, fixnet_type_capacity;
+
+uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...) {
+  fixnet_func_type t;
+  memset(&t, 0, sizeof t);
+  t.params = params;
+  t.results = results;
+  /* The inspector rejects larger signatures; this is a second fence. */
+  if (params + results > FIXNET_MAX_SIGNATURE) wasm_rt_trap(WASM_RT_TRAP_EXHAUSTION);
+  va_list args;
+  va_start(args, results);
+  for (uint32_t i = 0; i < params + results; ++i) t.types[i] = (wasm_rt_type_t)va_arg(args, int);
+  va_end(args);
+  for (uint32_t i = 0; i < fixnet_type_count; ++i)
+    if (memcmp(&fixnet_types[i], &t, sizeof t) == 0) return i + 1;
+  if (fixnet_type_count == fixnet_type_capacity) {
+    uint32_t capacity = fixnet_type_capacity ? 2 * fixnet_type_capacity : 16;
+    fixnet_func_type* grown = realloc(fixnet_types, capacity * sizeof *grown);
+    if (!grown) wasm_rt_trap(WASM_RT_TRAP_EXHAUSTION);
+    fixnet_types = grown;
+    fixnet_type_capacity = capacity;
+  }
+  fixnet_types[fixnet_type_count++] = t;
+  return fixnet_type_count;
+}
+
+void wasm_rt_allocate_memory(wasm_rt_memory_t* m, uint32_t initial, uint32_t max) {
+  fixnet_host->allocate_memory(m, initial, max);
+}
+uint32_t wasm_rt_grow_memory(wasm_rt_memory_t* m, uint32_t delta) {
+  return fixnet_host->grow_memory(m, delta);
+}
+void wasm_rt_free_memory(wasm_rt_memory_t* m) { fixnet_host->free_memory(m); }
+void wasm_rt_allocate_funcref_table(wasm_rt_funcref_table_t* t, uint32_t n, uint32_t max) {
+  fixnet_host->allocate_table(t, n, max);
+}
+void wasm_rt_free_funcref_table(wasm_rt_funcref_table_t* t) { fixnet_host->free_table(t); }
+
+/* The guest API: each import forwards to the host with the env wasm2c passes along. */
+#define FIXNET_FORWARD_VALUE(name, ret, wres, wparams, params, args) \
+  ret Z_fixnetZ_##name params { return fixnet_host->name args; }
+#define FIXNET_FORWARD_VOID(name, ret, wres, wparams, params, args) \
+  void Z_fixnetZ_##name params { fixnet_host->name args; }
+FIXNET_GUEST_API_VALUE(FIXNET_FORWARD_VALUE)
+FIXNET_GUEST_API_VOID(FIXNET_FORWARD_VOID)
+
+static void fixnet_instantiate(void* instance, fixnet_env* env) {
+#if FIXNET_IMPORTS_FIXNET
+  Z_m_instantiate((Z_m_instance_t*)instance, (struct Z_fixnet_instance_t*)env);
+#else
+  (void)env;
+  Z_m_instantiate((Z_m_instance_t*)instance);
+#endif
+}
+
+static void fixnet_free(void* instance) { Z_m_free((Z_m_instance_t*)instance); }
+
+static uint32_t fixnet_apply(void* instance, uint32_t encode) {
+  return Z_mZ__fixnet_apply((Z_m_instance_t*)instance, encode);
+}
+
+static Z_m_instance_t fixnet_probe;
+static fixnet_module_v1 fixnet_module;
+
+FIXNET_VISIBLE const fixnet_module_v1* fixnet_wasm_bind_v1(const fixnet_host_api* host) {
+  if (host->abi_version != FIXNET_ABI_VERSION) return 0;
+  if (!fixnet_host) {
+    fixnet_host = host;
+    Z_m_init_module();
+  }
+  fixnet_module.abi_version = FIXNET_ABI_VERSION;
+  fixnet_module.instance_size = (uint32_t)sizeof(Z_m_instance_t);
+  fixnet_module.fuel_offset = (uint32_t)((char*)Z_mZ___fixnet_fuel(&fixnet_probe) - (char*)&fixnet_probe);
+  fixnet_module.depth_offset = (uint32_t)((char*)Z_mZ___fixnet_depth(&fixnet_probe) - (char*)&fixnet_probe);
+  fixnet_module.max_call_depth = WASM_RT_MAX_CALL_STACK_DEPTH;
+  fixnet_module.may_write_memory = FIXNET_MAY_WRITE_MEMORY;
+  fixnet_module.may_write_table = FIXNET_MAY_WRITE_TABLE;
+  fixnet_module.instantiate = fixnet_instantiate;
+  fixnet_module.free = fixnet_free;
+  fixnet_module.apply = fixnet_apply;
+  return &fixnet_module;
+}

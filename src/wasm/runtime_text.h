@@ -1,0 +1,11 @@
+// The C texts the toolchain compiles beside every module (src/wasm/runtime/, embedded at build time).
+#pragma once
+
+#include <string_view>
+
+namespace fixnet::wasm {
+
+std::string_view abi_header_text();  // runtime/fixnet_abi.h: the host/object interface
+std::string_view glue_text();        // runtime/glue.c: wasm-rt and guest API forwarding, the binder
+
+}  // namespace fixnet::wasm

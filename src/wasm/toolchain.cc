@@ -1,0 +1,164 @@
+#include "wasm/toolchain.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/file.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <wabt/config.h>
+#include <wabt/ir.h>
+
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <semaphore>
+#include <thread>
+
+#include "core/error.h"
+#include "wasm/c_codegen.h"
+#include "wasm/instrument.h"
+#include "wasm/module_check.h"
+#include "wasm/runtime_text.h"
+
+namespace fixnet::wasm {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string hex(std::span<const uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (uint8_t b : bytes) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 15];
+  }
+  return out;
+}
+
+// One compile per core at a time, across every Toolchain of the process.
+std::counting_semaphore<>& compile_slots() {
+  static std::counting_semaphore<> slots(std::max<std::ptrdiff_t>(1, std::thread::hardware_concurrency()));
+  return slots;
+}
+
+class FileLock {
+ public:
+  explicit FileLock(const fs::path& path) : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
+    if (fd_ < 0) throw EnvironmentError(fmt::format("cannot open lock file {}: {}", path.string(), std::strerror(errno)));
+    while (::flock(fd_, LOCK_EX) != 0)
+      if (errno != EINTR) throw EnvironmentError(fmt::format("cannot lock {}: {}", path.string(), std::strerror(errno)));
+  }
+  ~FileLock() { ::close(fd_); }  // closing releases the lock
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+void write_file(const fs::path& path, std::string_view text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  if (!out.flush())
+    throw EnvironmentError(fmt::format("cannot write {} (is the disk full?)", path.string()));
+}
+
+void fsync_path(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+std::string unique_suffix() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  return fmt::format("{}.{:016x}", ::getpid(), rng());
+}
+
+}  // namespace
+
+GeneratedC translate_module(std::string_view bytes) {
+  CheckedModule checked = check_module(bytes);
+  instrument(*checked.module);
+  return generate_c(*checked.module, checked.facts);
+}
+
+Toolchain::Toolchain(fs::path cache_dir) : dir_(std::move(cache_dir) / "wasm") {}
+
+void Toolchain::init() {
+  std::call_once(init_once_, [this] {
+    cc_ = find_c_compiler();
+    struct utsname host {};
+    ::uname(&host);
+    std::string flags;
+    for (const std::string& f : compile_flags()) flags += f + " ";
+    const auto glue_hash = sha256(std::string(abi_header_text()) + std::string(glue_text()));
+    version_ = fmt::format("wabt {}; cc {}; flags {}; glue {}; arch {}", WABT_VERSION_STRING, cc_.identity, flags,
+                           hex(std::span(glue_hash).first(8)), host.machine);
+    const auto version_digest = sha256(version_);
+    version_hash_ = hex(std::span(version_digest).first(8));
+  });
+}
+
+const std::string& Toolchain::version() {
+  init();
+  return version_;
+}
+
+fs::path Toolchain::artifact(Name name, const std::function<BlobData()>& bytes) {
+  init();
+  const std::string key = name.hex() + "-" + version_hash_;
+  const fs::path path = dir_ / (key + ".so");
+  std::error_code ec;
+  if (fs::exists(path, ec)) {
+    stats_.cache_hits.fetch_add(1, std::memory_order_relaxed);
+    return path;
+  }
+  fs::create_directories(dir_ / "locks", ec);
+  fs::create_directories(dir_ / "tmp", ec);
+  if (ec) throw EnvironmentError(fmt::format("cannot create the artifact cache {}: {}", dir_.string(), ec.message()));
+  FileLock lock(dir_ / "locks" / (key + ".lock"));
+  if (fs::exists(path, ec)) {  // another process compiled it while this one waited for the lock
+    stats_.cache_hits.fetch_add(1, std::memory_order_relaxed);
+    return path;
+  }
+  BlobData data = bytes();
+  compile(name, *data, path);
+  stats_.compiled.fetch_add(1, std::memory_order_relaxed);
+  return path;
+}
+
+void Toolchain::compile(Name name, std::string_view bytes, const fs::path& artifact) {
+  GeneratedC c = translate_module(bytes);  // ProcedureError here is the module's own fault
+
+  const fs::path work = dir_ / "tmp" / (name.short_hex(16) + "." + unique_suffix());
+  std::error_code ec;
+  fs::create_directories(work, ec);
+  if (ec) throw EnvironmentError(fmt::format("cannot create {}: {}", work.string(), ec.message()));
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+    }
+  } cleanup{work};
+
+  write_file(work / kGeneratedHeaderName, c.header);
+  write_file(work / "fixnet_abi.h", abi_header_text());
+  write_file(work / "module.c", c.source);
+  const fs::path object = work / "module.so";
+  compile_slots().acquire();
+  try {
+    compile_shared_object(cc_, work / "module.c", object);
+  } catch (...) {
+    compile_slots().release();
+    throw;
+  }
+  compile_slots().release();
+  fsync_path(object);
+  fs::rename(object, artifact, ec);
+  if (ec) throw EnvironmentError(fmt::format("cannot store {}: {}", artifact.string(), ec.message()));
+  fsync_path(dir_);
+}
+
+}  // namespace fixnet::wasm

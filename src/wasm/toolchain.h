@@ -1,0 +1,62 @@
+// The trusted toolchain with its cache: module bytes → a native shared object on disk.
+//
+//   check_module (read, validate, inspect) → instrument (fuel, depth) → generate_c (wasm2c + glue)
+//   → the system C compiler → <cache>/wasm/<module name hex>-<toolchain hash>.so
+//
+// The artifact is keyed by the module's Name, the toolchain version (wabt version, the compiler's
+// identity and flags, the glue text) and the host architecture, so compilation is itself a memoized
+// computation: once per machine, never per process. Artifacts are written to a temporary file and
+// renamed into place, and a per-key lock file (flock) makes a second process wait for the first's
+// compile instead of repeating it. Compiles of different modules run in parallel, at most one per core.
+//
+// Thread-safe. A module that fails inspection throws ProcedureError (nothing is cached: the evaluator
+// memoizes the error value); every other failure throws EnvironmentError.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "core/name.h"
+#include "core/object.h"
+#include "wasm/c_codegen.h"
+#include "wasm/compiler.h"
+
+namespace fixnet::wasm {
+
+struct ToolchainStats {
+  std::atomic<uint64_t> compiled{0};    // modules this process compiled
+  std::atomic<uint64_t> cache_hits{0};  // artifacts found on disk
+};
+
+class Toolchain {
+ public:
+  explicit Toolchain(std::filesystem::path cache_dir);
+
+  // The artifact for module `name`; `bytes` is called only when it has to be compiled.
+  std::filesystem::path artifact(Name name, const std::function<BlobData()>& bytes);
+
+  // "wabt 1.0.32; cc …; flags …; glue …; arch x86_64": what the artifacts depend on besides the module.
+  const std::string& version();
+  const ToolchainStats& stats() const { return stats_; }
+
+ private:
+  void init();
+  void compile(Name name, std::string_view bytes, const std::filesystem::path& artifact);
+
+  std::filesystem::path dir_;
+  std::once_flag init_once_;
+  CCompiler cc_;
+  std::string version_;
+  std::string version_hash_;
+  ToolchainStats stats_;
+};
+
+// Read, validate, inspect, instrument and translate — everything but the C compiler. Returns the C
+// source (ProcedureError for a module that fails inspection). Exposed for tests and benchmarks.
+GeneratedC translate_module(std::string_view bytes);
+
+}  // namespace fixnet::wasm
