@@ -5,6 +5,7 @@
 // run); tests about the cache itself make their own.
 #pragma once
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -128,9 +129,9 @@ inline constexpr const char* kImports = R"(
   (import "fixnet" "fail" (func $fail (param i32 i32)))
 )";
 
-// A module with the API imports, one page of memory and `body` as the rest.
-inline std::string with_imports(std::string_view body) {
-  return std::string("(module ") + kImports + "(memory (export \"memory\") 1)\n" + std::string(body) + ")";
+// A module with the API imports, `memory` (one page unless told) and `body` as the rest.
+inline std::string with_imports(std::string_view body, std::string_view memory = "(memory 1)") {
+  return std::string("(module ") + kImports + std::string(memory) + "\n" + std::string(body) + ")";
 }
 
 }  // namespace fixnet::wasm::testing
