@@ -264,6 +264,11 @@ TEST_F(ExprTest, ErrorsStayOnOneLine) {
   std::string e = error("[u8:1,\n\n u8:2\n");
   EXPECT_EQ(e.find('\n'), std::string::npos) << e;
   EXPECT_THAT(e, HasSubstr("column 15: expected ',' or ']'"));
+  // A callback's message that echoes outside text (here a path with a newline) is kept on one line.
+  context_.add_path = [](const std::string& path) -> Name { throw InputError(path + ": unreadable"); };
+  e = error("file:\"a\nb\"");
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  EXPECT_THAT(e, HasSubstr("a\\nb: unreadable"));
   e = error(std::string(1000, '['));
   EXPECT_EQ(e.find('\n'), std::string::npos);
   EXPECT_LT(e.size(), 400u);

@@ -70,7 +70,8 @@ class Parser {
     } catch (const ExprError&) {
       throw;
     } catch (const InputError& e) {
-      fail_at(pos, e.what());
+      // The message may echo outside text (a path, a label): keep it on one line.
+      fail_at(pos, one_line(e.what(), 1000));
     }
   }
 
