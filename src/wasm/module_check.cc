@@ -159,6 +159,8 @@ void scan(const wabt::ExprList& exprs, ModuleFacts& facts) {
 class NestingLimit : public wabt::BinaryReaderNop {
  public:
   bool exceeded = false;
+  // Errors are the full read's to report; this pass only looks for nesting (and stays quiet).
+  bool OnError(const wabt::Error&) override { return true; }
   wabt::Result BeginFunctionBody(wabt::Index, wabt::Offset) override {
     depth_ = 0;
     return wabt::Result::Ok;

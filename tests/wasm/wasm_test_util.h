@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "core/error_value.h"
 #include "core/evaluator.h"
 #include "core/memory_store.h"

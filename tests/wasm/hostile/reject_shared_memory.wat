@@ -1,0 +1,4 @@
+;; expect: invalid procedure module
+(module
+  (memory 1 1 shared)
+  (func (export "_fixnet_apply") (param i32) (result i32) (local.get 0)))

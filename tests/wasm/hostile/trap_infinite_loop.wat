@@ -1,0 +1,3 @@
+;; expect: fuel exhausted
+(module
+  (func (export "_fixnet_apply") (param i32) (result i32) (loop $l (br $l)) (local.get 0)))
