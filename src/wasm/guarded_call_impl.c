@@ -25,7 +25,15 @@ static void fixnet_guarded_entry(void* p) {
   g->code = code;
 }
 
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__)
+#define FIXNET_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FIXNET_ASAN 1
+#endif
+#endif
+
+#if defined(__x86_64__) && !defined(FIXNET_ASAN)
 /* Calls fn(arg) with the stack pointer at `top` (16-byte aligned), then returns on the caller's stack.
  * rbp keeps the caller's stack pointer; the CFI lets debuggers walk through the switch. */
 void fixnet_call_on_stack(void (*fn)(void*), void* arg, void* top);

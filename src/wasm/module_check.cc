@@ -22,12 +22,27 @@ namespace {
   throw ProcedureError(fmt::format("invalid procedure module: {}", why));
 }
 
+// A name from the module, for a message: quoted, control bytes escaped (a message is one line of
+// text, and the name is the module author's choice), long names cut.
+std::string quoted(std::string_view name) {
+  constexpr size_t kMaxShown = 64;
+  std::string out = "\"";
+  for (size_t i = 0; i < name.size() && i < kMaxShown; ++i) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
+      out += fmt::format("\\x{:02x}", c);
+    else
+      out += static_cast<char>(c);
+  }
+  return out + (name.size() > kMaxShown ? "\"…" : "\"");
+}
+
 // wabt's errors, first one only and on one line: enough to say what is wrong.
 std::string first_error(const wabt::Errors& errors) {
   if (errors.empty()) return "unknown error";
   std::string text = errors.front().message;
   for (char& c : text)
-    if (c == '\n' || c == '\r') c = ' ';
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
   if (errors.front().loc.offset != wabt::kInvalidOffset)
     return fmt::format("{} (at byte {})", text, errors.front().loc.offset);
   return text;
@@ -56,13 +71,13 @@ const wabt::FuncSignature& signature_of(const wabt::Module& module, const wabt::
 void check_imports(const wabt::Module& module, ModuleFacts& facts) {
   for (const wabt::Import* import : module.imports) {
     if (import->module_name != kGuestModule)
-      reject(fmt::format("imports \"{}\" \"{}\": procedures may import only the guest API (module \"{}\")",
-                         import->module_name, import->field_name, kGuestModule));
+      reject(fmt::format("imports {} {}: procedures may import only the guest API (module \"{}\")",
+                         quoted(import->module_name), quoted(import->field_name), kGuestModule));
     if (import->kind() != wabt::ExternalKind::Func)
-      reject(fmt::format("imports \"{}\" \"{}\" as a {}: the guest API has only functions", import->module_name,
-                         import->field_name, wabt::GetKindName(import->kind())));
+      reject(fmt::format("imports {} {} as a {}: the guest API has only functions", quoted(import->module_name),
+                         quoted(import->field_name), wabt::GetKindName(import->kind())));
     const GuestFunction* api = find_guest_function(import->field_name);
-    if (!api) reject(fmt::format("imports \"fixnet\" \"{}\", which is not in the guest API", import->field_name));
+    if (!api) reject(fmt::format("imports \"fixnet\" {}, which is not in the guest API", quoted(import->field_name)));
     const auto* func = wabt::cast<wabt::FuncImport>(import);
     const wabt::FuncSignature& sig = signature_of(module, func->func.decl);
     if (letters(sig.param_types) != api->params || letters(sig.result_types) != api->results)
@@ -77,9 +92,11 @@ void check_imports(const wabt::Module& module, ModuleFacts& facts) {
 void check_exports(const wabt::Module& module) {
   bool found = false;
   for (const wabt::Export* e : module.exports) {
-    if (e->name.starts_with("__fixnet_")) reject(fmt::format("exports \"{}\": names under \"__fixnet_\" are reserved", e->name));
+    if (e->name.starts_with("__fixnet_"))
+      reject(fmt::format("exports {}: names under \"__fixnet_\" are reserved", quoted(e->name)));
     if (e->name != FIXNET_APPLY_EXPORT) continue;
-    if (e->kind != wabt::ExternalKind::Func) reject(fmt::format("exports \"{}\" but not as a function", e->name));
+    if (e->kind != wabt::ExternalKind::Func)
+      reject(fmt::format("exports \"{}\" but not as a function", FIXNET_APPLY_EXPORT));
     const wabt::Func* func = module.GetFunc(e->var);
     const wabt::FuncSignature& sig = signature_of(module, func->decl);
     if (letters(sig.param_types) != "i" || letters(sig.result_types) != "i")
@@ -153,34 +170,61 @@ void scan(const wabt::ExprList& exprs, ModuleFacts& facts) {
   }
 }
 
-// A first pass over the raw bytes that only counts block nesting. wabt's IR, its C writer and this
-// file's own walks recurse once per nesting level, so a module of a million nested blocks would
-// overflow the stack before anything else could reject it.
-class NestingLimit : public wabt::BinaryReaderNop {
+// A first pass over the raw bytes, before wabt builds its IR, for shapes the IR builder of wabt
+// 1.0.32 does not survive: nesting so deep that its recursive walks (and this file's, and the C
+// writer's) overflow the stack; instructions after a function's final `end`, and blocks inside a
+// constant expression (it asserts, or indexes an empty label stack). All are invalid or absurd, so
+// refusing them loses nothing. Found by fuzz/wasm_inspect_fuzz.cc.
+class StructurePrepass : public wabt::BinaryReaderNop {
  public:
-  bool exceeded = false;
-  // Errors are the full read's to report; this pass only looks for nesting (and stays quiet).
+  enum class Problem { None, Nesting, CodeAfterEnd, ControlInConstant } problem = Problem::None;
+
+  // Errors are the full read's to report; this pass only looks for its two problems (quietly).
   bool OnError(const wabt::Error&) override { return true; }
   wabt::Result BeginFunctionBody(wabt::Index, wabt::Offset) override {
+    in_body_ = true;
     depth_ = 0;
+    ended_ = false;
+    return wabt::Result::Ok;
+  }
+  wabt::Result EndFunctionBody(wabt::Index) override {
+    in_body_ = false;  // constant expressions (global and segment initializers) follow their own rules
+    return wabt::Result::Ok;
+  }
+  wabt::Result OnOpcode(wabt::Opcode) override {
+    if (in_body_ && ended_) return fail(Problem::CodeAfterEnd);
     return wabt::Result::Ok;
   }
   wabt::Result OnBlockExpr(wabt::Type) override { return enter(); }
   wabt::Result OnLoopExpr(wabt::Type) override { return enter(); }
   wabt::Result OnIfExpr(wabt::Type) override { return enter(); }
   wabt::Result OnTryExpr(wabt::Type) override { return enter(); }
+  wabt::Result OnElseExpr() override {
+    if (!in_body_) return fail(Problem::ControlInConstant);
+    return wabt::Result::Ok;
+  }
   wabt::Result OnEndExpr() override {
-    if (depth_ > 0) --depth_;
+    if (!in_body_) return wabt::Result::Ok;
+    if (depth_ == 0)
+      ended_ = true;  // the function's own end
+    else
+      --depth_;
     return wabt::Result::Ok;
   }
 
  private:
   wabt::Result enter() {
-    if (++depth_ <= kMaxNesting) return wabt::Result::Ok;
-    exceeded = true;
+    if (!in_body_) return fail(Problem::ControlInConstant);
+    if (++depth_ > kMaxNesting) return fail(Problem::Nesting);
+    return wabt::Result::Ok;
+  }
+  wabt::Result fail(Problem p) {
+    problem = p;
     return wabt::Result::Error;
   }
+  bool in_body_ = false;
   uint32_t depth_ = 0;
+  bool ended_ = false;
 };
 
 }  // namespace
@@ -196,9 +240,15 @@ CheckedModule check_module(std::string_view bytes) {
   const wabt::Features features = toolchain_features();
   // No debug names (the guest's name section never reaches the C), stop at the first error.
   wabt::ReadBinaryOptions options(features, nullptr, false, true, true);
-  NestingLimit nesting;
-  if (wabt::Failed(wabt::ReadBinary(bytes.data(), bytes.size(), &nesting, options)) && nesting.exceeded)
-    reject(fmt::format("nests blocks deeper than {}", kMaxNesting));
+  StructurePrepass prepass;
+  if (wabt::Failed(wabt::ReadBinary(bytes.data(), bytes.size(), &prepass, options))) {
+    if (prepass.problem == StructurePrepass::Problem::Nesting)
+      reject(fmt::format("nests blocks deeper than {}", kMaxNesting));
+    if (prepass.problem == StructurePrepass::Problem::CodeAfterEnd)
+      reject("has instructions after the end of a function body");
+    if (prepass.problem == StructurePrepass::Problem::ControlInConstant)
+      reject("has a block, loop or if in a constant expression");
+  }
   if (wabt::Failed(wabt::ReadBinaryIr("procedure", bytes.data(), bytes.size(), options, &errors, out.module.get())))
     reject(first_error(errors));
   if (wabt::Failed(wabt::ValidateModule(out.module.get(), &errors, wabt::ValidateOptions(features))))

@@ -67,6 +67,20 @@ TEST_F(HostileTest, TrapsAtRun) {
   }
 }
 
+// Inputs the fuzzer (fuzz/wasm_inspect_fuzz.cc) found crashing wabt 1.0.32 or breaking a message.
+TEST(HostileBinaries, FuzzFindingsAreRejectedWithOneLine) {
+  size_t n = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(FIXNET_SOURCE_DIR) / "tests/wasm/hostile")) {
+    if (entry.path().extension() != ".wasm") continue;
+    SCOPED_TRACE(entry.path().filename().string());
+    const std::string r = rejection(read_file(entry.path()));
+    EXPECT_THAT(r, ::testing::StartsWith("invalid procedure module"));
+    EXPECT_EQ(r.find('\n'), std::string::npos);
+    ++n;
+  }
+  EXPECT_GE(n, 3u);
+}
+
 TEST(HostileBinaries, MalformedBytesAreRejected) {
   const std::string valid = wat_to_wasm(R"((module (func (export "_fixnet_apply") (param i32) (result i32) (local.get 0))))");
   ASSERT_EQ(rejection(valid), "(accepted)");
@@ -139,6 +153,12 @@ TEST(HostileBinaries, TooManyLocalsAreRejected) {
   EXPECT_EQ(rejection(module_with_locals(100)), "(accepted)");
   EXPECT_THAT(rejection(module_with_locals(60000)), ::testing::HasSubstr("invalid procedure module"));
   EXPECT_THAT(rejection(module_with_locals(60000)), ::testing::HasSubstr("at most 50000"));
+}
+
+TEST(HostileBinaries, CodeAfterTheFunctionsEndIsRejected) {
+  // local.get 0; end; i32.const 0; end — wabt 1.0.32's IR builder asserts on this.
+  EXPECT_THAT(rejection(binary_module(std::string("\x00", 1), std::string("\x20\x00\x0b\x41\x00\x0b", 6))),
+              ::testing::HasSubstr("instructions after the end of a function body"));
 }
 
 TEST(HostileBinaries, DeepNestingIsRejectedBeforeItCanOverflowAStack) {
