@@ -19,8 +19,10 @@ using fixnet::Name;
 Name label(fixnet::MemoryStore& store, std::string_view text) {
   if (text == "blob") return store.put_blob("a blob long enough to be stored canonically");
   if (text == "tree") return store.put_tree({Name::blob_name("x"), Name::blob_name("y")});
-  if (text == "app") return store.put_tree({Name::blob_name("l"), Name::blob_name("p")}).application();
-  if (text == "sel") return store.put_tree({Name::blob_name("t"), Name::blob_name("\x01")}).selection();
+  if (text == "app")
+    return store.put_tree({Name::blob_name("l"), Name::blob_name("p")}).application();
+  if (text == "sel")
+    return store.put_tree({Name::blob_name("t"), Name::blob_name("\x01")}).selection();
   if (text == "strict") return label(store, "app").strict();
   if (text == "ref") return label(store, "tree").as_ref();
   throw InputError("no label '" + std::string(text) + "'");

@@ -23,8 +23,9 @@ void exercise(Name n) {
   if (n.is_literal() && n.literal_bytes().size() != n.size()) std::abort();
   if (n.is_literal() && Name::blob_name(n.literal_bytes()) != n.content_name()) std::abort();
   // Every role change either gives a valid Name or refuses with InputError.
-  for (auto role : {&Name::application, &Name::identification, &Name::selection, &Name::strict,
-                    &Name::shallow, &Name::as_ref, &Name::unref, &Name::thunk, &Name::content_name}) {
+  for (auto role :
+       {&Name::application, &Name::identification, &Name::selection, &Name::strict, &Name::shallow,
+        &Name::as_ref, &Name::unref, &Name::thunk, &Name::content_name}) {
     try {
       Name derived = (n.*role)();
       Name::from_bytes(derived.bytes(), "derived");

@@ -17,7 +17,8 @@ struct Options {
 
 int run(Session& session, const Options& o) {
   if (!o.label.empty() && o.paths.size() != 1)
-    throw InputError(fmt::format("--label {} needs exactly one PATH, got {}", o.label, o.paths.size()));
+    throw InputError(
+        fmt::format("--label {} needs exactly one PATH, got {}", o.label, o.paths.size()));
   Repository& repo = session.repo();
   Progress progress("adding", Progress::Unit::Bytes);
   uint64_t total = 0;

@@ -16,10 +16,11 @@ int run(Session& session, const std::string& input) {
     throw InputError(fmt::format("{} is a Tree of {} entries, not a Blob: use `fixnet show {}`",
                                  one_line(input), name.size(), one_line(input)));
   if (!name.is_value())
-    throw InputError(fmt::format("{} is {} {} (a computation, not bytes): use `fixnet eval {}` to "
-                                 "compute it",
-                                 one_line(input), name.is_encode() ? "an encoded" : "an",
-                                 kind_name(name.thunk().kind()), one_line(input)));
+    throw InputError(
+        fmt::format("{} is {} {} (a computation, not bytes): use `fixnet eval {}` to "
+                    "compute it",
+                    one_line(input), name.is_encode() ? "an encoded" : "an",
+                    kind_name(name.thunk().kind()), one_line(input)));
   require_held(repo, name.unref(), input);
   BlobData bytes;
   try {

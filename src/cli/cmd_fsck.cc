@@ -22,11 +22,11 @@ int run(Session& session, bool json) {
                 {"problems", problems}});
   } else {
     for (const auto& p : r.problems) fmt::print("{}: {}\n", p.path, p.problem);
-    fmt::print("checked {} objects, {} relations, {} labels: {}\n", r.objects_checked,
-               r.relations_checked, r.labels_checked,
-               r.ok() ? std::string("no problems")
-                      : fmt::format("{} problem{}", r.problems.size(),
-                                    r.problems.size() == 1 ? "" : "s"));
+    fmt::print(
+        "checked {} objects, {} relations, {} labels: {}\n", r.objects_checked, r.relations_checked,
+        r.labels_checked,
+        r.ok() ? std::string("no problems")
+               : fmt::format("{} problem{}", r.problems.size(), r.problems.size() == 1 ? "" : "s"));
   }
   if (!r.ok()) {
     std::fflush(stdout);

@@ -11,7 +11,8 @@ namespace {
 int run(Session& session, bool dry_run, bool json) {
   Repository& repo = session.repo();
   Progress progress(dry_run ? "gc (dry run)" : "gc");
-  GcReport r = repo.gc(dry_run, [&](uint64_t done, uint64_t total) { progress.update(done, total); });
+  GcReport r =
+      repo.gc(dry_run, [&](uint64_t done, uint64_t total) { progress.update(done, total); });
   progress.finish();
   if (json) {
     nlohmann::json removed = nlohmann::json::array();

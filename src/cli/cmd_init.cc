@@ -21,8 +21,8 @@ CommandSetup setup(CLI::App& parent) {
             auto repo = Repository::init(where);
             const std::string path = repo->path().string();
             repo.reset();
-            fmt::print("{} fixnet repository in {}\n",
-                       existed ? "Existing" : "Initialized empty", path);
+            fmt::print("{} fixnet repository in {}\n", existed ? "Existing" : "Initialized empty",
+                       path);
             return 0;
           }};
 }

@@ -20,7 +20,8 @@ int run(Session& session, const Options& o) {
       throw InputError(fmt::format("label -d takes one LABEL, got {} arguments", o.args.size()));
     const std::string& label = o.args[0];
     if (!repo.remove_label(label))
-      throw InputError(fmt::format("no label '{}' to remove (see `fixnet labels`)", one_line(label)));
+      throw InputError(
+          fmt::format("no label '{}' to remove (see `fixnet labels`)", one_line(label)));
     if (o.json)
       print_json({{"label", label}, {"removed", true}});
     else

@@ -42,7 +42,8 @@ CommandSetup setup(CLI::App& parent) {
       "  fixnet reproduce @total\n  fixnet reproduce --json 3f2a9c0d");
   auto input = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  app->add_option("NAME", *input, "A Name, a unique prefix of one, or a label (@LABEL)")->required();
+  app->add_option("NAME", *input, "A Name, a unique prefix of one, or a label (@LABEL)")
+      ->required();
   app->add_flag("--json", *json, "Print {name, relation, key, recorded, rerun, same} as JSON");
   return {app, [input, json](Session& s) { return run(s, *input, *json); }};
 }

@@ -58,9 +58,9 @@ Name resolve_input(Repository& repo, std::string_view text) {
 void require_held(Repository& repo, Name name, std::string_view input) {
   if (name.is_literal() || repo.contains(name)) return;
   const std::string hex = name.hex();
-  throw NotFoundError(fmt::format(
-      "{}: the repository {} does not hold object {}", one_line(input),
-      repo.path().string(), input == hex ? std::string("by that Name") : hex));
+  throw NotFoundError(fmt::format("{}: the repository {} does not hold object {}", one_line(input),
+                                  repo.path().string(),
+                                  input == hex ? std::string("by that Name") : hex));
 }
 
 [[noreturn]] void rethrow_with_context(std::string_view context, std::string_view input) {

@@ -4,10 +4,9 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,7 +38,8 @@ class Session {
   std::unique_ptr<Repository> repo_;
 };
 
-// A command's action: returns the exit code. Errors are thrown (fixnet::Error) and reported by main.
+// A command's action: returns the exit code. Errors are thrown (fixnet::Error) and reported by
+// main.
 using Action = std::function<int(Session&)>;
 
 struct CommandSetup {
@@ -62,8 +62,10 @@ struct CommandRegistration {
   }
 };
 
-#define FIXNET_COMMAND(order, factory) \
-  static const ::fixnet::cli::CommandRegistration fixnet_command_registration_##order{order, factory}
+#define FIXNET_COMMAND(order, factory)                                                  \
+  static const ::fixnet::cli::CommandRegistration fixnet_command_registration_##order { \
+    order, factory                                                                      \
+  }
 
 // Adds a subcommand with a one-line description and a worked example shown by --help.
 CLI::App* add_command(CLI::App& parent, const std::string& name, const std::string& description,

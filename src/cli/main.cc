@@ -1,9 +1,8 @@
 // fixnet: the command line. Parse → call a library → print. Every failure ends as one line on
 // stderr, "fixnet: <what went wrong with which input>", and a non-zero exit: 1 for errors, 2 for
 // usage errors.
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -46,9 +45,10 @@ std::string command_path(const CLI::App& app) {
 }
 
 int run(int argc, char** argv) {
-  CLI::App app{"fixnet: computations as named values. Add files, build and evaluate "
-               "computations, and ask any result how it was made.",
-               "fixnet"};
+  CLI::App app{
+      "fixnet: computations as named values. Add files, build and evaluate "
+      "computations, and ask any result how it was made.",
+      "fixnet"};
   app.set_version_flag("--version", fmt::format("fixnet {} (Name layout {})", FIXNET_VERSION,
                                                 fixnet::Name::kLayoutVersion));
   // Like git, -C may be repeated; each is relative to the one before.

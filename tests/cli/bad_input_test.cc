@@ -1,13 +1,12 @@
 // Bad input, one test each: every failure is one line on stderr starting "fixnet: ", names the
 // input, and exits non-zero — never a crash, never a stack of messages.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "cli_test_util.h"
 #include "core/name.h"
@@ -74,9 +73,9 @@ TEST_F(BadInputTest, AmbiguousPrefix) {
 }
 
 TEST_F(BadInputTest, MalformedExpressions) {
-  for (const std::string expr : {"app:[limits, native:concat", "\"unterminated", "u8:999",
-                                 "select:(x:00)", "limits(cpu=1)", "[,]", ")", "@no-such-label",
-                                 "deadbeef"}) {
+  for (const std::string expr :
+       {"app:[limits, native:concat", "\"unterminated", "u8:999", "select:(x:00)", "limits(cpu=1)",
+        "[,]", ")", "@no-such-label", "deadbeef"}) {
     RunResult r = fixnet({"eval", expr});
     ASSERT_TRUE(one_line_error(r)) << expr;
     EXPECT_THAT(r.err, HasSubstr("column")) << expr;

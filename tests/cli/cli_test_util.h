@@ -4,12 +4,11 @@
 #pragma once
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -87,8 +86,10 @@ inline RunResult run_fixnet(const fs::path& cwd, const std::vector<std::string>&
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0600);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0600);
   pid_t pid;
   const int rc = posix_spawn(&pid, FIXNET_BINARY, &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
@@ -135,7 +136,9 @@ class CliTest : public ::testing::Test {
     RunResult r = run_fixnet(dir_.path(), {"init"});
     ASSERT_EQ(r.code, 0) << r.err;
   }
-  RunResult fixnet(std::initializer_list<std::string> args) { return run_fixnet(dir_.path(), args); }
+  RunResult fixnet(std::initializer_list<std::string> args) {
+    return run_fixnet(dir_.path(), args);
+  }
   RunResult fixnet(const std::vector<std::string>& args) { return run_fixnet(dir_.path(), args); }
   // Runs a command that must succeed and returns its stdout, trimmed.
   std::string ok(std::initializer_list<std::string> args) {

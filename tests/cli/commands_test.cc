@@ -1,11 +1,10 @@
 // End-to-end tests of every `fixnet` command: the real binary, in a fresh directory.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-
 #include <random>
 
 #include "cli/lib/directory_tree.h"
@@ -40,8 +39,8 @@ TEST(CliProgram, HelpListsEveryCommand) {
   TempDir dir;
   RunResult r = run_fixnet(dir.path(), {"--help"});
   EXPECT_EQ(r.code, 0);
-  for (const char* command : {"init", "add", "cat", "show", "label", "labels", "eval", "why",
-                              "reproduce", "gc", "fsck"})
+  for (const char* command :
+       {"init", "add", "cat", "show", "label", "labels", "eval", "why", "reproduce", "gc", "fsck"})
     EXPECT_THAT(r.out, HasSubstr(command));
 }
 
@@ -65,7 +64,10 @@ TEST(CliProgram, Version) {
 
 TEST(CliProgram, UsageErrorsExitTwoWithOneLine) {
   TempDir dir;
-  for (auto args : {std::vector<std::string>{}, {"frobnicate"}, {"cat"}, {"eval", "--bogus", "x"},
+  for (auto args : {std::vector<std::string>{},
+                    {"frobnicate"},
+                    {"cat"},
+                    {"eval", "--bogus", "x"},
                     {"show", "--depth", "x", "abcd"}}) {
     RunResult r = run_fixnet(dir.path(), args);
     EXPECT_EQ(r.code, 2) << r.err;
@@ -111,7 +113,8 @@ TEST_F(CliTest, SubdirectoriesFindTheRepository) {
   EXPECT_FALSE(fs::exists(dir_ / "a/b/.fixnet"));
 }
 
-// ---- add / cat -----------------------------------------------------------------------------------
+// ---- add / cat
+// -----------------------------------------------------------------------------------
 
 TEST_F(CliTest, AddCatRoundTripOfFiles) {
   const std::string small = "hello\n";
@@ -188,7 +191,8 @@ TEST_F(CliTest, AddCatRoundTripOfADirectory) {
   write_file(src / "sub/c", "sea");
   write_file(src / "sub/deeper/big", random_bytes(2 << 20, 4));
   fs::create_symlink("../b.txt", src / "sub/link");
-  fs::permissions(src / "b.txt", fs::perms::owner_read | fs::perms::owner_write | fs::perms::owner_exec);
+  fs::permissions(src / "b.txt",
+                  fs::perms::owner_read | fs::perms::owner_write | fs::perms::owner_exec);
 
   const std::string hex = ok({"add", "src"});
   ASSERT_EQ(hex.size(), 64u);
@@ -202,7 +206,8 @@ TEST_F(CliTest, AddCatRoundTripOfADirectory) {
   // The same content elsewhere gives the same Name: the path is not part of it.
   fs::create_directories(dir_ / "copy");
   fs::copy(src, dir_ / "copy/src", fs::copy_options::recursive | fs::copy_options::copy_symlinks);
-  fs::permissions(dir_ / "copy/src/b.txt", fs::perms::owner_read | fs::perms::owner_write | fs::perms::owner_exec);
+  fs::permissions(dir_ / "copy/src/b.txt",
+                  fs::perms::owner_read | fs::perms::owner_write | fs::perms::owner_exec);
   EXPECT_EQ(ok({"add", "copy/src/"}), hex);
 }
 
@@ -370,7 +375,8 @@ TEST_F(CliTest, EvalOfEveryForm) {
     }
   }
   // A Tree with a Shallow encode evaluates to a Tree holding a Ref of the result.
-  const std::string shallow = ok({"eval", "[shallow:app:[limits, native:concat, \"" + long_text + "\"]]"});
+  const std::string shallow =
+      ok({"eval", "[shallow:app:[limits, native:concat, \"" + long_text + "\"]]"});
   auto j = nlohmann::json::parse(ok({"show", "--json", shallow}));
   EXPECT_EQ(j["entries"][0]["ref"], true);
   EXPECT_EQ(j["entries"][0]["name"], Name::blob_name(long_text).as_ref().hex());
@@ -421,7 +427,8 @@ TEST_F(CliTest, EvalLabel) {
 TEST_F(CliTest, EvalMalformedExpression) {
   RunResult r = fixnet({"eval", "app:[limits, native:concat"});
   ASSERT_TRUE(one_line_error(r));
-  EXPECT_EQ(r.err, "fixnet: expression 'app:[limits, native:concat' column 27: expected ',' or ']'\n");
+  EXPECT_EQ(r.err,
+            "fixnet: expression 'app:[limits, native:concat' column 27: expected ',' or ']'\n");
 }
 
 // ---- why / reproduce ---------------------------------------------------------------------------
@@ -496,7 +503,8 @@ TEST_F(CliTest, GcKeepsLabelledAndRemovesTheRest) {
   write_file(dir_ / "drop", std::string(100, 'd'));
   const std::string keep = ok({"add", "--label", "keep", "keep"});
   const std::string drop = ok({"add", "drop"});
-  const std::string computed = ok({"eval", "app:[limits, native:concat, \"" + std::string(40, 'c') + "\", \"!\"]"});
+  const std::string computed =
+      ok({"eval", "app:[limits, native:concat, \"" + std::string(40, 'c') + "\", \"!\"]"});
 
   const std::string dry = ok({"gc", "-n"});
   EXPECT_THAT(dry, HasSubstr("would remove " + drop));

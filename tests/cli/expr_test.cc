@@ -31,7 +31,8 @@ class ExprTest : public ::testing::Test {
             .resolve_label =
                 [this](std::string_view label) {
                   auto it = labels_.find(std::string(label));
-                  if (it == labels_.end()) throw InputError("no label '" + std::string(label) + "'");
+                  if (it == labels_.end())
+                    throw InputError("no label '" + std::string(label) + "'");
                   return it->second;
                 },
             .add_path =
@@ -101,15 +102,17 @@ TEST_F(ExprTest, IntegerRangeErrors) {
   EXPECT_THAT(error("u16:65536"), HasSubstr("column 5: u16 65536 is out of range"));
   EXPECT_THAT(error("u32:4294967296"), HasSubstr("out of range"));
   EXPECT_THAT(error("u64:18446744073709551616"), HasSubstr("column 5: u64"));
-  EXPECT_EQ(error("u8:-1"), "expression 'u8:-1' column 4: expected u8 (a decimal or 0x-hex number), "
-                            "found '-'");
+  EXPECT_EQ(error("u8:-1"),
+            "expression 'u8:-1' column 4: expected u8 (a decimal or 0x-hex number), "
+            "found '-'");
   EXPECT_THAT(error("u8:"), HasSubstr("column 4: expected u8"));
 }
 
 TEST_F(ExprTest, FileUsesTheAddCallback) {
   EXPECT_EQ(parse("file:notes.txt"), blob("contents of notes.txt"));
-  EXPECT_EQ(parse("[file:a/b, file:\"with space\"]"),
-            Name::tree_name(std::vector<Name>{blob("contents of a/b"), blob("contents of with space")}));
+  EXPECT_EQ(
+      parse("[file:a/b, file:\"with space\"]"),
+      Name::tree_name(std::vector<Name>{blob("contents of a/b"), blob("contents of with space")}));
   EXPECT_EQ(added_, (std::vector<std::string>{"notes.txt", "a/b", "with space"}));
 }
 
@@ -164,7 +167,8 @@ TEST_F(ExprTest, Application) {
   EXPECT_EQ(e[0], Limits{}.to_blob_name());
   EXPECT_EQ(e[1], NativeProcedures::procedure_name("concat"));
   EXPECT_EQ(e[3], blob("b"));
-  EXPECT_THAT(error("app:\"x\""), HasSubstr("expression 'app:\"x\"' column 1: an Application needs a Tree"));
+  EXPECT_THAT(error("app:\"x\""),
+              HasSubstr("expression 'app:\"x\"' column 1: an Application needs a Tree"));
 }
 
 TEST_F(ExprTest, Identification) {
@@ -187,7 +191,8 @@ TEST_F(ExprTest, Selection) {
 }
 
 TEST_F(ExprTest, SelectionErrors) {
-  EXPECT_EQ(error("select:[u8:1]"), "expression 'select:[u8:1]' column 8: expected '(' after select:");
+  EXPECT_EQ(error("select:[u8:1]"),
+            "expression 'select:[u8:1]' column 8: expected '(' after select:");
   EXPECT_THAT(error("select:(u8:1)"), HasSubstr("column 13: expected ',' and an index"));
   EXPECT_THAT(error("select:(u8:1, x)"), HasSubstr("column 15: expected index"));
   EXPECT_THAT(error("select:(u8:1, 1"), HasSubstr("column 16: expected ',' or ')'"));
@@ -219,8 +224,10 @@ TEST_F(ExprTest, Limits) {
 }
 
 TEST_F(ExprTest, LimitsErrors) {
-  EXPECT_EQ(error("limits(mem=1, mem=2)"), "expression 'limits(mem=1, mem=2)' column 15: mem is given twice");
-  EXPECT_EQ(error("limits(cpu=1)"), "expression 'limits(cpu=1)' column 8: expected mem=BYTES or fuel=N");
+  EXPECT_EQ(error("limits(mem=1, mem=2)"),
+            "expression 'limits(mem=1, mem=2)' column 15: mem is given twice");
+  EXPECT_EQ(error("limits(cpu=1)"),
+            "expression 'limits(cpu=1)' column 8: expected mem=BYTES or fuel=N");
   EXPECT_THAT(error("limits(mem 1)"), HasSubstr("column 12: expected '=' after mem"));
   EXPECT_THAT(error("limits(mem=1"), HasSubstr("column 13: expected ',' or ')'"));
   EXPECT_THAT(error("limits(mem=99999999999999T)"), HasSubstr("column 12: mem is out of range"));
@@ -232,7 +239,8 @@ TEST_F(ExprTest, Native) {
   Name n = parse("native:a_rather_long_procedure_name");
   EXPECT_EQ(n, NativeProcedures::procedure_name("a_rather_long_procedure_name"));
   EXPECT_TRUE(store_.contains(n));
-  EXPECT_EQ(error("native:"), "expression 'native:' column 8: expected a procedure name after native:");
+  EXPECT_EQ(error("native:"),
+            "expression 'native:' column 8: expected a procedure name after native:");
 }
 
 TEST_F(ExprTest, EverythingBuiltIsStored) {
@@ -249,7 +257,8 @@ TEST_F(ExprTest, EverythingBuiltIsStored) {
 TEST_F(ExprTest, GeneralErrors) {
   EXPECT_THAT(error(""), HasSubstr("column 1: expected an expression"));
   EXPECT_THAT(error("   "), HasSubstr("column 4: expected an expression"));
-  EXPECT_EQ(error("\"a\" \"b\""), "expression '\"a\" \"b\"' column 5: expected the end of the expression");
+  EXPECT_EQ(error("\"a\" \"b\""),
+            "expression '\"a\" \"b\"' column 5: expected the end of the expression");
   EXPECT_THAT(error("hello"), HasSubstr("column 1: unknown word 'hello'"));
   EXPECT_THAT(error("bogus:1"), HasSubstr("column 1: unknown form 'bogus:'"));
   EXPECT_THAT(error("\"abc"), HasSubstr("column 1: unterminated string"));
@@ -265,7 +274,9 @@ TEST_F(ExprTest, ErrorsStayOnOneLine) {
   EXPECT_EQ(e.find('\n'), std::string::npos) << e;
   EXPECT_THAT(e, HasSubstr("column 15: expected ',' or ']'"));
   // A callback's message that echoes outside text (here a path with a newline) is kept on one line.
-  context_.add_path = [](const std::string& path) -> Name { throw InputError(path + ": unreadable"); };
+  context_.add_path = [](const std::string& path) -> Name {
+    throw InputError(path + ": unreadable");
+  };
   e = error("file:\"a\nb\"");
   EXPECT_EQ(e.find('\n'), std::string::npos) << e;
   EXPECT_THAT(e, HasSubstr("a\\nb: unreadable"));
@@ -275,7 +286,8 @@ TEST_F(ExprTest, ErrorsStayOnOneLine) {
 }
 
 TEST_F(ExprTest, NestingIsBounded) {
-  const std::string deep_ok = std::string(kMaxExpressionDepth - 1, '[') + std::string(kMaxExpressionDepth - 1, ']');
+  const std::string deep_ok =
+      std::string(kMaxExpressionDepth - 1, '[') + std::string(kMaxExpressionDepth - 1, ']');
   EXPECT_TRUE(parse(deep_ok).is_tree());
   EXPECT_THAT(error(std::string(100000, '[')), HasSubstr("nests deeper than 256 levels"));
   std::string strict_chain;

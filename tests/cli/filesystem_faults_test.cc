@@ -1,12 +1,11 @@
 // A repository on a read-only filesystem and on a full disk: the command fails with one clear
 // line, and the repository stays consistent. Each test mounts a small tmpfs in a private mount
 // namespace (so nothing leaks into the host); where that is not permitted the test is skipped.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "cli_test_util.h"
 
@@ -61,7 +60,8 @@ TEST_F(TmpfsTest, ReadOnlyRepository) {
   EXPECT_EQ(r.out, "");
 
   // eval writes objects and relations: also one line.
-  r = run_fixnet(mnt_, {"eval", "app:[limits, native:concat, \"" + std::string(40, 'x') + "\", \"y\"]"});
+  r = run_fixnet(mnt_,
+                 {"eval", "app:[limits, native:concat, \"" + std::string(40, 'x') + "\", \"y\"]"});
   ASSERT_TRUE(one_line_error(r));
   EXPECT_THAT(r.err, HasSubstr("Read-only"));
 

@@ -2,11 +2,10 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -68,9 +67,10 @@ class Adder {
     if (S_ISREG(st.st_mode)) return add_file(path);
     if (S_ISDIR(st.st_mode)) return add_directory(path);
     if (S_ISLNK(st.st_mode)) return add_symlink(path, st);
-    throw InputError(fmt::format("{}: cannot add a {}: only files, directories and symbolic links "
-                                 "are stored",
-                                 one_line(path, 200), kind_of(st.st_mode)));
+    throw InputError(
+        fmt::format("{}: cannot add a {}: only files, directories and symbolic links "
+                    "are stored",
+                    one_line(path, 200), kind_of(st.st_mode)));
   }
 
   AddResult result;
@@ -177,8 +177,8 @@ class Adder {
       if (::lstat(child.c_str(), &st) != 0) fail(child, "cannot stat", errno);
       Name content = add(child, st);
       const auto mode = static_cast<uint32_t>(st.st_mode & (S_IFMT | 07777));
-      entries.push_back(store_.put_tree({store_.put_blob(name), store_.put_blob(mode_bytes(mode)),
-                                         content}));
+      entries.push_back(
+          store_.put_tree({store_.put_blob(name), store_.put_blob(mode_bytes(mode)), content}));
     }
     return store_.put_tree(std::move(entries));
   }

@@ -108,7 +108,8 @@ class Parser {
     skip_space();
     const size_t start = pos_;
     uint64_t base = 10;
-    if (peek() == '0' && pos_ + 1 < text_.size() && (text_[pos_ + 1] == 'x' || text_[pos_ + 1] == 'X')) {
+    if (peek() == '0' && pos_ + 1 < text_.size() &&
+        (text_[pos_ + 1] == 'x' || text_[pos_ + 1] == 'X')) {
       base = 16;
       pos_ += 2;
     }
@@ -160,10 +161,11 @@ class Parser {
   Name word_form(size_t start) {
     std::string_view w = word();
     if (w.empty())
-      fail(fmt::format("expected an expression (\"text\", x:HEX, u8:N…u64:N, file:PATH, @LABEL, "
-                       "NAME, [..], app:, ident:, select:, strict:, shallow:, ref:, limits, "
-                       "native:), found {}",
-                       found()));
+      fail(
+          fmt::format("expected an expression (\"text\", x:HEX, u8:N…u64:N, file:PATH, @LABEL, "
+                      "NAME, [..], app:, ident:, select:, strict:, shallow:, ref:, limits, "
+                      "native:), found {}",
+                      found()));
     if (peek() == ':') {
       ++pos_;
       if (w == "x") return ctx_.store.put_blob(hex_bytes());
@@ -171,7 +173,8 @@ class Parser {
       if (w == "u16") return ctx_.store.put_blob(le_bytes(number(0xffff, "u16"), 2));
       if (w == "u32") return ctx_.store.put_blob(le_bytes(number(0xffffffff, "u32"), 4));
       if (w == "u64")
-        return ctx_.store.put_blob(le_bytes(number(std::numeric_limits<uint64_t>::max(), "u64"), 8));
+        return ctx_.store.put_blob(
+            le_bytes(number(std::numeric_limits<uint64_t>::max(), "u64"), 8));
       if (w == "file") return file(start);
       if (w == "native") return native();
       if (w == "app") return role(start, [](Name n) { return n.application(); });
@@ -212,14 +215,27 @@ class Parser {
       const size_t escape = pos_;
       ++pos_;
       switch (at_end() ? '\0' : text_[pos_++]) {
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case '0': out += '\0'; break;
-        case '\\': out += '\\'; break;
-        case '"': out += '"'; break;
+        case 'n':
+          out += '\n';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case '0':
+          out += '\0';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '"':
+          out += '"';
+          break;
         case 'x': {
-          if (pos_ + 2 > text_.size() || !is_hex_digit(text_[pos_]) || !is_hex_digit(text_[pos_ + 1]))
+          if (pos_ + 2 > text_.size() || !is_hex_digit(text_[pos_]) ||
+              !is_hex_digit(text_[pos_ + 1]))
             fail_at(escape, "\\x needs two hex digits");
           out += static_cast<char>(hex_value(text_[pos_]) * 16 + hex_value(text_[pos_ + 1]));
           pos_ += 2;
@@ -281,7 +297,8 @@ class Parser {
       path = string_literal();
     } else {
       const size_t path_start = pos_;
-      while (!at_end() && !is_space(peek()) && peek() != ',' && peek() != ']' && peek() != ')') ++pos_;
+      while (!at_end() && !is_space(peek()) && peek() != ',' && peek() != ']' && peek() != ')')
+        ++pos_;
       path = std::string(text_.substr(path_start, pos_ - path_start));
     }
     if (path.empty()) fail("expected a path after file:");
@@ -336,11 +353,24 @@ class Parser {
     uint64_t value = number(UINT64_MAX, "mem");
     uint64_t scale = 1;
     switch (peek()) {
-      case 'K': case 'k': scale = uint64_t{1} << 10; break;
-      case 'M': case 'm': scale = uint64_t{1} << 20; break;
-      case 'G': case 'g': scale = uint64_t{1} << 30; break;
-      case 'T': case 't': scale = uint64_t{1} << 40; break;
-      default: break;
+      case 'K':
+      case 'k':
+        scale = uint64_t{1} << 10;
+        break;
+      case 'M':
+      case 'm':
+        scale = uint64_t{1} << 20;
+        break;
+      case 'G':
+      case 'g':
+        scale = uint64_t{1} << 30;
+        break;
+      case 'T':
+      case 't':
+        scale = uint64_t{1} << 40;
+        break;
+      default:
+        break;
     }
     if (scale != 1) ++pos_;
     if (value > UINT64_MAX / scale) fail_at(start, "mem is out of range");
@@ -375,8 +405,7 @@ Name parse_expression(std::string_view text, Repository& repo) {
       .resolve_label =
           [&repo](std::string_view label) {
             std::optional<Name> name = repo.label(std::string(label));
-            if (!name)
-              throw InputError(fmt::format("no label '{}' (see `fixnet labels`)", label));
+            if (!name) throw InputError(fmt::format("no label '{}' (see `fixnet labels`)", label));
             return *name;
           },
       .add_path = [&repo](const std::string& path) { return add_path(repo, path).name; },

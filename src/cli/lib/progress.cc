@@ -1,8 +1,7 @@
 #include "cli/lib/progress.h"
 
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cstdio>
 
@@ -26,7 +25,9 @@ Progress::Progress(std::string label, Unit unit)
     : Progress(std::move(label), unit, isatty(STDERR_FILENO) == 1) {}
 
 Progress::Progress(std::string label, Unit unit, bool enabled)
-    : label_(std::move(label)), unit_(unit), enabled_(enabled),
+    : label_(std::move(label)),
+      unit_(unit),
+      enabled_(enabled),
       start_(std::chrono::steady_clock::now()) {}
 
 Progress::~Progress() { finish(); }
@@ -49,7 +50,8 @@ void Progress::draw(uint64_t done, uint64_t total) {
     const double fraction = std::min(1.0, static_cast<double>(done) / static_cast<double>(total));
     const int filled = static_cast<int>(fraction * kBarWidth);
     line += "[" + std::string(filled, '#') + std::string(kBarWidth - filled, '.') + "] ";
-    line += fmt::format("{:3.0f}% {}/{}", fraction * 100, amount(done, unit_), amount(total, unit_));
+    line +=
+        fmt::format("{:3.0f}% {}/{}", fraction * 100, amount(done, unit_), amount(total, unit_));
   } else {
     line += amount(done, unit_);
   }

@@ -19,9 +19,12 @@ constexpr size_t kMaxInputs = 100;
 int rank(const Producer& p) {
   if (p.relation == Relation::Eval) return 3;
   switch (p.key.thunk_kind()) {
-    case ThunkKind::Application: return 0;
-    case ThunkKind::Selection: return 1;
-    default: return 2;
+    case ThunkKind::Application:
+      return 0;
+    case ThunkKind::Selection:
+      return 1;
+    default:
+      return 2;
   }
 }
 
@@ -34,7 +37,8 @@ std::string role_name(Name key, size_t i) {
     case ThunkKind::Selection:
       if (i == 0) return "target";
       return i == 1 ? "index" : "end";
-    default: return fmt::format("entry {}", i);
+    default:
+      return fmt::format("entry {}", i);
   }
 }
 
@@ -112,7 +116,8 @@ std::string describe_input(ObjectStore& store, const ProvenanceNode::Input& in) 
       auto show = [](uint64_t v, bool bytes) {
         return v == 0 ? std::string("default") : bytes ? human_bytes(v) : fmt::format("{}", v);
       };
-      return fmt::format("limits(mem={}, fuel={})", show(l.memory_bytes, true), show(l.fuel, false));
+      return fmt::format("limits(mem={}, fuel={})", show(l.memory_bytes, true),
+                         show(l.fuel, false));
     }
     if ((in.role == "index" || in.role == "end") && in.name.is_literal() && in.name.size() <= 8)
       return fmt::format("{}", read_u64_le(in.name.literal_bytes()));
@@ -136,9 +141,10 @@ void text_of(ObjectStore& store, const ProvenanceNode& n, int indent, bool top, 
   const std::string pad(static_cast<size_t>(indent) * 2, ' ');
   const std::string name = top ? n.value.hex() : n.value.short_hex();
   if (!n.producer) {
-    out += fmt::format("{}{}: no recorded computation produced it (it was added or written "
-                       "directly)\n",
-                       pad, name);
+    out += fmt::format(
+        "{}{}: no recorded computation produced it (it was added or written "
+        "directly)\n",
+        pad, name);
     return;
   }
   out += fmt::format("{}{} = {}", pad, name, relation_words(*n.producer));
@@ -148,7 +154,8 @@ void text_of(ObjectStore& store, const ProvenanceNode& n, int indent, bool top, 
   size_t width = 0;
   for (const auto& in : n.inputs) width = std::max(width, in.role.size());
   for (const auto& in : n.inputs) {
-    std::string line = fmt::format("{}  {:<{}}  {}", pad, in.role, width, describe_input(store, in));
+    std::string line =
+        fmt::format("{}  {:<{}}  {}", pad, in.role, width, describe_input(store, in));
     if (in.value) line += fmt::format(" → {}", in.value->short_hex());
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + "\n";
@@ -245,9 +252,10 @@ Reproduction reproduce(ObjectStore& store, RelationStore& relations, const Prove
                        Name name, ProcedureRunner& runner, ThreadPool& pool) {
   std::optional<Production> production = find_production(relations, index, name);
   if (!production)
-    throw InputError(fmt::format("{}: no recorded computation produced it, so there is nothing to "
-                                 "re-run (see `fixnet why`)",
-                                 name.hex()));
+    throw InputError(
+        fmt::format("{}: no recorded computation produced it, so there is nothing to "
+                    "re-run (see `fixnet why`)",
+                    name.hex()));
   const Producer producer = production->producer;
   MemoryRelations scratch;
   Evaluator evaluator(store, scratch, runner, pool, EvaluatorOptions{.read_memo = false});

@@ -5,9 +5,8 @@
 // the ProvenanceIndex inverts them once: result → the computations that produced it.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -47,9 +46,9 @@ class ProvenanceIndex {
 // computation's inputs, each explained in turn.
 struct ProvenanceNode {
   struct Input {
-    std::string role;                        // "limits", "procedure", "arg 0", "target", "entry 2"…
-    Name name;                               // the entry as written in the computation
-    std::optional<Name> value;               // for an Encode entry: what it evaluated to
+    std::string role;           // "limits", "procedure", "arg 0", "target", "entry 2"…
+    Name name;                  // the entry as written in the computation
+    std::optional<Name> value;  // for an Encode entry: what it evaluated to
     std::unique_ptr<ProvenanceNode> origin;  // how value (or name) was produced, when recorded
   };
   Name value;
@@ -83,9 +82,9 @@ struct Reproduction {
   bool same() const { return recorded == rerun; }
 };
 
-// Re-runs the computation that produced `name` (as find_production finds it) without reading any memo (the re-run's own
-// relations go to a scratch table, so the record is left as it was) and returns both answers.
-// Throws InputError when no recorded computation produced `name`.
+// Re-runs the computation that produced `name` (as find_production finds it) without reading any
+// memo (the re-run's own relations go to a scratch table, so the record is left as it was) and
+// returns both answers. Throws InputError when no recorded computation produced `name`.
 Reproduction reproduce(ObjectStore& store, RelationStore& relations, const ProvenanceIndex& index,
                        Name name, ProcedureRunner& runner, ThreadPool& pool);
 

@@ -46,8 +46,8 @@ std::optional<TreeData> tree_if_held(ObjectStore& store, Name name) {
 }
 
 std::string header(ObjectStore& store, Name name, size_t max_blob_bytes, bool full_hex) {
-  std::string out = fmt::format("{} {} ({})", kind_words(name), full_hex ? name.hex() : name.short_hex(),
-                                size_words(name));
+  std::string out = fmt::format("{} {} ({})", kind_words(name),
+                                full_hex ? name.hex() : name.short_hex(), size_words(name));
   if (name.content() == Content::Blob) {
     try {
       if (auto bytes = blob_if_held(store, name))

@@ -10,7 +10,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 
 #include "core/name.h"
@@ -19,8 +18,8 @@
 namespace fixnet::cli {
 
 struct RenderOptions {
-  int depth = 3;              // levels of nested Trees shown below the top
-  size_t max_entries = 100;   // entries shown per Tree before "… N more"
+  int depth = 3;               // levels of nested Trees shown below the top
+  size_t max_entries = 100;    // entries shown per Tree before "… N more"
   size_t max_blob_bytes = 64;  // bytes of a Blob shown
 };
 

@@ -35,7 +35,8 @@ std::string one_line(std::string_view text, size_t max_chars = 80);
 // Reads a little-endian unsigned integer from a Blob of at most 8 bytes.
 uint64_t read_u64_le(std::string_view bytes);
 
-// The name of the native procedure a Blob holds ("concat" for "fixnet-native:concat"), if it is one.
+// The name of the native procedure a Blob holds ("concat" for "fixnet-native:concat"), if it is
+// one.
 std::optional<std::string> native_procedure_name(std::string_view blob_bytes);
 
 }  // namespace fixnet::cli
