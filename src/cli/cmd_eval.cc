@@ -25,7 +25,7 @@ int run(Session& session, const Options& o) {
   const Name built = parse_expression(o.expression, repo);
   const std::string context = fmt::format("evaluating '{}'", one_line(o.expression, 60));
 
-  Runtime runtime;
+  Runtime runtime(repo.cache_dir());
   Evaluator evaluator(repo, repo, runtime.runner(), runtime.pool());
   Name result;
   std::optional<std::string> error;

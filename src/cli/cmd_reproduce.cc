@@ -12,7 +12,7 @@ int run(Session& session, const std::string& input, bool json) {
   Repository& repo = session.repo();
   Name name = resolve_input(repo, input);
   ProvenanceIndex index(repo);
-  Runtime runtime;
+  Runtime runtime(repo.cache_dir());
   Reproduction r = reproduce(repo, repo, index, name, runtime.runner(), runtime.pool());
   if (json) {
     print_json({{"name", r.recorded.hex()},

@@ -431,6 +431,18 @@ TEST_F(CliTest, EvalMalformedExpression) {
             "fixnet: expression 'app:[limits, native:concat' column 27: expected ',' or ']'\n");
 }
 
+TEST_F(CliTest, EvalOfAWasmProcedure) {
+  // Built by examples/CMakeLists.txt beside the fixnet binary; absent when the examples are not.
+  const fs::path module = fs::path(FIXNET_BINARY).parent_path() / "examples" / "add.wasm";
+  if (!fs::exists(module)) GTEST_SKIP() << module << " was not built";
+  const std::string expr = "app:[limits, file:\"" + module.string() + "\", u8:200, u8:100]";
+  EXPECT_EQ(ok({"eval", "--label", "sum", expr}), Name::blob_name("\x2c").hex());  // wraps at u8
+  EXPECT_THAT(ok({"why", "@sum"}), HasSubstr("procedure  Wasm module"));
+  EXPECT_THAT(ok({"reproduce", "@sum"}), StartsWith("reproduced: "));
+  auto again = nlohmann::json::parse(ok({"eval", "--json", expr}));
+  EXPECT_EQ(again["memo_hit"], true);
+}
+
 // ---- why / reproduce ---------------------------------------------------------------------------
 
 TEST_F(CliTest, WhyExplainsTheChainAndReproduceChecksIt) {

@@ -125,6 +125,10 @@ std::string describe_input(ObjectStore& store, const ProvenanceNode::Input& in) 
       BlobData bytes = store.get_blob(in.name);
       if (auto native = native_procedure_name(*bytes)) return "native:" + *native;
     }
+    if (in.role == "procedure" && in.name.is_blob() && !in.name.is_ref() && in.name.size() >= 4 &&
+        std::string_view(*store.get_blob(in.name)).starts_with(std::string_view("\0asm", 4))) {
+      return fmt::format("Wasm module {} ({})", in.name.short_hex(), human_bytes(in.name.size()));
+    }
   } catch (const Error&) {
     // Fall back to the plain description below.
   }

@@ -1,6 +1,10 @@
-// Runtime: the procedure runners and threads a command evaluates with. Today the built-in native
-// procedures; the Wasm runner joins the dispatcher when part `wasm` provides it.
+// Runtime: the procedure runners and threads a command evaluates with — the built-in native
+// procedures, then the Wasm runner (modules compiled once per machine into the repository's
+// cache/ directory), behind one ProcedureDispatcher.
 #pragma once
+
+#include <filesystem>
+#include <memory>
 
 #include "core/procedure.h"
 #include "core/thread_pool.h"
@@ -9,10 +13,9 @@ namespace fixnet::cli {
 
 class Runtime {
  public:
-  Runtime() {
-    NativeProcedures::add_builtins(natives_);
-    dispatcher_.add(&natives_);
-  }
+  // `cache_dir`: where compiled procedures are kept (Repository::cache_dir()).
+  explicit Runtime(const std::filesystem::path& cache_dir);
+  ~Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
@@ -21,8 +24,9 @@ class Runtime {
 
  private:
   NativeProcedures natives_;
+  std::unique_ptr<ProcedureRunner> wasm_;
   ProcedureDispatcher dispatcher_;
-  ThreadPool pool_;
+  ThreadPool pool_;  // last: its threads stop before the runners they may be calling go away
 };
 
 }  // namespace fixnet::cli
