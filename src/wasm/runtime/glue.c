@@ -53,6 +53,13 @@ uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...) {
   return fixnet_type_count;
 }
 
+/* The registry lives as long as the object: freed when the host unloads it. */
+__attribute__((destructor)) static void fixnet_unload(void) {
+  free(fixnet_types);
+  fixnet_types = 0;
+  fixnet_type_count = fixnet_type_capacity = 0;
+}
+
 void wasm_rt_allocate_memory(wasm_rt_memory_t* m, uint32_t initial, uint32_t max) {
   fixnet_host->allocate_memory(m, initial, max);
 }
