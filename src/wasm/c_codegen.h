@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "wasm/instrument.h"
 #include "wasm/module_check.h"
 
 namespace fixnet::wasm {
@@ -17,6 +18,6 @@ struct GeneratedC {
 };
 
 // Throws ProcedureError if wabt's C writer refuses the module.
-GeneratedC generate_c(wabt::Module& module, const ModuleFacts& facts);
+GeneratedC generate_c(wabt::Module& module, const ModuleFacts& facts, const Instrumented& instrumented);
 
 }  // namespace fixnet::wasm

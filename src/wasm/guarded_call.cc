@@ -21,37 +21,45 @@ namespace {
 thread_local jmp_buf* tl_guard = nullptr;
 
 // This thread's guest stack: reserved on first use, with an inaccessible page below it so an overflow
-// faults instead of writing into a neighbour. Released when the thread ends.
+// faults instead of writing into a neighbour; released when the thread ends. The hot path reads only
+// the trivially destructible top pointer; the owner (with the destructor) is touched once per thread.
+constexpr size_t kGuard = 64 * 1024;
+
 class GuestStack {
  public:
   ~GuestStack() {
     if (base_) ::munmap(base_, kGuard + kGuestStackBytes);
   }
-  void* top() {
-    if (!base_) {
-      void* p = ::mmap(nullptr, kGuard + kGuestStackBytes, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-      if (p == MAP_FAILED)
-        throw EnvironmentError(fmt::format("cannot reserve a {} MiB guest stack: {}", kGuestStackBytes >> 20,
-                                           std::strerror(errno)));
-      ::mprotect(p, kGuard, PROT_NONE);
-      base_ = static_cast<char*>(p);
-    }
+  char* reserve() {
+    void* p = ::mmap(nullptr, kGuard + kGuestStackBytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (p == MAP_FAILED)
+      throw EnvironmentError(fmt::format("cannot reserve a {} MiB guest stack: {}", kGuestStackBytes >> 20,
+                                         std::strerror(errno)));
+    ::mprotect(p, kGuard, PROT_NONE);
+    base_ = static_cast<char*>(p);
     return base_ + kGuard + kGuestStackBytes;
   }
 
  private:
-  static constexpr size_t kGuard = 64 * 1024;
   char* base_ = nullptr;
 };
 
-thread_local GuestStack tl_stack;
+thread_local char* tl_stack_top = nullptr;
+
+char* stack_top() {
+  if (!tl_stack_top) {
+    thread_local GuestStack owner;
+    tl_stack_top = owner.reserve();
+  }
+  return tl_stack_top;
+}
 
 }  // namespace
 
 int run_guarded(GuestBody body, void* arg) {
   // A nested guard (a guest running while another runs on this thread) stays on the current stack.
-  void* top = (fixnet_wasm_stack_switch_supported() && !tl_guard) ? tl_stack.top() : nullptr;
+  void* top = (fixnet_wasm_stack_switch_supported() && !tl_guard) ? stack_top() : nullptr;
   return fixnet_wasm_run_guarded(body, arg, &tl_guard, top);
 }
 

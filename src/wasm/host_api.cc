@@ -52,6 +52,16 @@ uint8_t* guest_bytes(HostContext& c, uint32_t addr, uint64_t len, const char* fn
   return c.memory->data + addr;
 }
 
+// Records guest memory [addr, addr + len) as written, as the instrumentation does for stores.
+void mark_dirty(HostContext& c, uint32_t addr, uint32_t len) {
+  const uint64_t first = uint64_t{addr} >> c.dirty_shift, last = (uint64_t{addr} + len - 1) >> c.dirty_shift;
+  if (last - first >= 63) {
+    *c.dirty = ~uint64_t{0};
+    return;
+  }
+  for (uint64_t chunk = first; chunk <= last; ++chunk) *c.dirty |= uint64_t{1} << (chunk & 63);
+}
+
 const std::vector<Name>& tree_of(HostContext& c, uint32_t h, const char* fn) {
   HandleSlot& s = c.handles[h];
   if (!s.tree) {
@@ -130,7 +140,7 @@ void blob_read(HostContext& c, uint32_t h, uint64_t offset, uint32_t dst, uint32
                       bytes.size()));
   uint8_t* out = guest_bytes(c, dst, len, "blob_read");
   std::memcpy(out, bytes.data() + offset, len);
-  c.memory_written = true;
+  if (len) mark_dirty(c, dst, len);
 }
 
 uint32_t blob_create(HostContext& c, uint32_t src, uint32_t len) {

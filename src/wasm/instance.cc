@@ -45,10 +45,10 @@ void apply_body(void* p) {
   call->result = call->desc->apply(call->state, 0);
 }
 
-// Below this much initial memory a reset copies the whole image back; above it, it drops the pages
-// (they read as zero again, and only the ones the next call touches are faulted in) and copies back
-// the image's non-zero pages.
-constexpr uint64_t kCopyResetBytes = 64 * 1024;
+// Memory resets copy (or zero) up to this many bytes at once and drop pages (madvise) only above it:
+// in a multithreaded process, dropping pages flushes every core's TLB, which costs more than copying a
+// megabyte.
+constexpr uint64_t kCopyResetBytes = uint64_t{1} << 20;
 
 uint64_t reservation_bytes(uint32_t max_pages) {
   const uint64_t pages = std::min<uint64_t>(max_pages, kMaxMemoryPages);
@@ -75,6 +75,8 @@ Instance* Instance::current() { return tl_current; }
 Instance::Instance(LoadedModule& module) : module_(module), desc_(module.descriptor()) {
   state_size_ = desc_.instance_size;
   state_ = std::make_unique<std::byte[]>(state_size_);  // zeroed, as wasm2c expects
+  context_.dirty = reinterpret_cast<uint64_t*>(state_.get() + desc_.dirty_offset);
+  context_.dirty_shift = desc_.dirty_shift;
   context_.handles.reserve(64);
   Call call{&desc_, state_.get(), env(), 0};
   int code;
@@ -148,28 +150,45 @@ void Instance::throw_trap(int code) {
 }
 
 void Instance::reset() {
-  if (memory_ && (desc_.may_write_memory || context_.memory_written || memory_->size != initial_memory_bytes_))
-    restore_memory();
+  uint64_t dirty;
+  std::memcpy(&dirty, state_.get() + desc_.dirty_offset, sizeof dirty);
+  if (memory_ && (dirty || memory_->size != initial_memory_bytes_)) restore_memory(dirty);
   if (table_ && desc_.may_write_table)
     std::memcpy(table_->data, table_snapshot_.data(), table_snapshot_.size() * sizeof(wasm_rt_funcref_t));
-  std::memcpy(state_.get(), snapshot_.get(), state_size_);  // globals, sizes, fuel, depth
+  std::memcpy(state_.get(), snapshot_.get(), state_size_);  // globals, sizes, fuel, depth, dirty
   context_.handles.clear();
-  context_.memory_written = false;
   context_.store = nullptr;
 }
 
-void Instance::restore_memory() {
+void Instance::restore_memory(uint64_t dirty) {
   uint8_t* data = memory_->data;
   const uint64_t initial = initial_memory_bytes_;
   const uint64_t current = memory_->size;
-  if (current > initial) ::madvise(data + initial, current - initial, MADV_DONTNEED);
+  if (current > initial) {  // grown: back to zero (the pages stay accessible, for the next grow)
+    if (current - initial <= kCopyResetBytes)
+      std::memset(data + initial, 0, current - initial);
+    else
+      ::madvise(data + initial, current - initial, MADV_DONTNEED);
+  }
   const std::vector<uint8_t>& image = module_.image();
-  if (initial <= kCopyResetBytes) {
-    std::memcpy(data, image.data(), initial);
+  if (dirty == ~uint64_t{0}) {  // everything (a bulk memory operation)
+    if (initial <= kCopyResetBytes) {
+      std::memcpy(data, image.data(), initial);
+      return;
+    }
+    ::madvise(data, initial, MADV_DONTNEED);
+    for (const auto& [begin, end] : module_.image_nonzero())
+      std::memcpy(data + begin, image.data() + begin, end - begin);
     return;
   }
-  ::madvise(data, initial, MADV_DONTNEED);
-  for (const auto& [begin, end] : module_.image_nonzero()) std::memcpy(data + begin, image.data() + begin, end - begin);
+  // Each dirty chunk, plus the 8 bytes after it that a store starting at its end may have reached.
+  const uint64_t chunk = uint64_t{1} << desc_.dirty_shift;
+  for (uint64_t bits = dirty; bits; bits &= bits - 1) {
+    const uint64_t begin = static_cast<uint64_t>(__builtin_ctzll(bits)) * chunk;
+    if (begin >= initial) continue;  // a store past the initial memory: the grown part, reset above
+    const uint64_t end = std::min(initial, begin + chunk + 8);
+    std::memcpy(data + begin, image.data() + begin, end - begin);
+  }
 }
 
 void Instance::allocate_memory(wasm_rt_memory_t* memory, uint32_t initial_pages, uint32_t max_pages) {

@@ -3,10 +3,10 @@
 // (globals, memory, table restored to their state right after instantiation), so each invocation sees
 // fresh state without paying for a new instantiation.
 //
-// Reset cost follows what the module can do (inspection's facts): the instance struct (globals, sizes,
-// the fuel and depth counters) is always copied back — a few dozen bytes for small modules; memory is
-// restored only if the module has memory-writing instructions, a host function wrote it, or it grew;
-// the table only if the module has table-writing instructions.
+// Reset cost follows what the call did: the instance struct (globals, sizes, the fuel, depth and dirty
+// counters) is always copied back — a few dozen bytes for small modules; of the initial memory, only
+// the chunks the call wrote (instrument.h) are copied back from the module's image, and memory it grew
+// is zeroed; the table only if the module has table-writing instructions.
 #pragma once
 
 #include <exception>
@@ -34,7 +34,8 @@ struct HostContext {
   EffectiveLimits limits{};
   std::vector<HandleSlot> handles;
   wasm_rt_memory_t* memory = nullptr;  // the module's memory, if it has one
-  bool memory_written = false;         // a host function wrote guest memory
+  uint64_t* dirty = nullptr;           // the instance's mask of written memory chunks
+  uint32_t dirty_shift = 0;            // log2 of a chunk's bytes
   std::exception_ptr failure;          // why a host function trapped (FIXNET_TRAP_HOST)
 };
 
@@ -68,7 +69,7 @@ class Instance {
  private:
   [[noreturn]] void throw_trap(int code);
   void reset();
-  void restore_memory();
+  void restore_memory(uint64_t dirty);
 
   HostContext context_;
   LoadedModule& module_;

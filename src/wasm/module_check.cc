@@ -132,18 +132,11 @@ void check_sizes(const wabt::Module& module) {
                          func->GetNumParamsAndLocals(), kMaxLocals));
 }
 
-// Which instructions could change the memory or the table: a pooled instance restores only those.
+// Whether instructions could change the table: a pooled instance restores it only then.
 void scan(const wabt::ExprList& exprs, ModuleFacts& facts) {
   using wabt::ExprType;
   for (const wabt::Expr& expr : exprs) {
     switch (expr.type()) {
-      case ExprType::Store:
-      case ExprType::MemoryGrow:
-      case ExprType::MemoryFill:
-      case ExprType::MemoryCopy:
-      case ExprType::MemoryInit:
-        facts.may_write_memory = true;
-        break;
       case ExprType::TableInit:
       case ExprType::TableCopy:
       case ExprType::TableSet:

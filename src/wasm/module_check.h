@@ -26,9 +26,9 @@ namespace fixnet::wasm {
 
 // What the sandbox needs to know about a module to reset a pooled instance cheaply.
 struct ModuleFacts {
-  bool imports_fixnet = false;    // wasm2c's instantiate then takes the guest API env
-  bool may_write_memory = false;  // any store, memory.grow/fill/copy/init
-  bool may_write_table = false;   // any table.init/copy/set/fill/grow, elem.drop
+  bool imports_fixnet = false;   // wasm2c's instantiate then takes the guest API env
+  bool may_write_table = false;  // any table.init/copy/set/fill/grow, elem.drop (memory writes are
+                                 // tracked per call by instrumentation instead)
 };
 
 struct CheckedModule {

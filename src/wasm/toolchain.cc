@@ -79,8 +79,8 @@ std::string unique_suffix() {
 
 GeneratedC translate_module(std::string_view bytes) {
   CheckedModule checked = check_module(bytes);
-  instrument(*checked.module);
-  return generate_c(*checked.module, checked.facts);
+  const Instrumented instrumented = instrument(*checked.module);
+  return generate_c(*checked.module, checked.facts, instrumented);
 }
 
 Toolchain::Toolchain(fs::path cache_dir) : dir_(std::move(cache_dir) / "wasm") {}

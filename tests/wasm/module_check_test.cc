@@ -1,5 +1,6 @@
 // Inspection facts (what a pooled instance must restore) and the toolchain's translation stage.
 #include "wasm/c_codegen.h"
+#include "wasm/instrument.h"
 #include "wasm/module_check.h"
 #include "wasm/toolchain.h"
 #include "wasm_test_util.h"
@@ -14,17 +15,19 @@ ModuleFacts facts_of(std::string_view body, std::string_view memory = "(memory 1
 }
 
 TEST(ModuleCheck, FactsSayWhatAResetMustRestore) {
-  ModuleFacts pure = facts_of("(drop (i32.load (i32.const 0)))");
+  ModuleFacts pure = facts_of("(i32.store (i32.const 0) (i32.const 1))");
   EXPECT_TRUE(pure.imports_fixnet);
-  EXPECT_FALSE(pure.may_write_memory);
   EXPECT_FALSE(pure.may_write_table);
-  EXPECT_TRUE(facts_of("(i32.store (i32.const 0) (i32.const 1))").may_write_memory);
-  EXPECT_TRUE(facts_of("(block (if (local.get $e) (then (loop (i32.store8 (i32.const 0) (i32.const 1))))))")
-                  .may_write_memory);
-  EXPECT_TRUE(facts_of("(drop (memory.grow (i32.const 1)))").may_write_memory);
-  EXPECT_TRUE(facts_of("(memory.fill (i32.const 0) (i32.const 0) (i32.const 1))").may_write_memory);
   EXPECT_TRUE(facts_of("(table.copy (i32.const 0) (i32.const 0) (i32.const 0))", "(memory 1) (table 1 funcref)")
                   .may_write_table);
+}
+
+TEST(Instrumentation, DirtyChunksCoverTheInitialMemoryIn64) {
+  EXPECT_EQ(dirty_shift_for(0), 12u);
+  EXPECT_EQ(dirty_shift_for(2 * 65536), 12u);           // 32 chunks of 4 KiB
+  EXPECT_EQ(dirty_shift_for(4 * 65536), 12u);           // 64 chunks of 4 KiB
+  EXPECT_EQ(dirty_shift_for(5 * 65536), 13u);
+  EXPECT_EQ(dirty_shift_for(65535 * uint64_t{65536}), 26u);
 }
 
 TEST(ModuleCheck, AModuleWithoutImportsIsFine) {

@@ -68,35 +68,62 @@ TEST_F(RunnerTest, EveryInvocationSeesFreshGlobalsAndMemory) {
 }
 
 TEST_F(RunnerTest, MemoryGrownInOneCallIsGoneInTheNext) {
-  // Returns the memory size in pages, then grows it by one page and writes into the new page.
+  // Returns the memory size in pages and the byte at the far end of `pages` more pages (0 if there is
+  // none yet), then grows by that much and writes that byte. Small growth is zeroed on reset, large
+  // growth (over 1 MiB) has its pages dropped: both must read as fresh.
   Name grower = module(with_imports(R"(
-    (func (export "_fixnet_apply") (param $e i32) (result i32) (local $pages i32)
+    (func (export "_fixnet_apply") (param $e i32) (result i32) (local $pages i32) (local $grow i32) (local $far i32)
       (local.set $pages (memory.size))
-      (drop (memory.grow (i32.const 1)))
-      (i32.store (i32.const 70000) (i32.const 7))
+      (local.set $grow (i32.wrap_i64 (call $blob_u64 (call $tree_entry (local.get $e) (i64.const 2)))))
+      (local.set $far (i32.sub (i32.mul (i32.add (local.get $pages) (local.get $grow)) (i32.const 65536)) (i32.const 1)))
+      (drop (memory.grow (local.get $grow)))
+      (if (i32.load8_u (local.get $far)) (then (unreachable)))
+      (i32.store8 (local.get $far) (i32.const 7))
       (call $blob_from_u64 (i64.extend_i32_u (local.get $pages)) (i32.const 1))))"));
-  for (uint64_t i = 0; i < 3; ++i) {
-    Name result = run(grower, {u64(i)});
+  const uint64_t grows[] = {1, 1, 40, 40, 1};
+  for (uint64_t i = 0; i < 5; ++i) {
+    Name result = run(grower, {u64(grows[i]), u64(i)});  // the index makes each a new computation
     ASSERT_TRUE(result.is_blob()) << error_of(result);
     EXPECT_EQ(bytes(result), std::string(1, '\1'));
   }
 }
 
 TEST_F(RunnerTest, LargeMemoryIsRestoredToItsImage) {
-  // 4 pages (above the copy-back threshold, so pages are dropped and the image's data copied back):
+  // 32 pages (above the copy-back threshold, so pages are dropped and the image's data copied back):
   // each call reads its data byte and a zero word, then dirties both.
   Name dirty = module(with_imports(R"(
-    (data (i32.const 200000) "\2a")
+    (data (i32.const 1500000) "\2a")
     (func (export "_fixnet_apply") (param $e i32) (result i32) (local $before i64)
-      (local.set $before (i64.add (i64.load8_u (i32.const 200000)) (i64.load (i32.const 8))))
-      (i32.store8 (i32.const 200000) (i32.const 1))
+      (local.set $before (i64.add (i64.load8_u (i32.const 1500000)) (i64.load (i32.const 8))))
+      (i32.store8 (i32.const 1500000) (i32.const 1))
       (i64.store (i32.const 8) (i64.const 1000))
       (call $blob_from_u64 (local.get $before) (i32.const 8))))",
-                                   "(memory 4)"));
+                                   "(memory 32)"));
   for (uint64_t i = 0; i < 3; ++i) {
     Name result = run(dirty, {u64(i)});
     ASSERT_TRUE(result.is_blob()) << error_of(result);
     EXPECT_EQ(from_le(bytes(result)), 42u);
+  }
+}
+
+TEST_F(RunnerTest, OnlyWrittenChunksAreRestoredAndNothingIsMissed) {
+  // Each call checks that its memory is as instantiated, then writes: an i64 across the 4 KiB chunk
+  // boundary at 8192 (so the second chunk is written by a store that starts in the first), a byte
+  // through memory.fill, and bytes copied by the host (blob_read) into the third chunk.
+  Name writer = module(with_imports(R"(
+    (data (i32.const 8190) "\11\22\33\44")
+    (func (export "_fixnet_apply") (param $e i32) (result i32)
+      (if (i64.ne (i64.load (i32.const 8188)) (i64.const 0x0000443322110000)) (then (unreachable)))
+      (if (i32.load (i32.const 12288)) (then (unreachable)))
+      (if (i32.load8_u (i32.const 40000)) (then (unreachable)))
+      (i64.store (i32.const 8188) (i64.const -1))
+      (memory.fill (i32.const 40000) (i32.const 9) (i32.const 1))
+      (call $blob_read (call $tree_entry (local.get $e) (i64.const 2)) (i64.const 0) (i32.const 12288) (i32.const 4))
+      (call $blob_from_u64 (i64.const 1) (i32.const 1))))",
+                                    "(memory 2)"));
+  for (uint64_t i = 0; i < 4; ++i) {
+    Name result = run(writer, {blob("abcd"), u64(i)});
+    ASSERT_TRUE(result.is_blob()) << "call " << i << ": " << error_of(result);
   }
 }
 

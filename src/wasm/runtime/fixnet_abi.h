@@ -27,6 +27,7 @@ extern "C" {
 #define FIXNET_APPLY_EXPORT "_fixnet_apply"
 #define FIXNET_FUEL_EXPORT "__fixnet_fuel"
 #define FIXNET_DEPTH_EXPORT "__fixnet_depth"
+#define FIXNET_DIRTY_EXPORT "__fixnet_dirty"
 
 /* Traps beyond wasm_rt_trap_t: raised by the host, never by generated code. */
 #define FIXNET_TRAP_HOST 100u /* a host function failed; the host holds the reason */
@@ -83,9 +84,10 @@ typedef struct fixnet_module_v1 {
   uint32_t instance_size;  /* bytes of wasm2c's instance struct */
   uint32_t fuel_offset;    /* of the i64 fuel counter inside the instance */
   uint32_t depth_offset;   /* of the u32 call-depth counter inside the instance */
+  uint32_t dirty_offset;   /* of the u64 mask of memory chunks written (see src/wasm/instrument.h) */
+  uint32_t dirty_shift;    /* log2 of the bytes of one chunk */
   uint32_t max_call_depth; /* nested wasm calls before the call-stack-exhausted trap */
-  uint32_t may_write_memory; /* the module has instructions that write its memory */
-  uint32_t may_write_table;  /* ... or its table */
+  uint32_t may_write_table; /* the module has instructions that write its table */
   void (*instantiate)(void* instance, fixnet_env* env);
   void (*free)(void* instance);
   uint32_t (*apply)(void* instance, uint32_t encode_handle);

@@ -3,7 +3,7 @@
  * the guest API imports, by forwarding to the host with the instance's env; and the binder, the
  * object's only visible symbol. The code generator defines, before wasm2c's output, what inspection
  * found: FIXNET_IMPORTS_FIXNET (whether the module imports anything, which changes wasm2c's
- * instantiate signature), FIXNET_MAY_WRITE_MEMORY and FIXNET_MAY_WRITE_TABLE. */
+ * instantiate signature), FIXNET_MAY_WRITE_TABLE, and what instrumentation chose: FIXNET_DIRTY_SHIFT. */
 #include <stdarg.h>
 
 #include "fixnet_abi.h"
@@ -108,8 +108,9 @@ FIXNET_VISIBLE const fixnet_module_v1* fixnet_wasm_bind_v1(const fixnet_host_api
   fixnet_module.instance_size = (uint32_t)sizeof(Z_m_instance_t);
   fixnet_module.fuel_offset = (uint32_t)((char*)Z_mZ___fixnet_fuel(&fixnet_probe) - (char*)&fixnet_probe);
   fixnet_module.depth_offset = (uint32_t)((char*)Z_mZ___fixnet_depth(&fixnet_probe) - (char*)&fixnet_probe);
+  fixnet_module.dirty_offset = (uint32_t)((char*)Z_mZ___fixnet_dirty(&fixnet_probe) - (char*)&fixnet_probe);
+  fixnet_module.dirty_shift = FIXNET_DIRTY_SHIFT;
   fixnet_module.max_call_depth = WASM_RT_MAX_CALL_STACK_DEPTH;
-  fixnet_module.may_write_memory = FIXNET_MAY_WRITE_MEMORY;
   fixnet_module.may_write_table = FIXNET_MAY_WRITE_TABLE;
   fixnet_module.instantiate = fixnet_instantiate;
   fixnet_module.free = fixnet_free;
