@@ -118,7 +118,7 @@ TEST_F(CliTest, SubdirectoriesFindTheRepository) {
 
 TEST_F(CliTest, AddCatRoundTripOfFiles) {
   const std::string small = "hello\n";
-  const std::string large = random_bytes(3 << 20, 1);  // mapped, not read
+  const std::string large = random_bytes(65 << 20, 1);  // over 64 MiB: mapped, not read
   const std::string medium = random_bytes(1000, 2);
   write_file(dir_ / "small", small);
   write_file(dir_ / "large", large);

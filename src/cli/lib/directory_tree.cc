@@ -19,8 +19,9 @@ namespace fixnet::cli {
 namespace {
 
 // Files up to this size are read into memory; larger ones are mapped so a multi-gigabyte file
-// does not need a multi-gigabyte buffer.
-constexpr uint64_t kMapThreshold = 1 << 20;
+// does not need a multi-gigabyte buffer. (A mapped file that another process truncates while it is
+// being added would fault; the threshold keeps that window to large files, as git's does.)
+constexpr uint64_t kMapThreshold = 64 << 20;
 // Progress is reported per chunk of a large file while its pages are read in.
 constexpr uint64_t kProgressChunk = 8 << 20;
 
@@ -84,9 +85,11 @@ class Adder {
     return "special file";
   }
 
-  void advance(uint64_t bytes) {
-    result.bytes += bytes;
-    if (progress_) progress_(result.bytes, total_);
+  // Progress counts each file's bytes twice over: once as they are read, once as they are
+  // hashed and stored, so the bar keeps moving through a large file's whole journey.
+  void advance(uint64_t units) {
+    progress_done_ += units;
+    if (progress_) progress_(progress_done_ / 2, total_);
   }
 
   Name add_file(const std::string& path) {
@@ -113,8 +116,10 @@ class Adder {
       if (n == 0) break;
       bytes.append(buffer, static_cast<size_t>(n));
     }
+    advance(bytes.size());
     Name name = store_.put_blob(bytes);
     advance(bytes.size());
+    result.bytes += bytes.size();
     return name;
   }
 
@@ -132,8 +137,10 @@ class Adder {
         reported = offset;
       }
     }
-    Name name = store_.put_blob(bytes);
     advance(bytes.size() - reported);
+    Name name = store_.put_blob(bytes);
+    advance(bytes.size());
+    result.bytes += bytes.size();
     return name;
   }
 
@@ -186,6 +193,7 @@ class Adder {
   ObjectStore& store_;
   const AddProgressFn& progress_;
   uint64_t total_;
+  uint64_t progress_done_ = 0;  // in half-bytes: see advance()
 };
 
 }  // namespace
