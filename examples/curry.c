@@ -21,9 +21,9 @@ fixnet_handle _fixnet_apply(fixnet_handle encode) {
   if (captured + given + 3 > MAX_ENTRIES) FIXNET_FAIL("curry: too many arguments");
 
   uint32_t n = 0;
-  if (captured + given < arity) {  /* not yet: the closure, with these arguments captured too */
+  if (captured + given < arity) { /* not yet: the closure, with these arguments captured too */
     for (uint64_t i = 0; i < captured + 3; ++i) entries[n++] = fixnet_tree_entry(closure, i);
-  } else {  /* all known: f(captured..., arguments...) under the same limits */
+  } else { /* all known: f(captured..., arguments...) under the same limits */
     entries[n++] = fixnet_tree_entry(encode, FIXNET_ENCODE_LIMITS);
     entries[n++] = fixnet_tree_entry(closure, 1);
     for (uint64_t i = 0; i < captured; ++i) entries[n++] = fixnet_tree_entry(closure, 3 + i);

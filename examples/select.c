@@ -5,6 +5,7 @@
 #include <fixnet/guest.h>
 
 fixnet_handle _fixnet_apply(fixnet_handle encode) {
-  fixnet_handle range[3] = {fixnet_identification(fixnet_arg(encode, 0)), fixnet_arg(encode, 1), fixnet_arg(encode, 2)};
+  fixnet_handle range[3] = {fixnet_identification(fixnet_arg(encode, 0)), fixnet_arg(encode, 1),
+                            fixnet_arg(encode, 2)};
   return fixnet_selection(fixnet_tree_create(range, 3));
 }

@@ -9,7 +9,9 @@
 
 #define BUFFER 4096
 
-static int blank(uint8_t c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
+static int blank(uint8_t c) {
+  return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
 
 static uint64_t count_words(fixnet_handle text, int has_previous) {
   static uint8_t buffer[BUFFER];
@@ -53,9 +55,11 @@ fixnet_handle _fixnet_apply(fixnet_handle encode) {
   const fixnet_handle whole = fixnet_identification(text); /* forcing it gives the text, Ref or not */
   for (uint64_t i = 0; i < pieces; ++i) {
     const uint64_t begin = i * piece, end = begin + piece < size ? begin + piece : size;
-    fixnet_handle range[3] = {whole, fixnet_blob_from_u64(begin ? begin - 1 : 0, 8), fixnet_blob_from_u64(end, 8)};
+    fixnet_handle range[3] = {whole, fixnet_blob_from_u64(begin ? begin - 1 : 0, 8),
+                              fixnet_blob_from_u64(end, 8)};
     const fixnet_handle slice = fixnet_strict(fixnet_selection(fixnet_tree_create(range, 3)));
-    fixnet_handle call[6] = {limits, self, slice, chunk_handle, add, fixnet_blob_from_u64(begin ? 1 : has_previous, 1)};
+    fixnet_handle call[6] = {limits,       self, slice,
+                             chunk_handle, add,  fixnet_blob_from_u64(begin ? 1 : has_previous, 1)};
     sum[2 + i] = fixnet_strict(fixnet_application(fixnet_tree_create(call, 6)));
   }
   return fixnet_application(fixnet_tree_create(sum, (uint32_t)(pieces + 2)));

@@ -22,7 +22,8 @@ std::string text_of(wabt::MemoryStream& stream) {
 
 GeneratedC generate_c(wabt::Module& module, const ModuleFacts& facts, const Instrumented& instrumented) {
   // wasm2c names everything it emits; names never come from the guest (debug names are not read).
-  if (wabt::Failed(wabt::GenerateNames(&module))) throw ProcedureError("wasm2c could not name the module's items");
+  if (wabt::Failed(wabt::GenerateNames(&module)))
+    throw ProcedureError("wasm2c could not name the module's items");
   (void)wabt::ApplyNames(&module);  // like wasm2c itself: a name that cannot be applied is skipped
   wabt::MemoryStream c_stream, h_stream;
   wabt::WriteCOptions options;

@@ -74,16 +74,16 @@ CCompiler find_c_compiler() {
 }
 
 std::vector<std::string> compile_flags() {
-  return {
-      "-std=gnu11", "-O2", "-fPIC", "-shared", "-fvisibility=hidden",
-      // Floating point exactly as written: no contraction into fused multiply-adds.
-      "-ffp-contract=off",
-      // Explicit bounds checks (no guard pages, no signal handler) and wasm2c's depth counting.
-      "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0", fmt::format("-DWASM_RT_MAX_CALL_STACK_DEPTH={}", kMaxCallDepth),
-      // Depth × frame must fit the guest stack: refuse frames that would not.
-      fmt::format("-Werror=stack-usage={}", kMaxFrameBytes),
-      // Every symbol resolved inside the object: it must not bind to anything of the host.
-      "-Wl,-z,defs", "-Wl,--as-needed"};
+  return {"-std=gnu11", "-O2", "-fPIC", "-shared", "-fvisibility=hidden",
+          // Floating point exactly as written: no contraction into fused multiply-adds.
+          "-ffp-contract=off",
+          // Explicit bounds checks (no guard pages, no signal handler) and wasm2c's depth counting.
+          "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0",
+          fmt::format("-DWASM_RT_MAX_CALL_STACK_DEPTH={}", kMaxCallDepth),
+          // Depth × frame must fit the guest stack: refuse frames that would not.
+          fmt::format("-Werror=stack-usage={}", kMaxFrameBytes),
+          // Every symbol resolved inside the object: it must not bind to anything of the host.
+          "-Wl,-z,defs", "-Wl,--as-needed"};
 }
 
 void compile_shared_object(const CCompiler& cc, const fs::path& source, const fs::path& output) {
@@ -108,20 +108,22 @@ void compile_shared_object(const CCompiler& cc, const fs::path& source, const fs
   const int spawn_error = posix_spawn(&pid, cc.path.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (spawn_error != 0)
-    throw EnvironmentError(fmt::format("could not run the C compiler {}: {}", cc.path.string(),
-                                       std::strerror(spawn_error)));
+    throw EnvironmentError(
+        fmt::format("could not run the C compiler {}: {}", cc.path.string(), std::strerror(spawn_error)));
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) throw EnvironmentError(fmt::format("waiting for the C compiler: {}", std::strerror(errno)));
+    if (errno != EINTR)
+      throw EnvironmentError(fmt::format("waiting for the C compiler: {}", std::strerror(errno)));
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
 
   const std::string output_text = read_text(log, 64 * 1024);
   std::string why = first_error_line(output_text);
   if (output_text.find("stack usage") != std::string::npos)
-    why = fmt::format("a function needs a native stack frame over {} bytes with this compiler ({})", kMaxFrameBytes,
-                      why);
-  throw EnvironmentError(fmt::format("the C compiler {} failed on a generated procedure: {}{}", cc.path.string(),
-                                     why, WIFSIGNALED(status) ? " (killed by a signal)" : ""));
+    why = fmt::format("a function needs a native stack frame over {} bytes with this compiler ({})",
+                      kMaxFrameBytes, why);
+  throw EnvironmentError(fmt::format("the C compiler {} failed on a generated procedure: {}{}",
+                                     cc.path.string(), why,
+                                     WIFSIGNALED(status) ? " (killed by a signal)" : ""));
 }
 
 }  // namespace fixnet::wasm

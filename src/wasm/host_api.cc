@@ -19,27 +19,37 @@ namespace {
 
 const HandleSlot& slot(HostContext& c, uint32_t h, const char* fn) {
   if (h >= c.handles.size())
-    fault(fmt::format("fixnet_{}: handle {} is not valid (this invocation has {} handles)", fn, h, c.handles.size()));
+    fault(fmt::format("fixnet_{}: handle {} is not valid (this invocation has {} handles)", fn, h,
+                      c.handles.size()));
   return c.handles[h];
 }
 
 uint32_t add_handle(HostContext& c, Name name, const char* fn) {
-  if (c.handles.size() >= kMaxHandles) fault(fmt::format("fixnet_{}: more than {} handles in one invocation", fn, kMaxHandles));
+  if (c.handles.size() >= kMaxHandles)
+    fault(fmt::format("fixnet_{}: more than {} handles in one invocation", fn, kMaxHandles));
   c.handles.push_back(HandleSlot{name, {}, {}});
   return static_cast<uint32_t>(c.handles.size() - 1);
 }
 
 const char* describe(Name n) {
-  if (n.is_ref()) return n.is_blob() ? "a Ref to a Blob (its contents are not accessible)"
-                                     : "a Ref to a Tree (its contents are not accessible)";
+  if (n.is_ref())
+    return n.is_blob() ? "a Ref to a Blob (its contents are not accessible)"
+                       : "a Ref to a Tree (its contents are not accessible)";
   switch (n.kind()) {
-    case Kind::Blob: return "a Blob";
-    case Kind::Tree: return "a Tree";
-    case Kind::Application: return "an Application thunk";
-    case Kind::Identification: return "an Identification thunk";
-    case Kind::Selection: return "a Selection thunk";
-    case Kind::Strict: return "a Strict encode";
-    case Kind::Shallow: return "a Shallow encode";
+    case Kind::Blob:
+      return "a Blob";
+    case Kind::Tree:
+      return "a Tree";
+    case Kind::Application:
+      return "an Application thunk";
+    case Kind::Identification:
+      return "an Identification thunk";
+    case Kind::Selection:
+      return "a Selection thunk";
+    case Kind::Strict:
+      return "a Strict encode";
+    case Kind::Shallow:
+      return "a Shallow encode";
   }
   return "a Name";
 }
@@ -47,8 +57,8 @@ const char* describe(Name n) {
 // The guest's memory range [addr, addr + len), checked.
 uint8_t* guest_bytes(HostContext& c, uint32_t addr, uint64_t len, const char* fn) {
   if (!c.memory || uint64_t{addr} + len > c.memory->size)
-    fault(fmt::format("fixnet_{}: guest memory range [{}, {}) is outside the module's memory of {} bytes", fn, addr,
-                      uint64_t{addr} + len, c.memory ? c.memory->size : 0));
+    fault(fmt::format("fixnet_{}: guest memory range [{}, {}) is outside the module's memory of {} bytes", fn,
+                      addr, uint64_t{addr} + len, c.memory ? c.memory->size : 0));
   return c.memory->data + addr;
 }
 
@@ -98,20 +108,28 @@ uint32_t kind(HostContext& c, uint32_t h) {
   Name n = slot(c, h, "kind").name;
   if (n.is_ref()) return n.is_blob() ? FIXNET_KIND_BLOB_REF : FIXNET_KIND_TREE_REF;
   switch (n.kind()) {
-    case Kind::Blob: return FIXNET_KIND_BLOB;
-    case Kind::Tree: return FIXNET_KIND_TREE;
-    case Kind::Application: return FIXNET_KIND_APPLICATION;
-    case Kind::Identification: return FIXNET_KIND_IDENTIFICATION;
-    case Kind::Selection: return FIXNET_KIND_SELECTION;
-    case Kind::Strict: return FIXNET_KIND_STRICT;
-    case Kind::Shallow: return FIXNET_KIND_SHALLOW;
+    case Kind::Blob:
+      return FIXNET_KIND_BLOB;
+    case Kind::Tree:
+      return FIXNET_KIND_TREE;
+    case Kind::Application:
+      return FIXNET_KIND_APPLICATION;
+    case Kind::Identification:
+      return FIXNET_KIND_IDENTIFICATION;
+    case Kind::Selection:
+      return FIXNET_KIND_SELECTION;
+    case Kind::Strict:
+      return FIXNET_KIND_STRICT;
+    case Kind::Shallow:
+      return FIXNET_KIND_SHALLOW;
   }
   return 0;
 }
 
 uint64_t size(HostContext& c, uint32_t h) {
   Name n = slot(c, h, "size").name;
-  if (!n.is_value()) fault(fmt::format("fixnet_size: handle {} is {}, not a Blob, a Tree or a Ref", h, describe(n)));
+  if (!n.is_value())
+    fault(fmt::format("fixnet_size: handle {} is {}, not a Blob, a Tree or a Ref", h, describe(n)));
   return n.size();
 }
 
@@ -119,14 +137,16 @@ uint32_t tree_entry(HostContext& c, uint32_t h, uint64_t i) {
   slot(c, h, "tree_entry");
   const std::vector<Name>& entries = tree_of(c, h, "tree_entry");
   if (i >= entries.size())
-    fault(fmt::format("fixnet_tree_entry: index {} is out of range for a Tree of {} entries", i, entries.size()));
+    fault(fmt::format("fixnet_tree_entry: index {} is out of range for a Tree of {} entries", i,
+                      entries.size()));
   return add_handle(c, entries[i], "tree_entry");
 }
 
 uint64_t blob_u64(HostContext& c, uint32_t h) {
   slot(c, h, "blob_u64");
   std::string_view bytes = blob_of(c, h, "blob_u64");
-  if (bytes.size() > 8) fault(fmt::format("fixnet_blob_u64: the Blob has {} bytes, at most 8 fit", bytes.size()));
+  if (bytes.size() > 8)
+    fault(fmt::format("fixnet_blob_u64: the Blob has {} bytes, at most 8 fit", bytes.size()));
   uint64_t v = 0;
   for (size_t i = 0; i < bytes.size(); ++i) v |= uint64_t{static_cast<uint8_t>(bytes[i])} << (8 * i);
   return v;
@@ -170,12 +190,14 @@ uint32_t tree_create(HostContext& c, uint32_t src, uint32_t count) {
 // the value (that is how a procedure passes data along without loading it).
 uint32_t application(HostContext& c, uint32_t h) {
   Name n = slot(c, h, "application").name;
-  return add_handle(c, derive("application", h, n, [](Name x) { return x.unref().application(); }), "application");
+  return add_handle(c, derive("application", h, n, [](Name x) { return x.unref().application(); }),
+                    "application");
 }
 
 uint32_t identification(HostContext& c, uint32_t h) {
   Name n = slot(c, h, "identification").name;
-  if (!n.is_value()) fault(fmt::format("fixnet_identification: handle {} is {}, not a value", h, describe(n)));
+  if (!n.is_value())
+    fault(fmt::format("fixnet_identification: handle {} is {}, not a value", h, describe(n)));
   return add_handle(c, derive("identification", h, n, [](Name x) { return x.unref().identification(); }),
                     "identification");
 }
@@ -239,7 +261,9 @@ void host_trap(uint32_t code) { trap_unwind(code); }
 void host_allocate_memory(wasm_rt_memory_t* m, uint32_t initial, uint32_t max) {
   Instance::current()->allocate_memory(m, initial, max);
 }
-uint32_t host_grow_memory(wasm_rt_memory_t* m, uint32_t delta) { return Instance::current()->grow_memory(m, delta); }
+uint32_t host_grow_memory(wasm_rt_memory_t* m, uint32_t delta) {
+  return Instance::current()->grow_memory(m, delta);
+}
 void host_free_memory(wasm_rt_memory_t* m) { Instance::free_memory(m); }
 void host_allocate_table(wasm_rt_funcref_table_t* t, uint32_t n, uint32_t max) {
   Instance::current()->allocate_table(t, n, max);

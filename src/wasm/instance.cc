@@ -57,14 +57,22 @@ uint64_t reservation_bytes(uint32_t max_pages) {
 
 std::string trap_description(int code) {
   switch (code) {
-    case WASM_RT_TRAP_OOB: return "out-of-bounds memory or table access";
-    case WASM_RT_TRAP_INT_OVERFLOW: return "integer overflow";
-    case WASM_RT_TRAP_DIV_BY_ZERO: return "integer division by zero";
-    case WASM_RT_TRAP_INVALID_CONVERSION: return "invalid conversion to integer";
-    case WASM_RT_TRAP_UNREACHABLE: return "unreachable executed";
-    case WASM_RT_TRAP_CALL_INDIRECT: return "indirect call to a missing or mistyped table entry";
-    case WASM_RT_TRAP_EXHAUSTION: return fmt::format("call stack exhausted (more than {} nested calls)", kMaxCallDepth);
-    default: return fmt::format("trap {}", code);
+    case WASM_RT_TRAP_OOB:
+      return "out-of-bounds memory or table access";
+    case WASM_RT_TRAP_INT_OVERFLOW:
+      return "integer overflow";
+    case WASM_RT_TRAP_DIV_BY_ZERO:
+      return "integer division by zero";
+    case WASM_RT_TRAP_INVALID_CONVERSION:
+      return "invalid conversion to integer";
+    case WASM_RT_TRAP_UNREACHABLE:
+      return "unreachable executed";
+    case WASM_RT_TRAP_CALL_INDIRECT:
+      return "indirect call to a missing or mistyped table entry";
+    case WASM_RT_TRAP_EXHAUSTION:
+      return fmt::format("call stack exhausted (more than {} nested calls)", kMaxCallDepth);
+    default:
+      return fmt::format("trap {}", code);
   }
 }
 
@@ -87,8 +95,8 @@ Instance::Instance(LoadedModule& module) : module_(module), desc_(module.descrip
   }
   if (code == FIXNET_TRAP_HOST) std::rethrow_exception(context_.failure);
   if (code != 0)
-    throw ProcedureError(fmt::format("procedure {} trapped while instantiating: {}", module.name().short_hex(),
-                                     trap_description(code)));
+    throw ProcedureError(fmt::format("procedure {} trapped while instantiating: {}",
+                                     module.name().short_hex(), trap_description(code)));
   snapshot_ = std::make_unique<std::byte[]>(state_size_);
   std::memcpy(snapshot_.get(), state_.get(), state_size_);
   if (table_ && desc_.may_write_table) table_snapshot_.assign(table_->data, table_->data + table_->size);
@@ -104,8 +112,9 @@ Name Instance::apply(const Invocation& invocation) {
   HostContext& c = context_;
   c.limits = effective(invocation.limits);
   if (initial_memory_bytes_ > c.limits.memory_bytes)
-    throw ProcedureError(fmt::format("procedure {} needs {} bytes of memory initially; the memory limit is {}",
-                                     module_.name().short_hex(), initial_memory_bytes_, c.limits.memory_bytes));
+    throw ProcedureError(
+        fmt::format("procedure {} needs {} bytes of memory initially; the memory limit is {}",
+                    module_.name().short_hex(), initial_memory_bytes_, c.limits.memory_bytes));
   c.store = &invocation.store;
   c.handles.push_back(HandleSlot{invocation.encode, {}, {}});  // handle 0: the encode tree
   std::memcpy(state_.get() + desc_.fuel_offset, &c.limits.fuel, sizeof(uint64_t));
@@ -120,8 +129,9 @@ Name Instance::apply(const Invocation& invocation) {
   if (call.result >= c.handles.size()) {
     const size_t count = c.handles.size();
     reset();
-    throw ProcedureError(fmt::format("procedure {} returned handle {}, which is not valid (the invocation had {})",
-                                     module_.name().short_hex(), call.result, count));
+    throw ProcedureError(
+        fmt::format("procedure {} returned handle {}, which is not valid (the invocation had {})",
+                    module_.name().short_hex(), call.result, count));
   }
   const Name result = c.handles[call.result].name;
   reset();
@@ -145,7 +155,8 @@ void Instance::throw_trap(int code) {
     }
   }
   if (code == WASM_RT_TRAP_UNREACHABLE && fuel < 0)
-    throw ProcedureError(fmt::format("procedure {} trapped: fuel exhausted (limit {})", procedure, fuel_limit));
+    throw ProcedureError(
+        fmt::format("procedure {} trapped: fuel exhausted (limit {})", procedure, fuel_limit));
   throw ProcedureError(fmt::format("procedure {} trapped: {}", procedure, trap_description(code)));
 }
 
@@ -197,8 +208,8 @@ void Instance::allocate_memory(wasm_rt_memory_t* memory, uint32_t initial_pages,
   void* p = ::mmap(nullptr, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED || (initial && ::mprotect(p, initial, PROT_READ | PROT_WRITE) != 0)) {
     if (p != MAP_FAILED) ::munmap(p, reserve);
-    context_.failure = std::make_exception_ptr(EnvironmentError(
-        fmt::format("cannot reserve {} bytes of memory for a procedure instance: {}", reserve, std::strerror(errno))));
+    context_.failure = std::make_exception_ptr(EnvironmentError(fmt::format(
+        "cannot reserve {} bytes of memory for a procedure instance: {}", reserve, std::strerror(errno))));
     trap_unwind(FIXNET_TRAP_HOST);
   }
   memory->data = static_cast<uint8_t*>(p);
@@ -220,10 +231,11 @@ uint32_t Instance::grow_memory(wasm_rt_memory_t* memory, uint32_t delta_pages) {
     return UINT32_MAX;
   const uint64_t bytes = new_pages * kPageBytes;
   if (bytes > accessible_bytes_) {
-    if (::mprotect(memory->data + accessible_bytes_, bytes - accessible_bytes_, PROT_READ | PROT_WRITE) != 0) {
+    if (::mprotect(memory->data + accessible_bytes_, bytes - accessible_bytes_, PROT_READ | PROT_WRITE) !=
+        0) {
       // The host is out of memory: not the computation's fault, so not a -1 the guest could see.
-      context_.failure = std::make_exception_ptr(
-          EnvironmentError(fmt::format("cannot grow a procedure's memory to {} bytes: {}", bytes, std::strerror(errno))));
+      context_.failure = std::make_exception_ptr(EnvironmentError(
+          fmt::format("cannot grow a procedure's memory to {} bytes: {}", bytes, std::strerror(errno))));
       trap_unwind(FIXNET_TRAP_HOST);
     }
     accessible_bytes_ = bytes;
@@ -239,7 +251,8 @@ void Instance::free_memory(wasm_rt_memory_t* memory) {
 }
 
 void Instance::allocate_table(wasm_rt_funcref_table_t* table, uint32_t elements, uint32_t max_elements) {
-  table->data = static_cast<wasm_rt_funcref_t*>(std::calloc(std::max<uint32_t>(elements, 1), sizeof(wasm_rt_funcref_t)));
+  table->data = static_cast<wasm_rt_funcref_t*>(
+      std::calloc(std::max<uint32_t>(elements, 1), sizeof(wasm_rt_funcref_t)));
   if (!table->data) {
     context_.failure = std::make_exception_ptr(EnvironmentError("cannot allocate a procedure's table"));
     trap_unwind(FIXNET_TRAP_HOST);

@@ -50,15 +50,20 @@ template <class Fn>
 void for_each_list(wabt::ExprList& exprs, Fn&& fn) {
   for (wabt::Expr& expr : exprs) {
     switch (expr.type()) {
-      case ExprType::Block: for_each_list(wabt::cast<wabt::BlockExpr>(&expr)->block.exprs, fn); break;
-      case ExprType::Loop: for_each_list(wabt::cast<wabt::LoopExpr>(&expr)->block.exprs, fn); break;
+      case ExprType::Block:
+        for_each_list(wabt::cast<wabt::BlockExpr>(&expr)->block.exprs, fn);
+        break;
+      case ExprType::Loop:
+        for_each_list(wabt::cast<wabt::LoopExpr>(&expr)->block.exprs, fn);
+        break;
       case ExprType::If: {
         auto* if_expr = wabt::cast<wabt::IfExpr>(&expr);
         for_each_list(if_expr->true_.exprs, fn);
         for_each_list(if_expr->false_, fn);
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
   fn(exprs);
@@ -95,15 +100,20 @@ class FuelCharger {
   void walk(wabt::ExprList& exprs) {
     for (wabt::Expr& expr : exprs) {
       switch (expr.type()) {
-        case ExprType::Block: walk(wabt::cast<wabt::BlockExpr>(&expr)->block.exprs); break;
-        case ExprType::Loop: walk_and_charge(wabt::cast<wabt::LoopExpr>(&expr)->block.exprs); break;
+        case ExprType::Block:
+          walk(wabt::cast<wabt::BlockExpr>(&expr)->block.exprs);
+          break;
+        case ExprType::Loop:
+          walk_and_charge(wabt::cast<wabt::LoopExpr>(&expr)->block.exprs);
+          break;
         case ExprType::If: {
           auto* if_expr = wabt::cast<wabt::IfExpr>(&expr);
           walk(if_expr->true_.exprs);
           walk(if_expr->false_);
           break;
         }
-        default: break;
+        default:
+          break;
       }
     }
   }
@@ -207,7 +217,8 @@ uint32_t dirty_shift_for(uint64_t initial_bytes) {
 }
 
 Instrumented instrument(wabt::Module& module) {
-  const uint64_t initial_bytes = module.memories.empty() ? 0 : module.memories[0]->page_limits.initial * kPageBytes;
+  const uint64_t initial_bytes =
+      module.memories.empty() ? 0 : module.memories[0]->page_limits.initial * kPageBytes;
   const Instrumented out{dirty_shift_for(initial_bytes)};
   const wabt::Index fuel = add_exported_global(module, wabt::Type::I64, FIXNET_FUEL_EXPORT);
   add_exported_global(module, wabt::Type::I32, FIXNET_DEPTH_EXPORT);
@@ -223,9 +234,10 @@ Instrumented instrument(wabt::Module& module) {
 
   wabt::Errors errors;
   if (wabt::Failed(wabt::ValidateModule(&module, &errors, wabt::ValidateOptions(toolchain_features()))))
-    throw ProcedureError(fmt::format("fixnet's instrumentation produced an invalid module ({}); "
-                                     "please report this module",
-                                     errors.empty() ? "no detail" : errors.front().message));
+    throw ProcedureError(
+        fmt::format("fixnet's instrumentation produced an invalid module ({}); "
+                    "please report this module",
+                    errors.empty() ? "no detail" : errors.front().message));
   return out;
 }
 

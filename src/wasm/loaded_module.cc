@@ -34,9 +34,10 @@ LoadedModule::LoadedModule(const std::filesystem::path& artifact, Name name) : n
   desc_ = bind ? bind(&host_api()) : nullptr;
   if (!desc_ || desc_->abi_version != FIXNET_ABI_VERSION) {
     ::dlclose(handle_);
-    throw EnvironmentError(fmt::format("compiled procedure {} does not speak fixnet's ABI version {} "
-                                       "(remove it to recompile)",
-                                       artifact.string(), FIXNET_ABI_VERSION));
+    throw EnvironmentError(
+        fmt::format("compiled procedure {} does not speak fixnet's ABI version {} "
+                    "(remove it to recompile)",
+                    artifact.string(), FIXNET_ABI_VERSION));
   }
 }
 

@@ -4,8 +4,8 @@
 #include <wabt/binary-reader-ir.h>
 #include <wabt/binary-reader-nop.h>
 #include <wabt/binary-reader.h>
-#include <wabt/error-formatter.h>
 #include <wabt/cast.h>
+#include <wabt/error-formatter.h>
 #include <wabt/ir.h>
 #include <wabt/validator.h>
 
@@ -74,17 +74,19 @@ void check_imports(const wabt::Module& module, ModuleFacts& facts) {
       reject(fmt::format("imports {} {}: procedures may import only the guest API (module \"{}\")",
                          quoted(import->module_name), quoted(import->field_name), kGuestModule));
     if (import->kind() != wabt::ExternalKind::Func)
-      reject(fmt::format("imports {} {} as a {}: the guest API has only functions", quoted(import->module_name),
-                         quoted(import->field_name), wabt::GetKindName(import->kind())));
+      reject(fmt::format("imports {} {} as a {}: the guest API has only functions",
+                         quoted(import->module_name), quoted(import->field_name),
+                         wabt::GetKindName(import->kind())));
     const GuestFunction* api = find_guest_function(import->field_name);
-    if (!api) reject(fmt::format("imports \"fixnet\" {}, which is not in the guest API", quoted(import->field_name)));
+    if (!api)
+      reject(fmt::format("imports \"fixnet\" {}, which is not in the guest API", quoted(import->field_name)));
     const auto* func = wabt::cast<wabt::FuncImport>(import);
     const wabt::FuncSignature& sig = signature_of(module, func->func.decl);
     if (letters(sig.param_types) != api->params || letters(sig.result_types) != api->results)
-      reject(fmt::format("imports \"fixnet\" \"{}\" with params \"{}\" results \"{}\"; the guest API has "
-                         "params \"{}\" results \"{}\" (i = i32, I = i64)",
-                         api->name, letters(sig.param_types), letters(sig.result_types), api->params,
-                         api->results));
+      reject(fmt::format(
+          "imports \"fixnet\" \"{}\" with params \"{}\" results \"{}\"; the guest API has "
+          "params \"{}\" results \"{}\" (i = i32, I = i64)",
+          api->name, letters(sig.param_types), letters(sig.result_types), api->params, api->results));
     facts.imports_fixnet = true;
   }
 }
@@ -100,28 +102,33 @@ void check_exports(const wabt::Module& module) {
     const wabt::Func* func = module.GetFunc(e->var);
     const wabt::FuncSignature& sig = signature_of(module, func->decl);
     if (letters(sig.param_types) != "i" || letters(sig.result_types) != "i")
-      reject(fmt::format("\"{}\" must take one i32 (the encode handle) and return one i32 (the result handle)",
-                         FIXNET_APPLY_EXPORT));
+      reject(
+          fmt::format("\"{}\" must take one i32 (the encode handle) and return one i32 (the result handle)",
+                      FIXNET_APPLY_EXPORT));
     found = true;
   }
-  if (!found) reject(fmt::format("exports no \"{}\" function (the procedure's entry point)", FIXNET_APPLY_EXPORT));
+  if (!found)
+    reject(fmt::format("exports no \"{}\" function (the procedure's entry point)", FIXNET_APPLY_EXPORT));
 }
 
 void check_sizes(const wabt::Module& module) {
   if (!module.starts.empty())
     reject("has a start function; procedures may not run code at instantiation (it would escape the limits)");
-  if (module.memories.size() > 1) reject(fmt::format("declares {} memories; at most 1 is allowed", module.memories.size()));
+  if (module.memories.size() > 1)
+    reject(fmt::format("declares {} memories; at most 1 is allowed", module.memories.size()));
   for (const wabt::Memory* memory : module.memories) {
     if (memory->page_limits.initial > kMaxMemoryPages)
-      reject(fmt::format("needs {} memory pages initially; at most {} are allowed", memory->page_limits.initial,
-                         kMaxMemoryPages));
-    if (memory->page_limits.is_shared || memory->page_limits.is_64) reject("declares a shared or 64-bit memory");
+      reject(fmt::format("needs {} memory pages initially; at most {} are allowed",
+                         memory->page_limits.initial, kMaxMemoryPages));
+    if (memory->page_limits.is_shared || memory->page_limits.is_64)
+      reject("declares a shared or 64-bit memory");
   }
-  if (module.tables.size() > 1) reject(fmt::format("declares {} tables; at most 1 is allowed", module.tables.size()));
+  if (module.tables.size() > 1)
+    reject(fmt::format("declares {} tables; at most 1 is allowed", module.tables.size()));
   for (const wabt::Table* table : module.tables)
     if (table->elem_limits.initial > kMaxTableElements)
-      reject(fmt::format("declares a table of {} elements; at most {} are allowed", table->elem_limits.initial,
-                         kMaxTableElements));
+      reject(fmt::format("declares a table of {} elements; at most {} are allowed",
+                         table->elem_limits.initial, kMaxTableElements));
   for (const wabt::TypeEntry* type : module.types)
     if (const auto* func_type = wabt::dyn_cast<wabt::FuncType>(type))
       if (func_type->sig.param_types.size() + func_type->sig.result_types.size() > kMaxSignatureTypes)
@@ -242,7 +249,8 @@ CheckedModule check_module(std::string_view bytes) {
     if (prepass.problem == StructurePrepass::Problem::ControlInConstant)
       reject("has a block, loop or if in a constant expression");
   }
-  if (wabt::Failed(wabt::ReadBinaryIr("procedure", bytes.data(), bytes.size(), options, &errors, out.module.get())))
+  if (wabt::Failed(
+          wabt::ReadBinaryIr("procedure", bytes.data(), bytes.size(), options, &errors, out.module.get())))
     reject(first_error(errors));
   if (wabt::Failed(wabt::ValidateModule(out.module.get(), &errors, wabt::ValidateOptions(features))))
     reject(first_error(errors));

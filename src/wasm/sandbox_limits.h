@@ -15,13 +15,13 @@ inline constexpr uint64_t kPageBytes = 65536;
 inline constexpr uint64_t kMaxMemoryPages = 65535;
 inline constexpr uint64_t kDefaultMemoryBytes = uint64_t{256} << 20;
 inline constexpr uint64_t kDefaultFuel = uint64_t{1} << 32;
-inline constexpr uint64_t kMaxFuel = INT64_MAX;  // the counter is an i64 in the instance
-inline constexpr uint32_t kMaxCallDepth = 1024;  // nested wasm calls
+inline constexpr uint64_t kMaxFuel = INT64_MAX;             // the counter is an i64 in the instance
+inline constexpr uint32_t kMaxCallDepth = 1024;             // nested wasm calls
 inline constexpr uint32_t kMaxHandles = uint32_t{1} << 22;  // per invocation
 inline constexpr uint32_t kMaxTableElements = uint32_t{1} << 20;
-inline constexpr uint32_t kMaxLocals = 50000;  // params + locals of one function
+inline constexpr uint32_t kMaxLocals = 50000;       // params + locals of one function
 inline constexpr uint32_t kMaxSignatureTypes = 64;  // params + results of one function type
-inline constexpr uint32_t kMaxNesting = 4096;  // nested blocks, loops and ifs in one function
+inline constexpr uint32_t kMaxNesting = 4096;       // nested blocks, loops and ifs in one function
 // Native stack for guest code: depth × frame must fit, so the compiler is told to refuse bigger
 // frames (a module whose frames are bigger on this machine fails to compile: an environment failure).
 inline constexpr size_t kGuestStackBytes = size_t{64} << 20;

@@ -44,9 +44,12 @@ std::counting_semaphore<>& compile_slots() {
 class FileLock {
  public:
   explicit FileLock(const fs::path& path) : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
-    if (fd_ < 0) throw EnvironmentError(fmt::format("cannot open lock file {}: {}", path.string(), std::strerror(errno)));
+    if (fd_ < 0)
+      throw EnvironmentError(
+          fmt::format("cannot open lock file {}: {}", path.string(), std::strerror(errno)));
     while (::flock(fd_, LOCK_EX) != 0)
-      if (errno != EINTR) throw EnvironmentError(fmt::format("cannot lock {}: {}", path.string(), std::strerror(errno)));
+      if (errno != EINTR)
+        throw EnvironmentError(fmt::format("cannot lock {}: {}", path.string(), std::strerror(errno)));
   }
   ~FileLock() { ::close(fd_); }  // closing releases the lock
   FileLock(const FileLock&) = delete;
@@ -59,8 +62,7 @@ class FileLock {
 void write_file(const fs::path& path, std::string_view text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(text.data(), static_cast<std::streamsize>(text.size()));
-  if (!out.flush())
-    throw EnvironmentError(fmt::format("cannot write {} (is the disk full?)", path.string()));
+  if (!out.flush()) throw EnvironmentError(fmt::format("cannot write {} (is the disk full?)", path.string()));
 }
 
 void fsync_path(const fs::path& path) {
@@ -93,8 +95,8 @@ void Toolchain::init() {
     std::string flags;
     for (const std::string& f : compile_flags()) flags += f + " ";
     const auto glue_hash = sha256(std::string(abi_header_text()) + std::string(glue_text()));
-    version_ = fmt::format("wabt {}; cc {}; flags {}; glue {}; arch {}", WABT_VERSION_STRING, cc_.identity, flags,
-                           hex(std::span(glue_hash).first(8)), host.machine);
+    version_ = fmt::format("wabt {}; cc {}; flags {}; glue {}; arch {}", WABT_VERSION_STRING, cc_.identity,
+                           flags, hex(std::span(glue_hash).first(8)), host.machine);
     const auto version_digest = sha256(version_);
     version_hash_ = hex(std::span(version_digest).first(8));
   });
@@ -116,7 +118,9 @@ fs::path Toolchain::artifact(Name name, const std::function<BlobData()>& bytes) 
   }
   fs::create_directories(dir_ / "locks", ec);
   fs::create_directories(dir_ / "tmp", ec);
-  if (ec) throw EnvironmentError(fmt::format("cannot create the artifact cache {}: {}", dir_.string(), ec.message()));
+  if (ec)
+    throw EnvironmentError(
+        fmt::format("cannot create the artifact cache {}: {}", dir_.string(), ec.message()));
   FileLock lock(dir_ / "locks" / (key + ".lock"));
   if (fs::exists(path, ec)) {  // another process compiled it while this one waited for the lock
     stats_.cache_hits.fetch_add(1, std::memory_order_relaxed);

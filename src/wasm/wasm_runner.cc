@@ -86,9 +86,12 @@ LoadedModule& WasmRunner::Core::module(ObjectStore& store, Name root) {
   std::unique_lock lock(slot->mutex);
   slot->ready.wait(lock, [&] { return slot->state != ModuleSlot::State::Loading; });
   switch (slot->state) {
-    case ModuleSlot::State::Loaded: return *slot->module;
-    case ModuleSlot::State::Invalid: throw ProcedureError(slot->failure);
-    default: throw EnvironmentError(slot->failure);
+    case ModuleSlot::State::Loaded:
+      return *slot->module;
+    case ModuleSlot::State::Invalid:
+      throw ProcedureError(slot->failure);
+    default:
+      throw EnvironmentError(slot->failure);
   }
 }
 
@@ -142,7 +145,8 @@ class BusyScope {
 
 }  // namespace
 
-WasmRunner::WasmRunner(std::filesystem::path cache_dir) : core_(std::make_shared<Core>(std::move(cache_dir))) {}
+WasmRunner::WasmRunner(std::filesystem::path cache_dir)
+    : core_(std::make_shared<Core>(std::move(cache_dir))) {}
 
 WasmRunner::~WasmRunner() {
   // This thread's cached instances go back first; other threads' entries see the runner gone.
@@ -167,8 +171,8 @@ namespace {
 // procedure_root() without a call for the common case: the procedure is a plain, accessible Blob.
 Name root_of(const Invocation& invocation) {
   const Name p = invocation.procedure;
-  if (p.content() == Content::Blob && p.thunk_kind() == ThunkKind::None && p.encode_mode() == EncodeMode::None &&
-      !p.is_ref())
+  if (p.content() == Content::Blob && p.thunk_kind() == ThunkKind::None &&
+      p.encode_mode() == EncodeMode::None && !p.is_ref())
     return p;
   return procedure_root(invocation.store, p);
 }
@@ -192,7 +196,8 @@ Name WasmRunner::apply(const Invocation& invocation) {
   LoadedModule& module = core_->module(invocation.store, root);
   Instance* instance = module.acquire();
   // A call inside a call on this thread (entries in use cannot be evicted): a private instance.
-  const bool nested = (entries[0].runner == core_->id && entries[0].name == root) || !entries.back().evictable();
+  const bool nested =
+      (entries[0].runner == core_->id && entries[0].name == root) || !entries.back().evictable();
   if (nested) {
     struct Release {
       LoadedModule& m;

@@ -86,7 +86,8 @@ TEST_F(WasmBench, DISABLED_Invoke) {
   // A native add program, started per call.
   TempDir dir;
   const std::string source = (dir.path() / "add.c").string(), program = (dir.path() / "add").string();
-  std::ofstream(source) << "#include <stdlib.h>\nint main(int c, char** v) { return (atoi(v[1]) + atoi(v[2])) & 255; }\n";
+  std::ofstream(source)
+      << "#include <stdlib.h>\nint main(int c, char** v) { return (atoi(v[1]) + atoi(v[2])) & 255; }\n";
   ASSERT_EQ(std::system(("cc -O2 -o " + program + " " + source).c_str()), 0);
   char arg0[] = "add", a[] = "2", b[] = "3";
   char* argv[] = {arg0, a, b, nullptr};
@@ -138,9 +139,10 @@ TEST_F(WasmBench, DISABLED_Eval) {
     EXPECT_EQ(evaluator.force(thunk), value);
     const double again = std::chrono::duration<double, std::micro>(Clock::now() - start).count();
     const uint64_t apps = evaluator.stats().applications;
-    std::printf("eval fib(%llu): %llu applications in %.3f ms = %.0f new thunks/s; from the memo table: %.2f us\n",
-                static_cast<unsigned long long>(n), static_cast<unsigned long long>(apps), first * 1e3, apps / first,
-                again);
+    std::printf(
+        "eval fib(%llu): %llu applications in %.3f ms = %.0f new thunks/s; from the memo table: %.2f us\n",
+        static_cast<unsigned long long>(n), static_cast<unsigned long long>(apps), first * 1e3, apps / first,
+        again);
   }
 }
 
@@ -148,12 +150,13 @@ TEST_F(WasmBench, DISABLED_Eval) {
 std::string big_module(size_t bytes) {
   std::string text = "(module (memory 1)\n";
   size_t i = 0;
-  while (text.size() < bytes * 3) {  // text is ~3x the binary
+  while (text.size() < bytes * 7) {  // the text is ~6.5 times the binary
     text += fmt::format("(func $f{} (param i32) (result i32) (local i32)\n", i);
     for (int k = 0; k < 20; ++k)
-      text += fmt::format("(local.set 1 (i32.add (i32.load offset={} (local.get 0)) (i32.const {})))\n"
-                          "(i32.store offset={} (local.get 0) (i32.mul (local.get 1) (i32.const 3)))\n",
-                          k * 4, i + k, k * 4 + 4);
+      text += fmt::format(
+          "(local.set 1 (i32.add (i32.load offset={} (local.get 0)) (i32.const {})))\n"
+          "(i32.store offset={} (local.get 0) (i32.mul (local.get 1) (i32.const 3)))\n",
+          k * 4, i + k, k * 4 + 4);
     text += "(local.get 1))\n";
     ++i;
   }
@@ -188,8 +191,10 @@ TEST_F(WasmBench, DISABLED_Compile) {
   start = Clock::now();
   second.prepare(store, m);
   const double load = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  std::printf("compile big module %zu bytes (%zu bytes of C): wasm2c %.0f ms, first compile %.1f s, cached load %.3f ms\n",
-              big.size(), c.source.size(), translate, compile, load);
+  std::printf(
+      "compile big module %zu bytes (%zu bytes of C): wasm2c %.0f ms, first compile %.1f s, cached load %.3f "
+      "ms\n",
+      big.size(), c.source.size(), translate, compile, load);
 }
 
 }  // namespace
@@ -205,20 +210,28 @@ void empty_body(void*) {}
 TEST_F(WasmBench, DISABLED_Breakdown) {
   auto per_call = [](auto&& fn) { return median_ns([&](int) { fn(); }, 500'000, 7); };
   std::printf("breakdown (median ns per call)\n");
-  std::printf("  run_guarded, empty body      %8.1f\n", per_call([] { sink = static_cast<uint8_t>(run_guarded(empty_body, nullptr)); }));
-  Name identity = module(with_imports(R"((func (export "_fixnet_apply") (param i32) (result i32) (local.get 0)))"));
+  std::printf("  run_guarded, empty body      %8.1f\n",
+              per_call([] { sink = static_cast<uint8_t>(run_guarded(empty_body, nullptr)); }));
+  Name identity =
+      module(with_imports(R"((func (export "_fixnet_apply") (param i32) (result i32) (local.get 0)))"));
   Invocation i1{store, tree({limits(), identity}), identity, Limits{}};
   runner->apply(i1);
-  std::printf("  guest returning at once      %8.1f\n", per_call([&] { sink = runner->apply(i1).bytes()[0]; }));
-  Name entry = module(with_imports(R"((func (export "_fixnet_apply") (param i32) (result i32) (call $tree_entry (local.get 0) (i64.const 0))))"));
+  std::printf("  guest returning at once      %8.1f\n",
+              per_call([&] { sink = runner->apply(i1).bytes()[0]; }));
+  Name entry = module(with_imports(
+      R"((func (export "_fixnet_apply") (param i32) (result i32)
+            (call $tree_entry (local.get 0) (i64.const 0))))"));
   Invocation i2{store, tree({limits(), entry}), entry, Limits{}};
   runner->apply(i2);
-  std::printf("  guest reading one entry      %8.1f\n", per_call([&] { sink = runner->apply(i2).bytes()[0]; }));
-  std::printf("  MemoryStore::get_tree alone  %8.1f\n", per_call([&] { sink = static_cast<uint8_t>(store.get_tree(i2.encode)->size()); }));
+  std::printf("  guest reading one entry      %8.1f\n",
+              per_call([&] { sink = runner->apply(i2).bytes()[0]; }));
+  std::printf("  MemoryStore::get_tree alone  %8.1f\n",
+              per_call([&] { sink = static_cast<uint8_t>(store.get_tree(i2.encode)->size()); }));
   Name add = example("add");
   Invocation i3{store, tree({limits(), add, u8(2), u8(3)}), add, Limits{}};
   runner->apply(i3);
-  std::printf("  add (8 guest API calls)      %8.1f\n", per_call([&] { sink = runner->apply(i3).bytes()[0]; }));
+  std::printf("  add (8 guest API calls)      %8.1f\n",
+              per_call([&] { sink = runner->apply(i3).bytes()[0]; }));
 }
 
 // The runner's apply alone, for a profiler: perf record ./wasm_tests ... WasmBench.DISABLED_ApplyLoop

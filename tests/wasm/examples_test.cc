@@ -19,7 +19,7 @@ TEST_F(ExamplesTest, AddTwoU8Literals) {
   Name add = example("add");
   EXPECT_EQ(run(add, {u8(2), u8(3)}), u8(5));
   EXPECT_EQ(run(add, {u8(200), u8(100)}), u8(44));  // u8 arithmetic wraps
-  EXPECT_EQ(u64_of(run(add, {u64(1) , u64(2), u64(3)})), 6u);
+  EXPECT_EQ(u64_of(run(add, {u64(1), u64(2), u64(3)})), 6u);
   EXPECT_THAT(error_of(run(add, {blob("nine bytes")})), ::testing::HasSubstr("at most 8 bytes"));
 }
 
@@ -84,7 +84,8 @@ uint64_t reference_count(std::string_view text) {
 std::string sample_text(size_t bytes) {
   static const char* kWords[] = {"fix", "point", "  ", "computation", "\n", "centric", "networking", "a"};
   std::string text;
-  for (size_t i = 0; text.size() < bytes; ++i) text += std::string(kWords[(i * 7 + i / 3) % 8]) + (i % 5 ? " " : "");
+  for (size_t i = 0; text.size() < bytes; ++i)
+    text += std::string(kWords[(i * 7 + i / 3) % 8]) + (i % 5 ? " " : "");
   text.resize(bytes);
   return text;
 }

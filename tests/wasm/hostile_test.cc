@@ -52,7 +52,8 @@ TEST(HostileCorpus, RejectedAtInspection) {
 }
 
 TEST_F(HostileTest, RejectionIsAMemoizedErrorValue) {
-  Name start = store.put_blob(wat_to_wasm(read_file(fs::path(FIXNET_SOURCE_DIR) / "tests/wasm/hostile/reject_start_function.wat")));
+  Name start = store.put_blob(
+      wat_to_wasm(read_file(fs::path(FIXNET_SOURCE_DIR) / "tests/wasm/hostile/reject_start_function.wat")));
   Name thunk = application(start, {});
   Name result = evaluator->force(thunk);
   EXPECT_THAT(error_of(result), ::testing::HasSubstr("has a start function"));
@@ -82,7 +83,8 @@ TEST(HostileBinaries, FuzzFindingsAreRejectedWithOneLine) {
 }
 
 TEST(HostileBinaries, MalformedBytesAreRejected) {
-  const std::string valid = wat_to_wasm(R"((module (func (export "_fixnet_apply") (param i32) (result i32) (local.get 0))))");
+  const std::string valid =
+      wat_to_wasm(R"((module (func (export "_fixnet_apply") (param i32) (result i32) (local.get 0))))");
   ASSERT_EQ(rejection(valid), "(accepted)");
   EXPECT_THAT(rejection(""), ::testing::HasSubstr("invalid procedure module"));
   EXPECT_THAT(rejection("\0asm"), ::testing::HasSubstr("invalid procedure module"));
@@ -127,8 +129,8 @@ std::string leb(uint32_t v) {
 std::string binary_module(const std::string& locals, const std::string& code) {
   const std::string body = locals + code;
   std::string m("\0asm\1\0\0\0", 8);
-  m += std::string("\x01\x06\x01\x60\x01\x7f\x01\x7f", 8);       // type (i32) -> i32
-  m += std::string("\x03\x02\x01\x00", 4);                          // one function of type 0
+  m += std::string("\x01\x06\x01\x60\x01\x7f\x01\x7f", 8);        // type (i32) -> i32
+  m += std::string("\x03\x02\x01\x00", 4);                        // one function of type 0
   m += std::string("\x07\x11\x01\x0d_fixnet_apply\x00\x00", 19);  // its export
   const std::string entry = leb(static_cast<uint32_t>(body.size())) + body;
   const std::string section = "\x01" + entry;

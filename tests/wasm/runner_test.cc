@@ -27,8 +27,9 @@ constexpr const char* kCounter = R"(
 
 // A procedure whose body is `body`, returning an empty Blob if it gets that far.
 std::string trapping(std::string_view body) {
-  return with_imports(std::string(R"((func (export "_fixnet_apply") (param $e i32) (result i32) (local $i i32) )") +
-                      std::string(body) + " (call $blob_from_u64 (i64.const 0) (i32.const 0)))");
+  return with_imports(
+      std::string(R"((func (export "_fixnet_apply") (param $e i32) (result i32) (local $i i32) )") +
+      std::string(body) + " (call $blob_from_u64 (i64.const 0) (i32.const 0)))");
 }
 
 class RunnerTest : public WasmTest {
@@ -72,10 +73,12 @@ TEST_F(RunnerTest, MemoryGrownInOneCallIsGoneInTheNext) {
   // none yet), then grows by that much and writes that byte. Small growth is zeroed on reset, large
   // growth (over 1 MiB) has its pages dropped: both must read as fresh.
   Name grower = module(with_imports(R"(
-    (func (export "_fixnet_apply") (param $e i32) (result i32) (local $pages i32) (local $grow i32) (local $far i32)
+    (func (export "_fixnet_apply") (param $e i32) (result i32)
+      (local $pages i32) (local $grow i32) (local $far i32)
       (local.set $pages (memory.size))
       (local.set $grow (i32.wrap_i64 (call $blob_u64 (call $tree_entry (local.get $e) (i64.const 2)))))
-      (local.set $far (i32.sub (i32.mul (i32.add (local.get $pages) (local.get $grow)) (i32.const 65536)) (i32.const 1)))
+      (local.set $far
+        (i32.sub (i32.mul (i32.add (local.get $pages) (local.get $grow)) (i32.const 65536)) (i32.const 1)))
       (drop (memory.grow (local.get $grow)))
       (if (i32.load8_u (local.get $far)) (then (unreachable)))
       (i32.store8 (local.get $far) (i32.const 7))
@@ -118,7 +121,8 @@ TEST_F(RunnerTest, OnlyWrittenChunksAreRestoredAndNothingIsMissed) {
       (if (i32.load8_u (i32.const 40000)) (then (unreachable)))
       (i64.store (i32.const 8188) (i64.const -1))
       (memory.fill (i32.const 40000) (i32.const 9) (i32.const 1))
-      (call $blob_read (call $tree_entry (local.get $e) (i64.const 2)) (i64.const 0) (i32.const 12288) (i32.const 4))
+      (call $blob_read (call $tree_entry (local.get $e) (i64.const 2))
+                       (i64.const 0) (i32.const 12288) (i32.const 4))
       (call $blob_from_u64 (i64.const 1) (i32.const 1))))",
                                     "(memory 2)"));
   for (uint64_t i = 0; i < 4; ++i) {
@@ -149,11 +153,13 @@ TEST_F(RunnerTest, ReadsAndCreatesBlobsAndTrees) {
 
 TEST_F(RunnerTest, TrapsAreErrorValuesNamingTheTrap) {
   EXPECT_THAT(trap_of("(unreachable)"), ::testing::HasSubstr("unreachable executed"));
-  EXPECT_THAT(trap_of("(drop (i32.div_u (i32.const 1) (local.get $i)))"), ::testing::HasSubstr("division by zero"));
+  EXPECT_THAT(trap_of("(drop (i32.div_u (i32.const 1) (local.get $i)))"),
+              ::testing::HasSubstr("division by zero"));
   EXPECT_THAT(trap_of("(drop (i32.div_s (i32.const 0x80000000) (i32.const -1)))"),
               ::testing::HasSubstr("integer overflow"));
   EXPECT_THAT(trap_of("(drop (i32.load (i32.const 65534)))"), ::testing::HasSubstr("out-of-bounds"));
-  EXPECT_THAT(trap_of("(drop (i32.trunc_f32_s (f32.const nan)))"), ::testing::HasSubstr("invalid conversion"));
+  EXPECT_THAT(trap_of("(drop (i32.trunc_f32_s (f32.const nan)))"),
+              ::testing::HasSubstr("invalid conversion"));
 }
 
 TEST_F(RunnerTest, TrapsAreMemoizedAndDoNotRunAgain) {
@@ -206,7 +212,9 @@ TEST_F(RunnerTest, FuelIsCountedTheSameWayEveryTime) {
       (call $blob_from_u64 (i64.const 0) (i32.const 0))))"));
   // The least fuel with which n iterations finish, by bisection.
   auto least_fuel = [&](uint64_t n) {
-    auto finishes = [&](uint64_t fuel) { return !is_error_value(store, run(counted, {u64(n)}, limits(0, fuel))); };
+    auto finishes = [&](uint64_t fuel) {
+      return !is_error_value(store, run(counted, {u64(n)}, limits(0, fuel)));
+    };
     uint64_t lo = 1, hi = 100'000;  // lo fails, hi finishes
     EXPECT_TRUE(finishes(hi));
     while (hi - lo > 1) {
@@ -227,7 +235,8 @@ TEST_F(RunnerTest, MemoryGrowPastTheLimitFails) {
   Name grow = module(with_imports(R"(
     (func (export "_fixnet_apply") (param $e i32) (result i32)
       (call $blob_from_u64
-        (i64.extend_i32_u (memory.grow (i32.wrap_i64 (call $blob_u64 (call $tree_entry (local.get $e) (i64.const 2))))))
+        (i64.extend_i32_u
+          (memory.grow (i32.wrap_i64 (call $blob_u64 (call $tree_entry (local.get $e) (i64.const 2))))))
         (i32.const 1))))"));
   const uint64_t four_pages = 4 * 65536;
   EXPECT_EQ(bytes(run(grow, {u8(3)}, limits(four_pages))), std::string(1, '\1'));
@@ -247,7 +256,8 @@ TEST_F(RunnerTest, HandleAndPointerMisuseTraps) {
               ::testing::HasSubstr("handle 99 is not valid"));
   EXPECT_THAT(trap_of("(drop (call $tree_entry (local.get $e) (i64.const 7)))"),
               ::testing::HasSubstr("index 7 is out of range for a Tree of 2 entries"));
-  EXPECT_THAT(trap_of("(drop (call $blob_u64 (local.get $e)))"), ::testing::HasSubstr("not an accessible Blob"));
+  EXPECT_THAT(trap_of("(drop (call $blob_u64 (local.get $e)))"),
+              ::testing::HasSubstr("not an accessible Blob"));
   EXPECT_THAT(trap_of("(drop (call $blob_create (i32.const 65000) (i32.const 1000)))"),
               ::testing::HasSubstr("outside the module's memory"));
   EXPECT_THAT(trap_of("(call $blob_read (call $tree_entry (local.get $e) (i64.const 2)) (i64.const 0) "
@@ -258,12 +268,15 @@ TEST_F(RunnerTest, HandleAndPointerMisuseTraps) {
                       "(i32.const 0) (i32.const 2))",
                       limits(), {blob("ab")}),
               ::testing::HasSubstr("bytes [1, 3) are outside a Blob of 2 bytes"));
-  EXPECT_THAT(trap_of("(i32.store (i32.const 0) (i32.const 77)) (drop (call $tree_create (i32.const 0) (i32.const 1)))"),
-              ::testing::HasSubstr("fixnet_tree_create: handle 77 is not valid"));
+  EXPECT_THAT(
+      trap_of(
+          "(i32.store (i32.const 0) (i32.const 77)) (drop (call $tree_create (i32.const 0) (i32.const 1)))"),
+      ::testing::HasSubstr("fixnet_tree_create: handle 77 is not valid"));
 }
 
 TEST_F(RunnerTest, ReturningAnInvalidHandleIsAnError) {
-  Name bad = module(with_imports(R"((func (export "_fixnet_apply") (param i32) (result i32) (i32.const 5)))"));
+  Name bad =
+      module(with_imports(R"((func (export "_fixnet_apply") (param i32) (result i32) (i32.const 5)))"));
   EXPECT_THAT(error_of(run(bad, {})), ::testing::HasSubstr("returned handle 5, which is not valid"));
 }
 
@@ -282,11 +295,13 @@ TEST_F(RunnerTest, RefContentsAreNotAccessible) {
       (call $blob_from_u64 (call $size (call $tree_entry (local.get $e) (i64.const 2))) (i32.const 8))))"));
   Name read = module(with_imports(R"(
     (func (export "_fixnet_apply") (param $e i32) (result i32)
-      (call $blob_from_u64 (call $blob_u64 (call $tree_entry (local.get $e) (i64.const 2))) (i32.const 8))))"));
+      (call $blob_from_u64 (call $blob_u64 (call $tree_entry (local.get $e) (i64.const 2)))
+                           (i32.const 8))))"));
   Name data = blob(std::string(1000, 'z'));
   Name shallow = data.identification().shallow();
   EXPECT_EQ(from_le(bytes(run(size_of, {shallow}))), 1000u);
-  EXPECT_THAT(error_of(run(read, {shallow})), ::testing::HasSubstr("Ref to a Blob (its contents are not accessible)"));
+  EXPECT_THAT(error_of(run(read, {shallow})),
+              ::testing::HasSubstr("Ref to a Blob (its contents are not accessible)"));
 }
 
 TEST_F(RunnerTest, InstantiationTrapIsAnError) {

@@ -1,6 +1,8 @@
 // The compiled-artifact cache: once per machine (a second runner, or a second process, loads without
 // compiling), atomic under concurrent processes, parallel across modules, and environment failures
 // (no compiler) never memoized.
+#include "wasm/toolchain.h"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spawn.h>
@@ -10,7 +12,6 @@
 #include <cstdlib>
 #include <thread>
 
-#include "wasm/toolchain.h"
 #include "wasm_test_util.h"
 
 extern char** environ;
@@ -43,7 +44,8 @@ class ToolchainTest : public ::testing::Test {
 
   Name put(std::string bytes) { return store.put_blob(bytes); }
   Name call(WasmRunner& runner, Name module) {
-    return runner.apply(Invocation{store, store.put_tree({Limits{}.to_blob_name(), module}), module, Limits{}});
+    return runner.apply(
+        Invocation{store, store.put_tree({Limits{}.to_blob_name(), module}), module, Limits{}});
   }
 };
 

@@ -37,29 +37,26 @@ extern "C" {
 typedef struct Z_fixnet_instance_t fixnet_env;
 
 /* Guest API functions returning a value. */
-#define FIXNET_GUEST_API_VALUE(X)                                                              \
-  X(kind, uint32_t, "i", "i", (fixnet_env * env, uint32_t h), (env, h))                        \
-  X(size, uint64_t, "I", "i", (fixnet_env * env, uint32_t h), (env, h))                        \
-  X(tree_entry, uint32_t, "i", "iI", (fixnet_env * env, uint32_t h, uint64_t i), (env, h, i))  \
-  X(blob_u64, uint64_t, "I", "i", (fixnet_env * env, uint32_t h), (env, h))                    \
-  X(blob_create, uint32_t, "i", "ii", (fixnet_env * env, uint32_t src, uint32_t len),          \
-    (env, src, len))                                                                           \
-  X(blob_from_u64, uint32_t, "i", "Ii", (fixnet_env * env, uint64_t v, uint32_t n), (env, v, n)) \
-  X(tree_create, uint32_t, "i", "ii", (fixnet_env * env, uint32_t src, uint32_t count),        \
-    (env, src, count))                                                                         \
-  X(application, uint32_t, "i", "i", (fixnet_env * env, uint32_t h), (env, h))                 \
-  X(identification, uint32_t, "i", "i", (fixnet_env * env, uint32_t h), (env, h))              \
-  X(selection, uint32_t, "i", "i", (fixnet_env * env, uint32_t h), (env, h))                   \
-  X(strict, uint32_t, "i", "i", (fixnet_env * env, uint32_t h), (env, h))                      \
-  X(shallow, uint32_t, "i", "i", (fixnet_env * env, uint32_t h), (env, h))                     \
-  X(limit_memory, uint64_t, "I", "", (fixnet_env * env), (env))                                \
+#define FIXNET_GUEST_API_VALUE(X)                                                                          \
+  X(kind, uint32_t, "i", "i", (fixnet_env * env, uint32_t h), (env, h))                                    \
+  X(size, uint64_t, "I", "i", (fixnet_env * env, uint32_t h), (env, h))                                    \
+  X(tree_entry, uint32_t, "i", "iI", (fixnet_env * env, uint32_t h, uint64_t i), (env, h, i))              \
+  X(blob_u64, uint64_t, "I", "i", (fixnet_env * env, uint32_t h), (env, h))                                \
+  X(blob_create, uint32_t, "i", "ii", (fixnet_env * env, uint32_t src, uint32_t len), (env, src, len))     \
+  X(blob_from_u64, uint32_t, "i", "Ii", (fixnet_env * env, uint64_t v, uint32_t n), (env, v, n))           \
+  X(tree_create, uint32_t, "i", "ii", (fixnet_env * env, uint32_t src, uint32_t count), (env, src, count)) \
+  X(application, uint32_t, "i", "i", (fixnet_env * env, uint32_t h), (env, h))                             \
+  X(identification, uint32_t, "i", "i", (fixnet_env * env, uint32_t h), (env, h))                          \
+  X(selection, uint32_t, "i", "i", (fixnet_env * env, uint32_t h), (env, h))                               \
+  X(strict, uint32_t, "i", "i", (fixnet_env * env, uint32_t h), (env, h))                                  \
+  X(shallow, uint32_t, "i", "i", (fixnet_env * env, uint32_t h), (env, h))                                 \
+  X(limit_memory, uint64_t, "I", "", (fixnet_env * env), (env))                                            \
   X(limit_fuel, uint64_t, "I", "", (fixnet_env * env), (env))
 
 /* Guest API functions returning nothing. */
-#define FIXNET_GUEST_API_VOID(X)                                                               \
-  X(blob_read, void, "", "iIii",                                                               \
-    (fixnet_env * env, uint32_t h, uint64_t offset, uint32_t dst, uint32_t len),               \
-    (env, h, offset, dst, len))                                                                \
+#define FIXNET_GUEST_API_VOID(X)                                                                             \
+  X(blob_read, void, "", "iIii",                                                                             \
+    (fixnet_env * env, uint32_t h, uint64_t offset, uint32_t dst, uint32_t len), (env, h, offset, dst, len)) \
   X(fail, void, "", "ii", (fixnet_env * env, uint32_t msg, uint32_t len), (env, msg, len))
 
 #define FIXNET_API_POINTER(name, ret, wres, wparams, params, args) ret(*name) params;
@@ -81,12 +78,12 @@ typedef struct fixnet_host_api {
 /* What a compiled procedure tells the host about itself. */
 typedef struct fixnet_module_v1 {
   uint32_t abi_version;
-  uint32_t instance_size;  /* bytes of wasm2c's instance struct */
-  uint32_t fuel_offset;    /* of the i64 fuel counter inside the instance */
-  uint32_t depth_offset;   /* of the u32 call-depth counter inside the instance */
-  uint32_t dirty_offset;   /* of the u64 mask of memory chunks written (see src/wasm/instrument.h) */
-  uint32_t dirty_shift;    /* log2 of the bytes of one chunk */
-  uint32_t max_call_depth; /* nested wasm calls before the call-stack-exhausted trap */
+  uint32_t instance_size;   /* bytes of wasm2c's instance struct */
+  uint32_t fuel_offset;     /* of the i64 fuel counter inside the instance */
+  uint32_t depth_offset;    /* of the u32 call-depth counter inside the instance */
+  uint32_t dirty_offset;    /* of the u64 mask of memory chunks written (see src/wasm/instrument.h) */
+  uint32_t dirty_shift;     /* log2 of the bytes of one chunk */
+  uint32_t max_call_depth;  /* nested wasm calls before the call-stack-exhausted trap */
   uint32_t may_write_table; /* the module has instructions that write its table */
   void (*instantiate)(void* instance, fixnet_env* env);
   void (*free)(void* instance);
