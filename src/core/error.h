@@ -10,6 +10,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace fixnet {
 
@@ -42,5 +43,9 @@ class NotFoundError : public EnvironmentError {
  public:
   using EnvironmentError::EnvironmentError;
 };
+
+// Text from outside (an expression, a path, a Name typed by a user) made safe for a one-line
+// message: control characters escaped, and cut to `max_chars` with "…".
+std::string one_line(std::string_view text, size_t max_chars = 80);
 
 }  // namespace fixnet

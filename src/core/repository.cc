@@ -209,10 +209,10 @@ void ensure_dir(const fs::path& dir, std::string_view what, const fs::path& targ
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) throw_write_error(what, target, errno);
 }
 
-// Writes `data` to `target` so that readers see the old file, or none, or all of the new one: a
-// temporary file in `tmp_dir`, fsync, rename. On failure nothing is left behind.
-void write_atomically(const fs::path& tmp_dir, const fs::path& target, std::string_view data, mode_t mode,
-                      std::string_view what) {
+// Writes `data` to a new temporary file in `tmp_dir` and returns its path; with `sync`, fsyncs it.
+// On failure nothing is left behind and the error names `target`.
+fs::path write_temporary(const fs::path& tmp_dir, const fs::path& target, std::string_view data, mode_t mode,
+                         std::string_view what, bool sync) {
   const fs::path tmp = tmp_dir / (unique_suffix() + ".tmp");
   int raw = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (raw < 0 && errno == ENOENT) {  // tmp/ was removed by hand: recreate it once
@@ -222,10 +222,22 @@ void write_atomically(const fs::path& tmp_dir, const fs::path& target, std::stri
   if (raw < 0) throw_write_error(what, target, errno);
   Fd fd(raw);
   int err = write_all(fd.get(), data);
-  if (err == 0 && ::fsync(fd.get()) != 0) err = errno;
+  if (err == 0 && sync && ::fsync(fd.get()) != 0) err = errno;
   if (int close_err = fd.close(); err == 0) err = close_err;
-  if (err == 0 && ::rename(tmp.c_str(), target.c_str()) != 0) err = errno;
   if (err != 0) {
+    ::unlink(tmp.c_str());
+    throw_write_error(what, target, err);
+  }
+  return tmp;
+}
+
+// Writes `data` to `target` so that readers see the old file, or none, or all of the new one: a
+// temporary file in `tmp_dir`, fsync, rename. On failure nothing is left behind.
+void write_atomically(const fs::path& tmp_dir, const fs::path& target, std::string_view data, mode_t mode,
+                      std::string_view what) {
+  const fs::path tmp = write_temporary(tmp_dir, target, data, mode, what, /*sync=*/true);
+  if (::rename(tmp.c_str(), target.c_str()) != 0) {
+    const int err = errno;
     ::unlink(tmp.c_str());
     throw_write_error(what, target, err);
   }
@@ -456,6 +468,21 @@ struct Repository::Impl {
 
   // --- objects
 
+  // Objects are committed in groups: each is written to tmp/ at once (so a full disk fails the put
+  // that caused it), and commit_objects() makes a group durable with one syncfs() and then renames
+  // it into objects/. An fsync per object costs milliseconds; a group costs one sync. A crash
+  // before the renames leaves only temporary files, which fsck ignores and gc removes.
+  struct Staged {
+    Name name;
+    fs::path tmp, target;
+  };
+  static constexpr size_t kMaxStaged = 4096;
+  static constexpr auto kMaxStagedAge = std::chrono::seconds(30);
+  std::mutex staged_mutex;
+  std::vector<Staged> staged;
+  std::chrono::steady_clock::time_point oldest_staged;
+  std::mutex commit_mutex;  // held through a whole commit, so flush() waits for one under way
+
   void store_object(Name content, std::string_view bytes) {
     const fs::path path = object_path(content);
     struct stat st;
@@ -464,7 +491,60 @@ struct Repository::Impl {
     if (::stat(path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) == bytes.size()) return;
     const std::string what = fmt::format("object {}", content.hex());
     ensure_dir(path.parent_path(), what, path);
-    write_atomically(tmp_dir(), path, bytes, 0444, what);
+    fs::path tmp;
+    try {
+      tmp = write_temporary(tmp_dir(), path, bytes, 0444, what, /*sync=*/false);
+    } catch (const EnvironmentError&) {
+      // The disk is full or read-only: make what was already accepted durable (or, failing that,
+      // forget it so a later put writes it again) before reporting this object's failure.
+      try {
+        commit_objects();
+      } catch (const EnvironmentError&) {
+      }
+      throw;
+    }
+    bool commit_now = false;
+    {
+      std::lock_guard lock(staged_mutex);
+      const auto now = std::chrono::steady_clock::now();
+      if (staged.empty()) oldest_staged = now;
+      staged.push_back({content, std::move(tmp), path});
+      commit_now = staged.size() >= kMaxStaged || now - oldest_staged > kMaxStagedAge;
+    }
+    if (commit_now) commit_objects();
+  }
+
+  // Makes every staged object durable, then visible in objects/, then the renames durable — so
+  // relations and labels written after it never outlive what they mention.
+  void commit_objects() {
+    std::lock_guard committing(commit_mutex);
+    std::vector<Staged> batch;
+    {
+      std::lock_guard lock(staged_mutex);
+      batch.swap(staged);
+    }
+    if (batch.empty()) return;
+    // Objects that could not be committed are forgotten, so that putting them again writes them.
+    auto discard = [&](size_t from) {
+      for (size_t i = from; i < batch.size(); ++i) {
+        ::unlink(batch[i].tmp.c_str());
+        cache.erase(batch[i].name);
+      }
+    };
+    try {
+      sync_objects();
+    } catch (...) {
+      discard(0);
+      throw;
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (::rename(batch[i].tmp.c_str(), batch[i].target.c_str()) != 0) {
+        const int err = errno;
+        discard(i);
+        throw_write_error(fmt::format("{} objects", batch.size() - i), batch[i].target, err);
+      }
+    }
+    sync_objects();
   }
 
   // Reads the object from disk, verifying it against its Name. Throws NotFoundError when absent,
@@ -606,8 +686,8 @@ struct Repository::Impl {
       std::lock_guard lock(pending_mutex);
       batch = pending;
     }
+    commit_objects();
     if (batch.empty()) return;
-    sync_objects();
     write_segment(batch);
     {
       // Only flush() and gc() (both under flush_mutex) remove from the front, so the first
@@ -839,7 +919,10 @@ bool Repository::contains(Name name) {
   return is_storable(content) && file_exists(impl_->object_path(content));
 }
 
-std::vector<Name> Repository::objects() { return impl_->object_names(); }
+std::vector<Name> Repository::objects() {
+  impl_->commit_objects();
+  return impl_->object_names();
+}
 
 // ---------------------------------------------------------------------------------------------
 // RelationStore
@@ -883,7 +966,7 @@ void Repository::set_label(const std::string& label, Name name) {
     throw InputError(
         fmt::format("label '{}': {} is a process-local Name — store the object first and label its Name",
                     label, name.hex()));
-  impl_->sync_objects();  // the label must not outlive what it names
+  impl_->commit_objects();  // the label must not outlive what it names
   const fs::path path = impl_->label_path(label);
   const std::string what = fmt::format("label '{}'", label);
   ensure_dir(impl_->labels_dir(), what, path);
@@ -933,6 +1016,7 @@ Name Repository::resolve(std::string_view text) {
                     text));
 
   const std::string prefix = lower(text);
+  impl_->commit_objects();  // objects put by this process are found too
   std::set<Name> found;
   auto consider = [&](Name n) {
     if (n.hex().starts_with(prefix)) found.insert(n);
@@ -984,6 +1068,7 @@ Name Repository::resolve(std::string_view text) {
 // fsck
 
 FsckReport Repository::fsck(const ProgressFn& progress) {
+  impl_->commit_objects();  // objects put by this process are checked too
   FsckReport report;
   auto problem = [&](std::string path, std::string what) {
     report.problems.push_back({std::move(path), std::move(what)});
@@ -1057,6 +1142,7 @@ GcReport Repository::gc(bool dry_run, const ProgressFn& progress) {
   impl_->ensure_loaded();
   std::unique_lock no_writers(impl_->writers);
   std::lock_guard flushing(impl_->flush_mutex);
+  impl_->commit_objects();  // staged objects are judged like the rest
   // Another process may be writing while we scan. Objects whose files are newer than this
   // marker were written after gc started and are kept: they may be about to be labelled.
   const std::optional<struct timespec> started = impl_->file_clock_now();
@@ -1123,7 +1209,6 @@ GcReport Repository::gc(bool dry_run, const ProgressFn& progress) {
   if (dry_run) return report;
 
   // Relations first: if we stop half-way, no segment names a removed object.
-  impl_->sync_objects();
   if (!kept.empty()) impl_->write_segment(kept);
   impl_->remove_segments(read_segments);
   {

@@ -3,9 +3,11 @@
 // "Repository"). It is an ObjectStore and a RelationStore; reads are cached in memory and every
 // canonical object read from disk is verified against its Name.
 //
-// Durability: an object file is written to tmp/, fsynced and renamed into place, so a reader sees a
-// whole object or none. New relations are buffered in memory and written by flush() as one segment
-// file, after the objects they mention are durable; a crash at any moment leaves a repository that
+// Durability: objects are committed in groups — written to tmp/ at once, then made durable with one
+// syncfs() and renamed into place (every 4096 objects, after 30 s, and at every flush() and
+// set_label()), so a reader sees a whole object or none and other processes see it once committed.
+// New relations are buffered in memory and written by flush() as one segment file, after the
+// objects they mention are durable; a crash at any moment leaves a repository that
 // fsck() calls consistent. A write that fails (disk full, read-only filesystem) throws
 // EnvironmentError naming the path and what to do, and leaves nothing half-written behind.
 //

@@ -113,6 +113,10 @@ TEST(Name, MalformedBytesAreRejectedWithTheInputNamed) {
   std::string good = "68656c6c6f000000000000000000000000000000000000000000000000002502";
   EXPECT_NE(bad(good.substr(0, 63)).find("64 hex digits"), std::string::npos);
   EXPECT_NE(bad(std::string(64, 'g')).find("hex digits"), std::string::npos);
+  // Input echoed in a message stays on one line and is cut short.
+  const std::string hostile = bad(std::string(30, '\n') + std::string(5000, 'z'));
+  EXPECT_EQ(hostile.find('\n'), std::string::npos) << hostile;
+  EXPECT_LT(hostile.size(), 300u) << hostile;
   EXPECT_NE(bad(std::string(64, '0')).find("null"), std::string::npos);
   std::string v2 = good;
   v2[60] = '4';  // layout version 2

@@ -135,6 +135,7 @@ TEST_F(RepositoryCorruption, TruncatedObjectIsDetected) {
   EXPECT_TRUE(contains_text(problems_for(again->fsck(), relative_object(b)), "size is 500"));
   // Putting the object again repairs it.
   again->put_blob(std::string(1000, 'q'));
+  again->flush();  // objects reach other processes when committed
   EXPECT_TRUE(Repository::open(fixnet_dir())->fsck().ok());
 }
 

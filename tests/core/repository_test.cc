@@ -444,6 +444,7 @@ TEST_F(RepositoryTest, GcKeepsLabelledObjectsAndTheirMemoizedResults) {
 TEST_F(RepositoryTest, GcKeepsObjectsWrittenWhileItRuns) {
   Name old_garbage = repo_->put_blob(big("old garbage"));
   Name fresh = repo_->put_blob(big("written by another process during gc"));
+  repo_->flush();  // committed, as another process's object would be
   fs::last_write_time(object_file(fixnet_dir(), fresh),
                       fs::file_time_type::clock::now() + std::chrono::hours(1));
   GcReport report = repo_->gc(false);

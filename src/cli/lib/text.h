@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/error.h"
 #include "core/name.h"
 
 namespace fixnet::cli {
@@ -28,9 +29,7 @@ std::string show_bytes(std::string_view bytes, size_t max_bytes = 64);
 // A human size: "512 B", "1.5 KiB", "3.2 GiB".
 std::string human_bytes(uint64_t bytes);
 
-// Text from outside (an expression, a path) made safe for a one-line message: control characters
-// escaped, and cut to `max_chars` with "…".
-std::string one_line(std::string_view text, size_t max_chars = 80);
+using fixnet::one_line;
 
 // Reads a little-endian unsigned integer from a Blob of at most 8 bytes.
 uint64_t read_u64_le(std::string_view bytes);
