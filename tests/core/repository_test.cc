@@ -441,6 +441,33 @@ TEST_F(RepositoryTest, GcKeepsLabelledObjectsAndTheirMemoizedResults) {
 
 // An object file newer than gc's start was written by someone while gc ran: it is kept even though
 // no label reaches it yet (the writer may be about to label or memoize it).
+// A labelled result keeps how it was made: the Application that produced it, that Application's
+// inputs, and the computations that produced those inputs — so `why` and `reproduce` survive gc.
+// A literal result does not pull in every computation that happened to produce the same bytes.
+TEST_F(RepositoryTest, GcKeepsTheProvenanceOfLabelledResults) {
+  Name input = repo_->put_blob(big("input"));
+  Name step1_tree = repo_->put_tree({input});
+  Name middle = repo_->put_blob(big("intermediate"));
+  repo_->put(Relation::Think, step1_tree.application(), middle);
+  Name step2_tree = repo_->put_tree({middle, Name::blob_name("2")});
+  Name result = repo_->put_blob(big("result"));
+  repo_->put(Relation::Think, step2_tree.application(), result);
+  Name unrelated_tree = repo_->put_tree({repo_->put_blob(big("other input"))});
+  repo_->put(Relation::Think, unrelated_tree.application(), Name::blob_name("2"));  // same literal
+  repo_->set_label("result", result);
+
+  GcReport report = repo_->gc(/*dry_run=*/false);
+  EXPECT_EQ(report.objects_kept, 5u);
+  EXPECT_EQ(report.relations_kept, 2u);
+  EXPECT_EQ(report.relations_removed, 1u);
+  auto again = reopen();
+  EXPECT_EQ(again->get(Relation::Think, step2_tree.application()), result);
+  EXPECT_EQ(again->get(Relation::Think, step1_tree.application()), middle);
+  EXPECT_EQ(again->get_tree(step1_tree)->at(0), input);
+  EXPECT_FALSE(again->get(Relation::Think, unrelated_tree.application()));
+  EXPECT_THROW(again->get_tree(unrelated_tree), NotFoundError);
+}
+
 TEST_F(RepositoryTest, GcKeepsObjectsWrittenWhileItRuns) {
   Name old_garbage = repo_->put_blob(big("old garbage"));
   Name fresh = repo_->put_blob(big("written by another process during gc"));
