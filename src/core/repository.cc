@@ -1163,30 +1163,32 @@ GcReport Repository::gc(bool dry_run, const ProgressFn& progress) {
   // reaches its relations' values. Keys are looked up by content, so Think(Application(T)) and
   // Eval(Strict(...)) are found from T whatever role the evaluator stored them under.
   //
-  // Provenance is kept too: a reached value reaches the keys that produced it, so `fixnet why` and
-  // `fixnet reproduce` still work on a labelled result after gc. Literal values are the exception
-  // (unless labelled): "0" or "1" would otherwise keep every computation that ever produced them.
+  // Provenance is kept too: a result reaches the keys that produced it, so `fixnet why` and
+  // `fixnet reproduce` still work on a labelled result after gc. A literal reached only as a Tree
+  // entry (an input such as "1") does not: it would keep every computation that ever produced it.
   std::unordered_multimap<Name, Name, NameHash> values_by_key, keys_by_value;
   for (const auto& [k, v] : all) {
     values_by_key.emplace(k.second.content_name(), v.content_name());
     keys_by_value.emplace(v.content_name(), k.second.content_name());
   }
-  std::unordered_set<Name, NameHash> reachable, roots;
+  std::unordered_set<Name, NameHash> reachable, results;  // results: reached as labels or values
   std::vector<Name> work;
   auto reach = [&](Name n) {
     const Name c = n.content_name();
     if (reachable.insert(c).second) work.push_back(c);
   };
-  for (const auto& [label, name] : labels()) {
-    roots.insert(name.content_name());
-    reach(name);
-  }
+  auto reach_result = [&](Name n) {
+    const Name c = n.content_name();
+    if (results.insert(c).second) reachable.erase(c);  // look at it again, as a result
+    reach(c);
+  };
+  for (const auto& [label, name] : labels()) reach_result(name);
   while (!work.empty()) {
     const Name c = work.back();
     work.pop_back();
     auto [begin, end] = values_by_key.equal_range(c);
-    for (auto it = begin; it != end; ++it) reach(it->second);
-    if (!c.is_literal() || roots.count(c)) {
+    for (auto it = begin; it != end; ++it) reach_result(it->second);
+    if (!c.is_literal() || results.count(c)) {
       auto [from, to] = keys_by_value.equal_range(c);
       for (auto it = from; it != to; ++it) reach(it->second);
     }

@@ -264,6 +264,10 @@ TEST_F(CliTest, ShowBlobAndTree) {
   EXPECT_THAT(out, StartsWith("Tree " + hex + " (3 entries)\n"));
   EXPECT_THAT(out, HasSubstr("\"hello there\""));
   EXPECT_THAT(out, HasSubstr("x:0001fe"));
+  EXPECT_THAT(out, Not(HasSubstr("x:0001fe (")));  // 3 bytes: not shown as a number
+  // Binary Blobs of 1, 2, 4 or 8 bytes are also shown as the number they likely are.
+  EXPECT_THAT(ok({"eval", "--show", "u64:832040"}), HasSubstr("x:28b20c0000000000 (u64:832040)"));
+  EXPECT_THAT(ok({"eval", "--show", "u16:258"}), HasSubstr("x:0201 (u16:258)"));
   EXPECT_THAT(out, HasSubstr("\"inner\""));
   // Depth 1: the entries' own entries are not listed.
   EXPECT_THAT(ok({"show", "--depth", "1", hex}), Not(HasSubstr("hello there")));
@@ -432,9 +436,9 @@ TEST_F(CliTest, EvalMalformedExpression) {
 }
 
 TEST_F(CliTest, EvalOfAWasmProcedure) {
-  // Built by examples/CMakeLists.txt beside the fixnet binary; absent when the examples are not.
+  // Built by examples/CMakeLists.txt beside the fixnet binary, before cli_tests.
   const fs::path module = fs::path(FIXNET_BINARY).parent_path() / "examples" / "add.wasm";
-  if (!fs::exists(module)) GTEST_SKIP() << module << " was not built";
+  ASSERT_TRUE(fs::exists(module)) << module << " was not built";
   const std::string expr = "app:[limits, file:\"" + module.string() + "\", u8:200, u8:100]";
   EXPECT_EQ(ok({"eval", "--label", "sum", expr}), Name::blob_name("\x2c").hex());  // wraps at u8
   EXPECT_THAT(ok({"why", "@sum"}), HasSubstr("procedure  Wasm module"));

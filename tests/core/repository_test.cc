@@ -449,7 +449,14 @@ TEST_F(RepositoryTest, GcKeepsTheProvenanceOfLabelledResults) {
   Name step1_tree = repo_->put_tree({input});
   Name middle = repo_->put_blob(big("intermediate"));
   repo_->put(Relation::Think, step1_tree.application(), middle);
-  Name step2_tree = repo_->put_tree({middle, Name::blob_name("2")});
+  // A sub-computation whose result is a literal, produced through a second thunk (as fib(n)
+  // returns add(...)): the second thunk is provenance too.
+  const Name small = Name::blob_name("L");
+  Name sub_tree = repo_->put_tree({repo_->put_blob(big("sub input"))});
+  repo_->put(Relation::Think, sub_tree.application(), small);
+  Name returned_tree = repo_->put_tree({repo_->put_blob(big("returned thunk input"))});
+  repo_->put(Relation::Think, returned_tree.application(), small);
+  Name step2_tree = repo_->put_tree({middle, Name::blob_name("2"), sub_tree.application().strict()});
   Name result = repo_->put_blob(big("result"));
   repo_->put(Relation::Think, step2_tree.application(), result);
   Name unrelated_tree = repo_->put_tree({repo_->put_blob(big("other input"))});
@@ -457,11 +464,13 @@ TEST_F(RepositoryTest, GcKeepsTheProvenanceOfLabelledResults) {
   repo_->set_label("result", result);
 
   GcReport report = repo_->gc(/*dry_run=*/false);
-  EXPECT_EQ(report.objects_kept, 5u);
-  EXPECT_EQ(report.relations_kept, 2u);
+  EXPECT_EQ(report.objects_kept, 9u);
+  EXPECT_EQ(report.relations_kept, 4u);
   EXPECT_EQ(report.relations_removed, 1u);
   auto again = reopen();
   EXPECT_EQ(again->get(Relation::Think, step2_tree.application()), result);
+  EXPECT_EQ(again->get(Relation::Think, returned_tree.application()), small);
+  EXPECT_TRUE(again->get_tree(returned_tree));
   EXPECT_EQ(again->get(Relation::Think, step1_tree.application()), middle);
   EXPECT_EQ(again->get_tree(step1_tree)->at(0), input);
   EXPECT_FALSE(again->get(Relation::Think, unrelated_tree.application()));

@@ -100,8 +100,16 @@ std::string show_bytes(std::string_view bytes, size_t max_bytes) {
     while (!shown.empty() && (static_cast<uint8_t>(shown.back()) & 0xc0) == 0x80)
       shown.remove_suffix(1);
   if (cut && !shown.empty() && static_cast<uint8_t>(shown.back()) >= 0xc0) shown.remove_suffix(1);
-  std::string out = is_printable(shown) ? quote(shown) : "x:" + to_hex(shown);
-  if (cut) out += "…";
+  if (is_printable(shown)) return cut ? quote(shown) + "…" : quote(shown);
+  std::string out = "x:" + to_hex(shown);
+  if (cut) return out + "…";
+  // Small binary Blobs are usually numbers (procedures exchange little-endian integers): also
+  // show the value, in the expression form that makes the same Blob.
+  if (bytes.size() == 1 || bytes.size() == 2 || bytes.size() == 4 || bytes.size() == 8) {
+    uint64_t value = 0;
+    for (size_t i = bytes.size(); i-- > 0;) value = value << 8 | static_cast<uint8_t>(bytes[i]);
+    out += fmt::format(" (u{}:{})", bytes.size() * 8, value);
+  }
   return out;
 }
 
