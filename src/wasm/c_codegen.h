@@ -11,13 +11,20 @@
 namespace fixnet::wasm {
 
 inline constexpr const char* kGeneratedHeaderName = "m.h";
+// The active data segments' bytes, which the source includes with the assembler's .incbin (found on
+// the assembler's include path: compile with -Wa,-I<the source's directory>).
+inline constexpr const char* kDataImageName = "data.bin";
 
 struct GeneratedC {
   std::string header;  // write as kGeneratedHeaderName
   std::string source;
+  std::string data_image;  // write as kDataImageName
 };
 
-// Throws ProcedureError if wabt's C writer refuses the module.
+// Moves the active data segments out of `module` (wasm2c would write them as C arrays, which a
+// compiler takes minutes over for a large module) and translates it. Throws ProcedureError if a
+// segment does not fit the initial memory (the instantiation would fail) or wabt's C writer refuses
+// the module.
 GeneratedC generate_c(wabt::Module& module, const ModuleFacts& facts, const Instrumented& instrumented);
 
 }  // namespace fixnet::wasm

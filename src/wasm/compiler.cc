@@ -91,6 +91,7 @@ void compile_shared_object(const CCompiler& cc, const fs::path& source, const fs
   std::vector<std::string> args = {cc.path.string()};
   for (std::string& flag : compile_flags()) args.push_back(std::move(flag));
   args.push_back("-I" + source.parent_path().string());
+  args.push_back("-Wa,-I" + source.parent_path().string());  // .incbin of the data image (c_codegen.h)
   args.push_back("-o");
   args.push_back(output.string());
   args.push_back(source.string());

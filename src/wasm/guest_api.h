@@ -1,6 +1,7 @@
 // The guest API as the inspector sees it: the functions a procedure may import from module "fixnet",
 // with their exact Wasm signatures (runtime/fixnet_abi.h lists them once; docs/guest-api.md documents
-// them). Anything else a module imports is rejected before compilation.
+// them), and the WASI preview 1 functions a Flatware program may import from "wasi_snapshot_preview1"
+// (runtime/wasi_abi.h). Anything else a module imports is rejected before compilation.
 #pragma once
 
 #include <span>
@@ -9,6 +10,7 @@
 namespace fixnet::wasm {
 
 inline constexpr std::string_view kGuestModule = "fixnet";
+inline constexpr std::string_view kWasiModule = "wasi_snapshot_preview1";
 
 struct GuestFunction {
   std::string_view name;
@@ -19,5 +21,7 @@ struct GuestFunction {
 std::span<const GuestFunction> guest_functions();
 // The API function called `name`, or nullptr.
 const GuestFunction* find_guest_function(std::string_view name);
+// The WASI function called `name`, or nullptr.
+const GuestFunction* find_wasi_function(std::string_view name);
 
 }  // namespace fixnet::wasm

@@ -11,6 +11,7 @@
 #include "wasm/guarded_call.h"
 #include "wasm/host_errors.h"
 #include "wasm/instance.h"
+#include "wasm/system_calls.h"
 
 namespace fixnet::wasm {
 namespace {
@@ -54,22 +55,31 @@ const char* describe(Name n) {
   return "a Name";
 }
 
-// The guest's memory range [addr, addr + len), checked.
-uint8_t* guest_bytes(HostContext& c, uint32_t addr, uint64_t len, const char* fn) {
-  if (!c.memory || uint64_t{addr} + len > c.memory->size)
-    fault(fmt::format("fixnet_{}: guest memory range [{}, {}) is outside the module's memory of {} bytes", fn,
-                      addr, uint64_t{addr} + len, c.memory ? c.memory->size : 0));
-  return c.memory->data + addr;
+GuestMemory memory_of(HostContext& c) {
+  return c.memory ? GuestMemory(c.memory->data, c.memory->size, c.dirty, c.dirty_shift)
+                  : GuestMemory(nullptr, 0, nullptr, 0);
 }
 
-// Records guest memory [addr, addr + len) as written, as the instrumentation does for stores.
-void mark_dirty(HostContext& c, uint32_t addr, uint32_t len) {
-  const uint64_t first = uint64_t{addr} >> c.dirty_shift, last = (uint64_t{addr} + len - 1) >> c.dirty_shift;
-  if (last - first >= 63) {
-    *c.dirty = ~uint64_t{0};
-    return;
+[[noreturn]] void memory_fault(HostContext& c, uint32_t addr, uint64_t len, const char* fn) {
+  fault(fmt::format("fixnet_{}: guest memory range [{}, {}) is outside the module's memory of {} bytes", fn, addr,
+                    uint64_t{addr} + len, c.memory ? c.memory->size : 0));
+}
+
+// The guest's memory range [addr, addr + len), checked; writing marks it dirty (instance.h).
+const uint8_t* guest_read(HostContext& c, uint32_t addr, uint64_t len, const char* fn) {
+  try {
+    return memory_of(c).read(addr, len);
+  } catch (const GuestFault&) {
+    memory_fault(c, addr, len, fn);
   }
-  for (uint64_t chunk = first; chunk <= last; ++chunk) *c.dirty |= uint64_t{1} << (chunk & 63);
+}
+
+uint8_t* guest_write(HostContext& c, uint32_t addr, uint64_t len, const char* fn) {
+  try {
+    return memory_of(c).write(addr, len);
+  } catch (const GuestFault&) {
+    memory_fault(c, addr, len, fn);
+  }
 }
 
 const std::vector<Name>& tree_of(HostContext& c, uint32_t h, const char* fn) {
@@ -158,13 +168,12 @@ void blob_read(HostContext& c, uint32_t h, uint64_t offset, uint32_t dst, uint32
   if (offset > bytes.size() || len > bytes.size() - offset)
     fault(fmt::format("fixnet_blob_read: bytes [{}, {}) are outside a Blob of {} bytes", offset, offset + len,
                       bytes.size()));
-  uint8_t* out = guest_bytes(c, dst, len, "blob_read");
+  uint8_t* out = guest_write(c, dst, len, "blob_read");
   std::memcpy(out, bytes.data() + offset, len);
-  if (len) mark_dirty(c, dst, len);
 }
 
 uint32_t blob_create(HostContext& c, uint32_t src, uint32_t len) {
-  const uint8_t* in = guest_bytes(c, src, len, "blob_create");
+  const uint8_t* in = guest_read(c, src, len, "blob_create");
   return add_handle(c, c.store->put_blob({reinterpret_cast<const char*>(in), len}), "blob_create");
 }
 
@@ -176,7 +185,7 @@ uint32_t blob_from_u64(HostContext& c, uint64_t v, uint32_t nbytes) {
 }
 
 uint32_t tree_create(HostContext& c, uint32_t src, uint32_t count) {
-  const uint8_t* in = guest_bytes(c, src, uint64_t{count} * 4, "tree_create");
+  const uint8_t* in = guest_read(c, src, uint64_t{count} * 4, "tree_create");
   std::vector<Name> entries(count);
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t h;
@@ -222,7 +231,7 @@ uint64_t limit_fuel(HostContext& c) { return c.limits.fuel; }
 
 void fail(HostContext& c, uint32_t msg, uint32_t len) {
   constexpr uint32_t kMaxMessage = 1024;
-  const uint8_t* in = guest_bytes(c, msg, len, "fail");
+  const uint8_t* in = guest_read(c, msg, len, "fail");
   std::string text(reinterpret_cast<const char*>(in), std::min(len, kMaxMessage));
   for (char& ch : text)  // error values carry one line of text
     if (static_cast<unsigned char>(ch) < 0x20) ch = ' ';
@@ -257,6 +266,28 @@ auto entry(fixnet_env* env, Args... args) -> decltype(Fn(std::declval<HostContex
   }
 }
 
+// A Flatware program's WASI import, answered by the run's SystemCalls. proc_exit unwinds like a trap,
+// with its own code, once nothing with a destructor is live.
+uint32_t host_wasi(fixnet_env* env, uint32_t call, const uint64_t* args) {
+  HostContext& c = Instance::from_env(env)->context();
+  uint32_t result = 0;
+  bool exited = false;
+  const bool ok = attempt(c, [&] {
+    if (!c.system) fault("a WASI call outside a Flatware run");
+    if (call >= kWasiCallCount) fault(fmt::format("WASI call {} does not exist", call));
+    GuestMemory memory = memory_of(c);
+    try {
+      result = c.system->call(static_cast<WasiCall>(call), args, memory);
+    } catch (const ProcExit& e) {
+      c.exit_code = e.code;
+      exited = true;
+    }
+  });
+  if (!ok) trap_unwind(FIXNET_TRAP_HOST);
+  if (exited) trap_unwind(FIXNET_TRAP_EXIT);
+  return result;
+}
+
 void host_trap(uint32_t code) { trap_unwind(code); }
 void host_allocate_memory(wasm_rt_memory_t* m, uint32_t initial, uint32_t max) {
   Instance::current()->allocate_memory(m, initial, max);
@@ -286,6 +317,7 @@ fixnet_host_api make_api() {
   FIXNET_GUEST_API_VALUE(FIXNET_BIND)
   FIXNET_GUEST_API_VOID(FIXNET_BIND)
 #undef FIXNET_BIND
+  a.wasi = host_wasi;
   return a;
 }
 

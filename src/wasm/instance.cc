@@ -45,6 +45,11 @@ void apply_body(void* p) {
   call->result = call->desc->apply(call->state, 0);
 }
 
+void start_body(void* p) {
+  Call* call = static_cast<Call*>(p);
+  call->desc->start(call->state);
+}
+
 // Memory resets copy (or zero) up to this many bytes at once and drop pages (madvise) only above it:
 // in a multithreaded process, dropping pages flushes every core's TLB, which costs more than copying a
 // megabyte.
@@ -97,6 +102,10 @@ Instance::Instance(LoadedModule& module) : module_(module), desc_(module.descrip
   if (code != 0)
     throw ProcedureError(fmt::format("procedure {} trapped while instantiating: {}",
                                      module.name().short_hex(), trap_description(code)));
+  for (uint32_t i = 0; i < desc_.segment_count; ++i) {  // bounds checked at compile time
+    const uint64_t* seg = desc_.segments + 3 * i;
+    std::memcpy(memory_->data + seg[0], desc_.data_image + seg[2], seg[1]);
+  }
   snapshot_ = std::make_unique<std::byte[]>(state_size_);
   std::memcpy(snapshot_.get(), state_.get(), state_size_);
   if (table_ && desc_.may_write_table) table_snapshot_.assign(table_->data, table_->data + table_->size);
@@ -108,16 +117,26 @@ Instance::~Instance() {
   desc_.free(state_.get());
 }
 
-Name Instance::apply(const Invocation& invocation) {
+void Instance::begin(ObjectStore& store, const Limits& limits) {
   HostContext& c = context_;
-  c.limits = effective(invocation.limits);
+  c.limits = effective(limits);
   if (initial_memory_bytes_ > c.limits.memory_bytes)
     throw ProcedureError(
         fmt::format("procedure {} needs {} bytes of memory initially; the memory limit is {}",
                     module_.name().short_hex(), initial_memory_bytes_, c.limits.memory_bytes));
-  c.store = &invocation.store;
-  c.handles.push_back(HandleSlot{invocation.encode, {}, {}});  // handle 0: the encode tree
+  c.store = &store;
   std::memcpy(state_.get() + desc_.fuel_offset, &c.limits.fuel, sizeof(uint64_t));
+}
+
+Name Instance::apply(const Invocation& invocation) {
+  HostContext& c = context_;
+  if (desc_.is_program)
+    throw ProcedureError(fmt::format(
+        "{} is a Flatware program (it imports WASI and exports _start), not a procedure: run it with "
+        "`fixnet run` or as a Flatware Application (docs/flatware.md)",
+        module_.name().short_hex()));
+  begin(invocation.store, invocation.limits);
+  c.handles.push_back(HandleSlot{invocation.encode, {}, {}});  // handle 0: the encode tree
 
   Call call{&desc_, state_.get(), env(), 0};
   int code;
@@ -136,6 +155,26 @@ Name Instance::apply(const Invocation& invocation) {
   const Name result = c.handles[call.result].name;
   reset();
   return result;
+}
+
+uint32_t Instance::run(ObjectStore& store, const Limits& limits, SystemCalls& system) {
+  if (!desc_.is_program)
+    throw ProcedureError(fmt::format("{} is a procedure, not a Flatware program (it exports no _start)",
+                                     module_.name().short_hex()));
+  begin(store, limits);
+  context_.system = &system;
+  context_.exit_code = 0;
+  Call call{&desc_, state_.get(), env(), 0};
+  int code;
+  {
+    CurrentScope scope(this);
+    code = run_guarded(start_body, &call);
+  }
+  context_.system = nullptr;
+  if (code != 0 && code != FIXNET_TRAP_EXIT) throw_trap(code);
+  const uint32_t exit_code = code == FIXNET_TRAP_EXIT ? context_.exit_code : 0;
+  reset();
+  return exit_code;
 }
 
 void Instance::throw_trap(int code) {

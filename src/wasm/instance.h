@@ -29,6 +29,8 @@ struct HandleSlot {
 };
 
 // What host functions see of an invocation.
+class SystemCalls;
+
 struct HostContext {
   ObjectStore* store = nullptr;
   EffectiveLimits limits{};
@@ -37,6 +39,8 @@ struct HostContext {
   uint64_t* dirty = nullptr;           // the instance's mask of written memory chunks
   uint32_t dirty_shift = 0;            // log2 of a chunk's bytes
   std::exception_ptr failure;          // why a host function trapped (FIXNET_TRAP_HOST)
+  SystemCalls* system = nullptr;       // answers WASI calls while a Flatware program runs
+  uint32_t exit_code = 0;              // proc_exit's code (FIXNET_TRAP_EXIT)
 };
 
 class Instance {
@@ -51,6 +55,10 @@ class Instance {
   // Runs the procedure on `invocation` and returns the result's Name. A trap throws ProcedureError
   // naming it; a host failure rethrows its EnvironmentError. The instance is reset either way.
   Name apply(const Invocation& invocation);
+
+  // Runs a Flatware program's `_start` with `system` answering its WASI calls and returns its exit
+  // code (0 when `_start` returns). Throws like apply(); the instance is reset either way.
+  uint32_t run(ObjectStore& store, const Limits& limits, SystemCalls& system);
 
   HostContext& context() { return context_; }
   fixnet_env* env() { return reinterpret_cast<fixnet_env*>(this); }
@@ -67,6 +75,7 @@ class Instance {
   bool busy = false;  // in use by a call on some thread (guards against re-entrant reuse)
 
  private:
+  void begin(ObjectStore& store, const Limits& limits);
   [[noreturn]] void throw_trap(int code);
   void reset();
   void restore_memory(uint64_t dirty);

@@ -68,47 +68,67 @@ const wabt::FuncSignature& signature_of(const wabt::Module& module, const wabt::
   return decl.sig;
 }
 
+// Whether the module is a Flatware program (exports "_start" and no "_fixnet_apply").
+bool exports_start_only(const wabt::Module& module) {
+  bool start = false;
+  for (const wabt::Export* e : module.exports) {
+    if (e->name == FIXNET_APPLY_EXPORT) return false;
+    if (e->name == FIXNET_START_EXPORT) start = true;
+  }
+  return start;
+}
+
 void check_imports(const wabt::Module& module, ModuleFacts& facts) {
+  const std::string_view allowed = facts.is_program ? kWasiModule : kGuestModule;
+  const char* what = facts.is_program ? "Flatware programs may import only WASI preview 1"
+                                      : "procedures may import only the guest API";
+  const char* api_name = facts.is_program ? "WASI preview 1" : "the guest API";
   for (const wabt::Import* import : module.imports) {
-    if (import->module_name != kGuestModule)
-      reject(fmt::format("imports {} {}: procedures may import only the guest API (module \"{}\")",
-                         quoted(import->module_name), quoted(import->field_name), kGuestModule));
+    if (import->module_name != allowed)
+      reject(fmt::format("imports {} {}: {} (module \"{}\")", quoted(import->module_name),
+                         quoted(import->field_name), what, allowed));
     if (import->kind() != wabt::ExternalKind::Func)
-      reject(fmt::format("imports {} {} as a {}: the guest API has only functions",
-                         quoted(import->module_name), quoted(import->field_name),
-                         wabt::GetKindName(import->kind())));
-    const GuestFunction* api = find_guest_function(import->field_name);
+      reject(fmt::format("imports {} {} as a {}: {} has only functions", quoted(import->module_name),
+                         quoted(import->field_name), wabt::GetKindName(import->kind()), api_name));
+    const GuestFunction* api =
+        facts.is_program ? find_wasi_function(import->field_name) : find_guest_function(import->field_name);
     if (!api)
-      reject(fmt::format("imports \"fixnet\" {}, which is not in the guest API", quoted(import->field_name)));
+      reject(fmt::format("imports \"{}\" {}, which is not in {}", allowed, quoted(import->field_name), api_name));
     const auto* func = wabt::cast<wabt::FuncImport>(import);
     const wabt::FuncSignature& sig = signature_of(module, func->func.decl);
     if (letters(sig.param_types) != api->params || letters(sig.result_types) != api->results)
-      reject(fmt::format(
-          "imports \"fixnet\" \"{}\" with params \"{}\" results \"{}\"; the guest API has "
-          "params \"{}\" results \"{}\" (i = i32, I = i64)",
-          api->name, letters(sig.param_types), letters(sig.result_types), api->params, api->results));
-    facts.imports_fixnet = true;
+      reject(fmt::format("imports \"{}\" \"{}\" with params \"{}\" results \"{}\"; {} has params \"{}\" "
+                         "results \"{}\" (i = i32, I = i64)",
+                         allowed, api->name, letters(sig.param_types), letters(sig.result_types), api_name, api->params,
+                         api->results));
+    (facts.is_program ? facts.imports_wasi : facts.imports_fixnet) = true;
   }
 }
 
-void check_exports(const wabt::Module& module) {
+// The entry point: "_fixnet_apply" (i32) -> i32 for a procedure, "_start" () -> () for a program.
+void check_exports(const wabt::Module& module, const ModuleFacts& facts) {
+  const char* entry = facts.is_program ? FIXNET_START_EXPORT : FIXNET_APPLY_EXPORT;
+  const char* params = facts.is_program ? "" : "i";
   bool found = false;
   for (const wabt::Export* e : module.exports) {
     if (e->name.starts_with("__fixnet_"))
       reject(fmt::format("exports {}: names under \"__fixnet_\" are reserved", quoted(e->name)));
-    if (e->name != FIXNET_APPLY_EXPORT) continue;
-    if (e->kind != wabt::ExternalKind::Func)
-      reject(fmt::format("exports \"{}\" but not as a function", FIXNET_APPLY_EXPORT));
+    if (e->name != entry) continue;
+    if (e->kind != wabt::ExternalKind::Func) reject(fmt::format("exports \"{}\" but not as a function", entry));
     const wabt::Func* func = module.GetFunc(e->var);
     const wabt::FuncSignature& sig = signature_of(module, func->decl);
-    if (letters(sig.param_types) != "i" || letters(sig.result_types) != "i")
-      reject(
-          fmt::format("\"{}\" must take one i32 (the encode handle) and return one i32 (the result handle)",
-                      FIXNET_APPLY_EXPORT));
+    if (letters(sig.param_types) != params || letters(sig.result_types) != params)
+      reject(facts.is_program
+                 ? fmt::format("\"{}\" must take no parameters and return nothing", entry)
+                 : fmt::format("\"{}\" must take one i32 (the encode handle) and return one i32 (the result "
+                               "handle)",
+                               entry));
     found = true;
   }
   if (!found)
-    reject(fmt::format("exports no \"{}\" function (the procedure's entry point)", FIXNET_APPLY_EXPORT));
+    reject(fmt::format("exports no \"{}\" function (a procedure's entry point) and no \"{}\" (a Flatware "
+                       "program's)",
+                       FIXNET_APPLY_EXPORT, FIXNET_START_EXPORT));
 }
 
 void check_sizes(const wabt::Module& module) {
@@ -254,8 +274,9 @@ CheckedModule check_module(std::string_view bytes) {
     reject(first_error(errors));
   if (wabt::Failed(wabt::ValidateModule(out.module.get(), &errors, wabt::ValidateOptions(features))))
     reject(first_error(errors));
+  out.facts.is_program = exports_start_only(*out.module);
   check_imports(*out.module, out.facts);
-  check_exports(*out.module);
+  check_exports(*out.module, out.facts);
   check_sizes(*out.module);
   for (const wabt::Func* func : out.module->funcs) scan(func->exprs, out.facts);
   return out;

@@ -214,6 +214,22 @@ Name WasmRunner::apply(const Invocation& invocation) {
   return instance->apply(invocation);
 }
 
+uint32_t WasmRunner::run_program(ObjectStore& store, Name program, const Limits& limits, SystemCalls& system) {
+  LoadedModule& module = core_->module(store, program);
+  Instance* instance = module.acquire();
+  struct Release {
+    LoadedModule& m;
+    Instance* i;
+    ~Release() { m.release(i); }
+  } release{module, instance};
+  BusyScope busy(instance);
+  return instance->run(store, limits, system);
+}
+
+bool WasmRunner::is_program(ObjectStore& store, Name module) {
+  return core_->module(store, module).descriptor().is_program != 0;
+}
+
 void WasmRunner::prepare(ObjectStore& store, Name module) { core_->module(store, module); }
 
 WasmRunnerStats WasmRunner::stats() {

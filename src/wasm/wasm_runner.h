@@ -24,6 +24,7 @@
 namespace fixnet::wasm {
 
 class Toolchain;
+class SystemCalls;
 
 struct WasmRunnerStats {
   uint64_t modules_loaded = 0;
@@ -39,6 +40,13 @@ class WasmRunner : public ProcedureRunner {
 
   bool handles(ObjectStore& store, Name procedure_blob) override;
   Name apply(const Invocation& invocation) override;
+
+  // Runs the Flatware program `program` (a Wasm Blob that imports WASI and exports _start) with
+  // `system` answering its WASI calls, and returns its exit code. Throws like apply(): a trap or an
+  // invalid module is a ProcedureError. Part `flatware` builds its runner on this.
+  uint32_t run_program(ObjectStore& store, Name program, const Limits& limits, SystemCalls& system);
+  // Whether `module` is a Flatware program (compiling and loading it if needed). Throws like apply().
+  bool is_program(ObjectStore& store, Name module);
 
   // Compiles (or finds compiled) and loads `module` without running it. Throws like apply().
   void prepare(ObjectStore& store, Name module);

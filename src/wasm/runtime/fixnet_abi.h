@@ -15,22 +15,25 @@
 
 #include <stdint.h>
 
+#include "wasi_abi.h"
 #include "wasm-rt.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define FIXNET_ABI_VERSION 1u
+#define FIXNET_ABI_VERSION 2u
 
 /* The guest-visible export names. */
 #define FIXNET_APPLY_EXPORT "_fixnet_apply"
+#define FIXNET_START_EXPORT "_start" /* a Flatware program's entry point (WASI) */
 #define FIXNET_FUEL_EXPORT "__fixnet_fuel"
 #define FIXNET_DEPTH_EXPORT "__fixnet_depth"
 #define FIXNET_DIRTY_EXPORT "__fixnet_dirty"
 
 /* Traps beyond wasm_rt_trap_t: raised by the host, never by generated code. */
 #define FIXNET_TRAP_HOST 100u /* a host function failed; the host holds the reason */
+#define FIXNET_TRAP_EXIT 101u /* a Flatware program called proc_exit; the host holds the code */
 
 /* The host's per-instance context, opaque to the object: it is what wasm2c calls the instance of the
  * imported module "fixnet", passed back to every host function. */
@@ -73,6 +76,9 @@ typedef struct fixnet_host_api {
   void (*free_table)(wasm_rt_funcref_table_t* table);
   FIXNET_GUEST_API_VALUE(FIXNET_API_POINTER)
   FIXNET_GUEST_API_VOID(FIXNET_API_POINTER)
+  /* Every WASI import of a Flatware program: `call` is its FIXNET_WASI_* index (wasi_abi.h), `args`
+   * its arguments zero-extended. Returns the errno; never returns for proc_exit. */
+  uint32_t (*wasi)(fixnet_env* env, uint32_t call, const uint64_t* args);
 } fixnet_host_api;
 
 /* What a compiled procedure tells the host about itself. */
@@ -85,9 +91,17 @@ typedef struct fixnet_module_v1 {
   uint32_t dirty_shift;     /* log2 of the bytes of one chunk */
   uint32_t max_call_depth;  /* nested wasm calls before the call-stack-exhausted trap */
   uint32_t may_write_table; /* the module has instructions that write its table */
+  uint32_t is_program;      /* a Flatware program: `start` is set, `apply` is not */
   void (*instantiate)(void* instance, fixnet_env* env);
   void (*free)(void* instance);
   uint32_t (*apply)(void* instance, uint32_t encode_handle);
+  void (*start)(void* instance);
+  /* The active data segments, kept out of the C (a large module's data would make the compiler
+   * crawl): `segment_count` triples (memory offset, bytes, offset in `data_image`), copied into the
+   * memory in order right after instantiation. Bounds were checked when the module was compiled. */
+  const uint8_t* data_image;
+  const uint64_t* segments;
+  uint32_t segment_count;
 } fixnet_module_v1;
 
 typedef const fixnet_module_v1* (*fixnet_wasm_bind_fn)(const fixnet_host_api* host);

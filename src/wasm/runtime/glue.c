@@ -1,9 +1,11 @@
 /* Glue compiled into every procedure's shared object, after the C that wasm2c wrote for the module.
  * It provides what wasm2c's output expects from a runtime (wasm_rt_*), by forwarding to the host;
- * the guest API imports, by forwarding to the host with the instance's env; and the binder, the
- * object's only visible symbol. The code generator defines, before wasm2c's output, what inspection
- * found: FIXNET_IMPORTS_FIXNET (whether the module imports anything, which changes wasm2c's
- * instantiate signature), FIXNET_MAY_WRITE_TABLE, and what instrumentation chose: FIXNET_DIRTY_SHIFT. */
+ * the guest API (or WASI) imports, by forwarding to the host with the instance's env; and the binder,
+ * the object's only visible symbol. The code generator defines, before wasm2c's output, what inspection
+ * found: FIXNET_IMPORTS_FIXNET / FIXNET_IMPORTS_WASI (which module the imports come from, which changes
+ * wasm2c's instantiate signature), FIXNET_IS_PROGRAM (a Flatware program: `_start` instead of
+ * `_fixnet_apply`), FIXNET_MAY_WRITE_TABLE; what instrumentation chose: FIXNET_DIRTY_SHIFT; and the
+ * data segments kept out of the C: fixnet_data_image, fixnet_data_segments, FIXNET_DATA_SEGMENTS. */
 #include <stdarg.h>
 
 #include "fixnet_abi.h"
@@ -80,9 +82,24 @@ void wasm_rt_free_funcref_table(wasm_rt_funcref_table_t* t) { fixnet_host->free_
 FIXNET_GUEST_API_VALUE(FIXNET_FORWARD_VALUE)
 FIXNET_GUEST_API_VOID(FIXNET_FORWARD_VOID)
 
+#if FIXNET_IS_PROGRAM
+/* WASI: each import forwards to the host's one `wasi` function with its index and arguments. */
+#define FIXNET_UNPAREN(...) __VA_ARGS__
+#define FIXNET_WASI_RETURN_uint32_t(x) return x
+#define FIXNET_WASI_RETURN_void(x) x
+#define FIXNET_FORWARD_WASI(name, ret, wres, wparams, params, args)                  \
+  ret Z_wasi_snapshot_preview1Z_##name params {                                      \
+    const uint64_t fixnet_args[] = {FIXNET_UNPAREN args};                           \
+    FIXNET_WASI_RETURN_##ret(fixnet_host->wasi((fixnet_env*)e, FIXNET_WASI_##name, fixnet_args)); \
+  }
+FIXNET_WASI_CALLS(FIXNET_FORWARD_WASI)
+#endif
+
 static void fixnet_instantiate(void* instance, fixnet_env* env) {
 #if FIXNET_IMPORTS_FIXNET
   Z_m_instantiate((Z_m_instance_t*)instance, (struct Z_fixnet_instance_t*)env);
+#elif FIXNET_IMPORTS_WASI
+  Z_m_instantiate((Z_m_instance_t*)instance, (struct Z_wasi_snapshot_preview1_instance_t*)env);
 #else
   (void)env;
   Z_m_instantiate((Z_m_instance_t*)instance);
@@ -91,9 +108,13 @@ static void fixnet_instantiate(void* instance, fixnet_env* env) {
 
 static void fixnet_free(void* instance) { Z_m_free((Z_m_instance_t*)instance); }
 
+#if FIXNET_IS_PROGRAM
+static void fixnet_start(void* instance) { Z_mZ__start((Z_m_instance_t*)instance); }
+#else
 static uint32_t fixnet_apply(void* instance, uint32_t encode) {
   return Z_mZ__fixnet_apply((Z_m_instance_t*)instance, encode);
 }
+#endif
 
 static Z_m_instance_t fixnet_probe;
 static fixnet_module_v1 fixnet_module;
@@ -114,6 +135,14 @@ FIXNET_VISIBLE const fixnet_module_v1* fixnet_wasm_bind_v1(const fixnet_host_api
   fixnet_module.may_write_table = FIXNET_MAY_WRITE_TABLE;
   fixnet_module.instantiate = fixnet_instantiate;
   fixnet_module.free = fixnet_free;
+  fixnet_module.is_program = FIXNET_IS_PROGRAM;
+#if FIXNET_IS_PROGRAM
+  fixnet_module.start = fixnet_start;
+#else
   fixnet_module.apply = fixnet_apply;
+#endif
+  fixnet_module.data_image = fixnet_data_image;
+  fixnet_module.segments = &fixnet_data_segments[0][0];
+  fixnet_module.segment_count = FIXNET_DATA_SEGMENTS;
   return &fixnet_module;
 }
