@@ -1,6 +1,6 @@
 // Runtime: the procedure runners and threads a command evaluates with — the built-in native
-// procedures, then the Wasm runner (modules compiled once per machine into the repository's
-// cache/ directory), behind one ProcedureDispatcher.
+// procedures, Flatware programs, then the Wasm runner (modules compiled once per machine into the
+// repository's cache/ directory), behind one ProcedureDispatcher.
 #pragma once
 
 #include <filesystem>
@@ -8,6 +8,8 @@
 
 #include "core/procedure.h"
 #include "core/thread_pool.h"
+#include "flatware/flatware_runner.h"
+#include "wasm/wasm_runner.h"
 
 namespace fixnet::cli {
 
@@ -21,10 +23,12 @@ class Runtime {
 
   ProcedureRunner& runner() { return dispatcher_; }
   ThreadPool& pool() { return pool_; }
+  flatware::FlatwareRunner& flatware() { return flatware_; }
 
  private:
   NativeProcedures natives_;
-  std::unique_ptr<ProcedureRunner> wasm_;
+  wasm::WasmRunner wasm_;
+  flatware::FlatwareRunner flatware_;
   ProcedureDispatcher dispatcher_;
   ThreadPool pool_;  // last: its threads stop before the runners they may be calling go away
 };

@@ -1,0 +1,76 @@
+#include "flatware/flatware_runner.h"
+
+#include <mutex>
+
+#include "core/error.h"
+#include "flatware/program_input.h"
+#include "flatware/wasi_host.h"
+
+namespace fixnet::flatware {
+namespace {
+
+// Passes every call to the host and shows the observer what a successful fd_write to fd 1 or 2 wrote
+// (the first `nwritten` bytes of its iovecs, read back from the guest's memory).
+class ObservedCalls : public wasm::SystemCalls {
+ public:
+  ObservedCalls(WasiHost& host, const FlatwareRunner::OutputObserver& observer)
+      : host_(host), observer_(observer) {}
+
+  uint32_t call(wasm::WasiCall call, const uint64_t* args, wasm::GuestMemory& memory) override {
+    const uint32_t result = host_.call(call, args, memory);
+    if (call == wasm::WasiCall::fd_write && result == 0 && (args[0] == 1 || args[0] == 2)) {
+      try {
+        uint64_t left = memory.load<uint32_t>(args[3]);
+        for (uint64_t i = 0; i < args[2] && left > 0; ++i) {
+          const uint64_t base = memory.load<uint32_t>(args[1] + 8 * i);
+          const uint64_t len = std::min<uint64_t>(left, memory.load<uint32_t>(args[1] + 8 * i + 4));
+          observer_(static_cast<int>(args[0]), memory.read_string(base, len));
+          left -= len;
+        }
+      } catch (const wasm::GuestFault&) {
+        // The host read these bytes a moment ago; only a program racing itself could get here.
+      }
+    }
+    return result;
+  }
+
+ private:
+  WasiHost& host_;
+  const FlatwareRunner::OutputObserver& observer_;
+};
+
+}  // namespace
+
+FlatwareRunner::FlatwareRunner(wasm::WasmRunner& wasm) : wasm_(wasm) {}
+
+bool FlatwareRunner::handles(ObjectStore& store, Name procedure_blob) {
+  {
+    std::shared_lock lock(mutex_);
+    if (auto it = is_program_.find(procedure_blob); it != is_program_.end()) return it->second;
+  }
+  if (!wasm_.handles(store, procedure_blob)) return false;
+  bool program = false;
+  try {
+    program = wasm_.is_program(store, procedure_blob);
+  } catch (const ProcedureError&) {
+    program = false;  // an invalid module: the Wasm runner reports why
+  }
+  std::unique_lock lock(mutex_);
+  is_program_.emplace(procedure_blob, program);
+  return program;
+}
+
+Name FlatwareRunner::apply(const Invocation& invocation) {
+  const ProgramInput input = parse_program_input(invocation.store, invocation.encode);
+  WasiHost host(invocation.store, input);
+  uint32_t exit_code;
+  if (observer_) {
+    ObservedCalls observed(host, observer_);
+    exit_code = wasm_.run_program(invocation.store, input.program, input.limits, observed);
+  } else {
+    exit_code = wasm_.run_program(invocation.store, input.program, input.limits, host);
+  }
+  return output_tree(invocation.store, host.finish(exit_code));
+}
+
+}  // namespace fixnet::flatware
