@@ -23,6 +23,9 @@
 namespace fixnet::cli {
 namespace {
 
+// Our own failures, apart from whatever the program exits with (as env(1) and timeout(1) do).
+constexpr int kRunFailure = 125;
+
 struct Options {
   std::string program;
   std::vector<std::string> args;
@@ -115,6 +118,7 @@ std::string base_name(const std::string& path) {
 }
 
 int run(Session& session, const Options& o) {
+  session.set_failure_code(kRunFailure);
   Repository& repo = session.repo();
   struct stat st;
   Name program;

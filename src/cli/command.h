@@ -34,8 +34,14 @@ class Session {
   // one about the error — and let the repository go without its destructor reporting again.
   void abandon() noexcept;
 
+  // The exit code when the command fails with an error: 1, unless the command says otherwise
+  // (`fixnet run` passes its program's codes through, so its own failures are 125).
+  int failure_code() const { return failure_code_; }
+  void set_failure_code(int code) { failure_code_ = code; }
+
  private:
   std::unique_ptr<Repository> repo_;
+  int failure_code_ = 1;
 };
 
 // A command's action: returns the exit code. Errors are thrown (fixnet::Error) and reported by

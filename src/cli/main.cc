@@ -105,7 +105,7 @@ int run(int argc, char** argv) {
     session.abandon();
     report(e.what());
   }
-  return 1;
+  return session.failure_code();
 }
 
 }  // namespace
