@@ -72,6 +72,12 @@ Errno WasiHost::path_arg(const wasm::GuestMemory& m, uint64_t ptr, uint64_t len,
   return Errno::success;
 }
 
+Errno WasiHost::dir_path(const wasm::GuestMemory& m, uint64_t fd, uint64_t ptr, uint64_t len, NodePtr& dir,
+                         std::string_view& path) {
+  if (Errno e = directory_fd(fd, dir); e != Errno::success) return e;
+  return path_arg(m, ptr, len, path);
+}
+
 std::string_view WasiHost::stdin_bytes() {
   if (!stdin_) stdin_ = store_.get_blob(input_.stdin_blob);
   return *stdin_;
