@@ -57,8 +57,8 @@ void write_string_list(wasm::GuestMemory& m, const std::vector<std::string>& str
   }
 }
 
-void write_string_list_sizes(wasm::GuestMemory& m, const std::vector<std::string>& strings, uint64_t count_ptr,
-                             uint64_t size_ptr) {
+void write_string_list_sizes(wasm::GuestMemory& m, const std::vector<std::string>& strings,
+                             uint64_t count_ptr, uint64_t size_ptr) {
   check_range(m, count_ptr, 4);
   check_range(m, size_ptr, 4);
   m.store<uint32_t>(count_ptr, static_cast<uint32_t>(strings.size()));

@@ -37,7 +37,7 @@ inline void check_range(const wasm::GuestMemory& m, uint64_t addr, uint64_t len)
 void write_string_list(wasm::GuestMemory& m, const std::vector<std::string>& strings, uint64_t ptrs,
                        uint64_t buf);
 // The counts args_sizes_get and environ_sizes_get report: number of strings, bytes with NULs.
-void write_string_list_sizes(wasm::GuestMemory& m, const std::vector<std::string>& strings, uint64_t count_ptr,
-                             uint64_t size_ptr);
+void write_string_list_sizes(wasm::GuestMemory& m, const std::vector<std::string>& strings,
+                             uint64_t count_ptr, uint64_t size_ptr);
 
 }  // namespace fixnet::flatware

@@ -25,7 +25,8 @@ bool is_accessible_blob(Name n) { return n.is_blob() && !n.is_ref(); }
 bool is_accessible_tree(Name n) { return n.is_tree() && !n.is_ref(); }
 
 Name blob_entry(const std::vector<Name>& entries, size_t index) {
-  if (!is_accessible_blob(entries[index])) bad_entry(index, fmt::format("is {}, expected a Blob", describe(entries[index])));
+  if (!is_accessible_blob(entries[index]))
+    bad_entry(index, fmt::format("is {}, expected a Blob", describe(entries[index])));
   return entries[index];
 }
 
@@ -33,7 +34,8 @@ Name blob_entry(const std::vector<Name>& entries, size_t index) {
 std::string fixed_blob(ObjectStore& store, const std::vector<Name>& entries, size_t index, size_t size,
                        std::string_view what) {
   Name n = blob_entry(entries, index);
-  if (n.size() != size) bad_entry(index, fmt::format("is a Blob of {} bytes, expected {} bytes ({})", n.size(), size, what));
+  if (n.size() != size)
+    bad_entry(index, fmt::format("is a Blob of {} bytes, expected {} bytes ({})", n.size(), size, what));
   return *store.get_blob(n);
 }
 
@@ -46,7 +48,8 @@ std::vector<std::string> string_list(ObjectStore& store, const std::vector<Name>
   TreeData list = store.get_tree(entries[index]);
   for (size_t i = 0; i < list->size(); ++i) {
     Name item = (*list)[i];
-    if (!is_accessible_blob(item)) bad_entry(index, fmt::format("entry {} is {}, expected a Blob", i, describe(item)));
+    if (!is_accessible_blob(item))
+      bad_entry(index, fmt::format("entry {} is {}, expected a Blob", i, describe(item)));
     std::string s = *store.get_blob(item);
     if (s.find('\0') != std::string::npos) bad_entry(index, fmt::format("entry {} contains a NUL byte", i));
     if (need_equals && s.find('=') == std::string::npos)
@@ -79,15 +82,16 @@ Name put_strings(ObjectStore& store, const std::vector<std::string>& strings) {
 
 ProgramInput parse_program_input(ObjectStore& store, Name encode_tree) {
   if (!is_accessible_tree(encode_tree))
-    throw ProcedureError(fmt::format("flatware: the input is {}, expected a Tree of {} entries", describe(encode_tree),
-                                     kInputEntries));
+    throw ProcedureError(fmt::format("flatware: the input is {}, expected a Tree of {} entries",
+                                     describe(encode_tree), kInputEntries));
   TreeData tree = store.get_tree(encode_tree);
   const auto& e = *tree;
   if (e.size() != kInputEntries)
-    throw ProcedureError(fmt::format(
-        "flatware: the input Tree has {} entries, expected {} (limits, program, args, env, stdin, filesystem, "
-        "seed, start time)",
-        e.size(), kInputEntries));
+    throw ProcedureError(
+        fmt::format("flatware: the input Tree has {} entries, expected {} (limits, program, args, env, "
+                    "stdin, filesystem, "
+                    "seed, start time)",
+                    e.size(), kInputEntries));
   ProgramInput in;
   try {
     in.limits = Limits::parse(e[0]);
@@ -98,7 +102,8 @@ ProgramInput parse_program_input(ObjectStore& store, Name encode_tree) {
   in.args = string_list(store, e, 2, false);
   in.env = string_list(store, e, 3, true);
   in.stdin_blob = blob_entry(e, 4);
-  if (!is_accessible_tree(e[5])) bad_entry(5, fmt::format("is {}, expected a directory Tree", describe(e[5])));
+  if (!is_accessible_tree(e[5]))
+    bad_entry(5, fmt::format("is {}, expected a directory Tree", describe(e[5])));
   in.filesystem = e[5];
   const std::string seed = fixed_blob(store, e, 6, in.seed.size(), "the random seed");
   std::copy(seed.begin(), seed.end(), in.seed.begin());
@@ -121,13 +126,14 @@ Name make_program_input(ObjectStore& store, const ProgramInputSpec& spec) {
 }
 
 Name output_tree(ObjectStore& store, const ProgramOutput& output) {
-  return store.put_tree(
-      {store.put_blob(le_bytes(output.exit_code, 4)), output.stdout_blob, output.stderr_blob, output.filesystem});
+  return store.put_tree({store.put_blob(le_bytes(output.exit_code, 4)), output.stdout_blob,
+                         output.stderr_blob, output.filesystem});
 }
 
 ProgramOutput parse_output_tree(ObjectStore& store, Name tree) {
   auto bad = [](std::string_view what) {
-    throw InputError(fmt::format("not a Flatware output Tree [exit code, stdout, stderr, filesystem]: {}", what));
+    throw InputError(
+        fmt::format("not a Flatware output Tree [exit code, stdout, stderr, filesystem]: {}", what));
   };
   if (!is_accessible_tree(tree)) bad(fmt::format("it is {}", describe(tree)));
   TreeData t = store.get_tree(tree);

@@ -80,20 +80,24 @@ void VirtualFs::load(Node& dir) {
   std::string previous;
   for (size_t i = 0; i < tree->size(); ++i) {
     Name entry = (*tree)[i];
-    if (!accessible_tree(entry) || entry.size() != 3) malformed(dir.original, i, "not a Tree [name, mode, content]");
+    if (!accessible_tree(entry) || entry.size() != 3)
+      malformed(dir.original, i, "not a Tree [name, mode, content]");
     TreeData parts = store_.get_tree(entry);
     const Name name_blob = (*parts)[0], mode_blob = (*parts)[1], content = (*parts)[2];
     if (!accessible_blob(name_blob)) malformed(dir.original, i, "the name is not a Blob");
     std::string name = *store_.get_blob(name_blob);
-    if (name.empty() || is_dot_or_dotdot(name) || name.find_first_of(std::string_view("/\0", 2)) != std::string::npos)
+    if (name.empty() || is_dot_or_dotdot(name) ||
+        name.find_first_of(std::string_view("/\0", 2)) != std::string::npos)
       malformed(dir.original, i, fmt::format("invalid name \"{}\"", one_line(name)));
     if (i > 0 && !(previous < name))
       malformed(dir.original, i, "entries are not sorted by name (bytewise) without duplicates");
-    if (!accessible_blob(mode_blob) || mode_blob.size() != 4) malformed(dir.original, i, "the mode is not a 4-byte Blob");
+    if (!accessible_blob(mode_blob) || mode_blob.size() != 4)
+      malformed(dir.original, i, "the mode is not a 4-byte Blob");
     const std::string m = *store_.get_blob(mode_blob);
     uint32_t mode = 0;
     for (int b = 0; b < 4; ++b) mode |= uint32_t{static_cast<uint8_t>(m[b])} << (8 * b);
-    if (mode & ~(kModeTypeMask | kModePermMask)) malformed(dir.original, i, fmt::format("mode {:o} has stray bits", mode));
+    if (mode & ~(kModeTypeMask | kModePermMask))
+      malformed(dir.original, i, fmt::format("mode {:o} has stray bits", mode));
     const auto kind = kind_of(mode, content);
     if (!kind) malformed(dir.original, i, fmt::format("mode {:o} does not match its content", mode));
     NodePtr node = make_node(*kind, mode, content);
@@ -338,7 +342,8 @@ Name VirtualFs::emit(Node& node) {
   entries.reserve(contents.size());
   size_t i = 0;
   for (const auto& [name, child] : node.entries)
-    entries.push_back(store_.put_tree({store_.put_blob(name), store_.put_blob(mode_bytes(child->mode)), contents[i++]}));
+    entries.push_back(
+        store_.put_tree({store_.put_blob(name), store_.put_blob(mode_bytes(child->mode)), contents[i++]}));
   return store_.put_tree(std::move(entries));
 }
 

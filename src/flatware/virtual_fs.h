@@ -49,8 +49,8 @@ struct Node : std::enable_shared_from_this<Node> {
   NodeKind kind;
   uint32_t mode;
   uint64_t ino;
-  Name original;         // content Name in the input Tree; null for what the program created
-  bool changed = false;  // content (file, link) or entry set (directory) differs from `original`
+  Name original;           // content Name in the input Tree; null for what the program created
+  bool changed = false;    // content (file, link) or entry set (directory) differs from `original`
   Node* parent = nullptr;  // the directory holding this node (the root: itself); null once removed
 
   // Files and links: the original bytes once read, and an own copy from the first change on.
@@ -67,9 +67,9 @@ struct Node : std::enable_shared_from_this<Node> {
 
 // The result of resolving a path up to its last component.
 struct Lookup {
-  NodePtr parent;          // the directory holding the last component; null when it is `.` or `..`
-  std::string name;        // the last component
-  NodePtr node;            // what it names, or null when it does not exist
+  NodePtr parent;               // the directory holding the last component; null when it is `.` or `..`
+  std::string name;             // the last component
+  NodePtr node;                 // what it names, or null when it does not exist
   bool trailing_slash = false;  // the path ended in '/': it must name a directory
 };
 

@@ -52,8 +52,8 @@ ProgramOutput WasiHost::finish(uint32_t exit_code) {
 
 void WasiHost::charge(uint64_t bytes) {
   if (bytes > limits_.max_output_bytes - output_bytes_)
-    throw ProcedureError(
-        fmt::format("flatware: the program wrote more than {} bytes (output limit)", limits_.max_output_bytes));
+    throw ProcedureError(fmt::format("flatware: the program wrote more than {} bytes (output limit)",
+                                     limits_.max_output_bytes));
   output_bytes_ += bytes;
 }
 
@@ -65,10 +65,17 @@ Errno WasiHost::directory_fd(uint64_t fd, NodePtr& dir) {
   return Errno::success;
 }
 
-Errno WasiHost::path_arg(const wasm::GuestMemory& m, uint64_t ptr, uint64_t len, std::string_view& path) const {
+Errno WasiHost::path_arg(const wasm::GuestMemory& m, uint64_t ptr, uint64_t len,
+                         std::string_view& path) const {
   if (len > limits_.max_path_length) return Errno::nametoolong;
   path = m.read_string(ptr, len);
   return Errno::success;
+}
+
+Errno WasiHost::dir_path(const wasm::GuestMemory& m, uint64_t fd, uint64_t ptr, uint64_t len, NodePtr& dir,
+                         std::string_view& path) {
+  if (Errno e = directory_fd(fd, dir); e != Errno::success) return e;
+  return path_arg(m, ptr, len, path);
 }
 
 std::string_view WasiHost::stdin_bytes() {

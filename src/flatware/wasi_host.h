@@ -52,6 +52,12 @@ class WasiHost : public wasm::SystemCalls {
   // Counts `bytes` against max_output_bytes; throws ProcedureError past it.
   void charge(uint64_t bytes);
   wasi::Errno directory_fd(uint64_t fd, NodePtr& dir);
+  // directory_fd, then path_arg: the two checks every path call starts with.
+  wasi::Errno dir_path(const wasm::GuestMemory& m, uint64_t fd, uint64_t ptr, uint64_t len, NodePtr& dir,
+                       std::string_view& path);
+  // Resolves the (fd, path, path_len) arguments and applies `op` (mkdir, rmdir, unlink).
+  wasi::Errno path_only(const uint64_t* a, wasm::GuestMemory& m,
+                        wasi::Errno (VirtualFs::*op)(const NodePtr&, std::string_view));
   // The path argument at (ptr, len): ENAMETOOLONG past the limit, GuestFault outside memory.
   wasi::Errno path_arg(const wasm::GuestMemory& m, uint64_t ptr, uint64_t len, std::string_view& path) const;
   std::string_view stdin_bytes();

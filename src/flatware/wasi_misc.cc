@@ -129,7 +129,9 @@ Errno WasiHost::poll_oneoff(const uint64_t* a, wasm::GuestMemory& m) {
   return Errno::success;
 }
 
-Errno WasiHost::proc_exit(const uint64_t* a, wasm::GuestMemory&) { throw wasm::ProcExit{static_cast<uint32_t>(a[0])}; }
+Errno WasiHost::proc_exit(const uint64_t* a, wasm::GuestMemory&) {
+  throw wasm::ProcExit{static_cast<uint32_t>(a[0])};
+}
 
 // Signals have no meaning for a computation.
 Errno WasiHost::proc_raise(const uint64_t*, wasm::GuestMemory&) { return Errno::nosys; }

@@ -16,12 +16,11 @@ bool follows(uint64_t lookupflags) { return lookupflags & wasi::kLookupSymlinkFo
 
 Errno WasiHost::path_open(const uint64_t* a, wasm::GuestMemory& m) {
   NodePtr dir;
-  if (Errno e = directory_fd(a[0], dir); e != Errno::success) return e;
+  std::string_view path;
+  if (Errno e = dir_path(m, a[0], a[2], a[3], dir, path); e != Errno::success) return e;
   const uint64_t oflags = a[4], base = a[5] & wasi::kRightsAll, inheriting = a[6] & wasi::kRightsAll,
                  fdflags = a[7];
   if ((oflags & ~uint64_t{wasi::kOflagsAll}) || (fdflags & ~uint64_t{wasi::kFdflagsAll})) return Errno::inval;
-  std::string_view path;
-  if (Errno e = path_arg(m, a[2], a[3], path); e != Errno::success) return e;
   check_range(m, a[8], 4);
   if (fds_.full()) return Errno::mfile;
   const bool creat = oflags & wasi::kOflagCreat, excl = oflags & wasi::kOflagExcl,
@@ -53,9 +52,8 @@ Errno WasiHost::path_open(const uint64_t* a, wasm::GuestMemory& m) {
 
 Errno WasiHost::path_filestat_get(const uint64_t* a, wasm::GuestMemory& m) {
   NodePtr dir, node;
-  if (Errno e = directory_fd(a[0], dir); e != Errno::success) return e;
   std::string_view path;
-  if (Errno e = path_arg(m, a[2], a[3], path); e != Errno::success) return e;
+  if (Errno e = dir_path(m, a[0], a[2], a[3], dir, path); e != Errno::success) return e;
   check_range(m, a[4], wasi::filestat::size);
   if (Errno e = fs_.resolve(dir, path, follows(a[1]), node); e != Errno::success) return e;
   write_node_stat(m, a[4], *node);
@@ -65,62 +63,54 @@ Errno WasiHost::path_filestat_get(const uint64_t* a, wasm::GuestMemory& m) {
 // Times are accepted and dropped, as for fd_filestat_set_times.
 Errno WasiHost::path_filestat_set_times(const uint64_t* a, wasm::GuestMemory& m) {
   NodePtr dir, node;
-  if (Errno e = directory_fd(a[0], dir); e != Errno::success) return e;
   std::string_view path;
-  if (Errno e = path_arg(m, a[2], a[3], path); e != Errno::success) return e;
+  if (Errno e = dir_path(m, a[0], a[2], a[3], dir, path); e != Errno::success) return e;
   if (!wasi::valid_fstflags(a[6])) return Errno::inval;
   return fs_.resolve(dir, path, follows(a[1]), node);
 }
 
-Errno WasiHost::path_create_directory(const uint64_t* a, wasm::GuestMemory& m) {
+// The calls that take one path and hand it to one VirtualFs operation.
+Errno WasiHost::path_only(const uint64_t* a, wasm::GuestMemory& m,
+                          Errno (VirtualFs::*op)(const NodePtr&, std::string_view)) {
   NodePtr dir;
-  if (Errno e = directory_fd(a[0], dir); e != Errno::success) return e;
   std::string_view path;
-  if (Errno e = path_arg(m, a[1], a[2], path); e != Errno::success) return e;
-  return fs_.mkdir(dir, path);
+  if (Errno e = dir_path(m, a[0], a[1], a[2], dir, path); e != Errno::success) return e;
+  return (fs_.*op)(dir, path);
+}
+
+Errno WasiHost::path_create_directory(const uint64_t* a, wasm::GuestMemory& m) {
+  return path_only(a, m, &VirtualFs::mkdir);
 }
 
 Errno WasiHost::path_remove_directory(const uint64_t* a, wasm::GuestMemory& m) {
-  NodePtr dir;
-  if (Errno e = directory_fd(a[0], dir); e != Errno::success) return e;
-  std::string_view path;
-  if (Errno e = path_arg(m, a[1], a[2], path); e != Errno::success) return e;
-  return fs_.rmdir(dir, path);
+  return path_only(a, m, &VirtualFs::rmdir);
 }
 
 Errno WasiHost::path_unlink_file(const uint64_t* a, wasm::GuestMemory& m) {
-  NodePtr dir;
-  if (Errno e = directory_fd(a[0], dir); e != Errno::success) return e;
-  std::string_view path;
-  if (Errno e = path_arg(m, a[1], a[2], path); e != Errno::success) return e;
-  return fs_.unlink(dir, path);
+  return path_only(a, m, &VirtualFs::unlink);
 }
 
 Errno WasiHost::path_rename(const uint64_t* a, wasm::GuestMemory& m) {
   NodePtr from_dir, to_dir;
-  if (Errno e = directory_fd(a[0], from_dir); e != Errno::success) return e;
-  if (Errno e = directory_fd(a[3], to_dir); e != Errno::success) return e;
   std::string_view from, to;
-  if (Errno e = path_arg(m, a[1], a[2], from); e != Errno::success) return e;
-  if (Errno e = path_arg(m, a[4], a[5], to); e != Errno::success) return e;
+  if (Errno e = dir_path(m, a[0], a[1], a[2], from_dir, from); e != Errno::success) return e;
+  if (Errno e = dir_path(m, a[3], a[4], a[5], to_dir, to); e != Errno::success) return e;
   return fs_.rename(from_dir, from, to_dir, to);
 }
 
 Errno WasiHost::path_symlink(const uint64_t* a, wasm::GuestMemory& m) {
   NodePtr dir;
-  if (Errno e = directory_fd(a[2], dir); e != Errno::success) return e;
   std::string_view target, path;
+  if (Errno e = dir_path(m, a[2], a[3], a[4], dir, path); e != Errno::success) return e;
   if (Errno e = path_arg(m, a[0], a[1], target); e != Errno::success) return e;
-  if (Errno e = path_arg(m, a[3], a[4], path); e != Errno::success) return e;
   return fs_.symlink(target, dir, path);
 }
 
 // The target, cut to the buffer (as POSIX readlink does); bufused says how much was written.
 Errno WasiHost::path_readlink(const uint64_t* a, wasm::GuestMemory& m) {
   NodePtr dir;
-  if (Errno e = directory_fd(a[0], dir); e != Errno::success) return e;
   std::string_view path;
-  if (Errno e = path_arg(m, a[1], a[2], path); e != Errno::success) return e;
+  if (Errno e = dir_path(m, a[0], a[1], a[2], dir, path); e != Errno::success) return e;
   check_range(m, a[3], a[4]);
   check_range(m, a[5], 4);
   std::string target;

@@ -19,8 +19,8 @@
 
 namespace fixnet::flatware::testing {
 
-using wasm::WasiCall;
 using wasi::Errno;
+using wasm::WasiCall;
 
 inline std::string le(uint64_t v, size_t n) {
   std::string s(n, '\0');
@@ -59,10 +59,12 @@ inline Entry link(ObjectStore& s, std::string name, std::string_view target) {
 // Entries are taken in the order given: tests spell out the canonical (sorted) order themselves.
 inline Name tree(ObjectStore& s, const std::vector<Entry>& entries) {
   std::vector<Name> names;
-  for (const Entry& e : entries) names.push_back(s.put_tree({s.put_blob(e.name), s.put_blob(le(e.mode, 4)), e.content}));
+  for (const Entry& e : entries)
+    names.push_back(s.put_tree({s.put_blob(e.name), s.put_blob(le(e.mode, 4)), e.content}));
   return s.put_tree(std::move(names));
 }
-inline Entry dir(ObjectStore& s, std::string name, const std::vector<Entry>& entries, uint32_t mode = 040755) {
+inline Entry dir(ObjectStore& s, std::string name, const std::vector<Entry>& entries,
+                 uint32_t mode = 040755) {
   return {std::move(name), mode, tree(s, entries)};
 }
 
@@ -115,7 +117,9 @@ class Guest {
     return out;
   }
 
-  std::string bytes(uint64_t at, size_t n) const { return {reinterpret_cast<const char*>(bytes_.data() + at), n}; }
+  std::string bytes(uint64_t at, size_t n) const {
+    return {reinterpret_cast<const char*>(bytes_.data() + at), n};
+  }
   uint8_t u8(uint64_t at) const { return bytes_[at]; }
   uint16_t u16(uint64_t at) const { return load<uint16_t>(at); }
   uint32_t u32(uint64_t at) const { return load<uint32_t>(at); }
@@ -168,7 +172,8 @@ struct Harness {
   Errno open(std::string_view path, uint32_t& fd, uint64_t oflags = 0, uint64_t rights = wasi::kRightsAll,
              uint64_t fdflags = 0, uint64_t lookup = wasi::kLookupSymlinkFollow, uint32_t dirfd = 3) {
     const uint32_t p = guest.put(path), out = guest.alloc(4);
-    Errno e = call(WasiCall::path_open, {dirfd, lookup, p, path.size(), oflags, rights, rights, fdflags, out});
+    Errno e =
+        call(WasiCall::path_open, {dirfd, lookup, p, path.size(), oflags, rights, rights, fdflags, out});
     fd = guest.u32(out);
     return e;
   }

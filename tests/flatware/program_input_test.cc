@@ -69,17 +69,28 @@ void expect_rejected(size_t index, std::function<Name(ObjectStore&)> replacement
 }
 
 TEST(ProgramInput, EachMalformedEntryIsNamed) {
-  expect_rejected(0, [](ObjectStore& s) { return s.put_blob("short"); }, "limits");
-  expect_rejected(1, [](ObjectStore& s) { return s.put_tree({}); }, "expected a Blob");
-  expect_rejected(2, [](ObjectStore& s) { return s.put_blob("argv"); }, "expected a Tree of Blobs");
-  expect_rejected(2, [](ObjectStore& s) { return s.put_tree({s.put_blob(std::string("a\0b", 3))}); }, "NUL");
-  expect_rejected(2, [](ObjectStore& s) { return s.put_tree({s.put_tree({})}); }, "entry 0 is a Tree");
-  expect_rejected(3, [](ObjectStore& s) { return s.put_tree({s.put_blob("NOEQUALS")}); }, "'='");
-  expect_rejected(4, [](ObjectStore& s) { return s.put_tree({}); }, "expected a Blob");
-  expect_rejected(5, [](ObjectStore& s) { return s.put_blob("fs"); }, "directory Tree");
-  expect_rejected(6, [](ObjectStore& s) { return s.put_blob(std::string(31, 's')); }, "expected 32 bytes");
-  expect_rejected(7, [](ObjectStore& s) { return s.put_blob("1234"); }, "expected 8 bytes");
-  expect_rejected(4, [](ObjectStore& s) { return s.put_blob("x").as_ref(); }, "Ref");
+  expect_rejected(
+      0, [](ObjectStore& s) { return s.put_blob("short"); }, "limits");
+  expect_rejected(
+      1, [](ObjectStore& s) { return s.put_tree({}); }, "expected a Blob");
+  expect_rejected(
+      2, [](ObjectStore& s) { return s.put_blob("argv"); }, "expected a Tree of Blobs");
+  expect_rejected(
+      2, [](ObjectStore& s) { return s.put_tree({s.put_blob(std::string("a\0b", 3))}); }, "NUL");
+  expect_rejected(
+      2, [](ObjectStore& s) { return s.put_tree({s.put_tree({})}); }, "entry 0 is a Tree");
+  expect_rejected(
+      3, [](ObjectStore& s) { return s.put_tree({s.put_blob("NOEQUALS")}); }, "'='");
+  expect_rejected(
+      4, [](ObjectStore& s) { return s.put_tree({}); }, "expected a Blob");
+  expect_rejected(
+      5, [](ObjectStore& s) { return s.put_blob("fs"); }, "directory Tree");
+  expect_rejected(
+      6, [](ObjectStore& s) { return s.put_blob(std::string(31, 's')); }, "expected 32 bytes");
+  expect_rejected(
+      7, [](ObjectStore& s) { return s.put_blob("1234"); }, "expected 8 bytes");
+  expect_rejected(
+      4, [](ObjectStore& s) { return s.put_blob("x").as_ref(); }, "Ref");
 }
 
 TEST(ProgramInput, WrongShapeIsAnError) {

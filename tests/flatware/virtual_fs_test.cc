@@ -17,9 +17,14 @@ struct Sample {
   Sample() {
     big = tree(store, {file(store, "huge", std::string(100, 'h'))});
     d = tree(store, {file(store, "e.txt", "e"), dir(store, "sub", {file(store, "deep", "deep")})});
-    root = tree(store, {file(store, "a.txt", "hello"), link(store, "abs", "/d/e.txt"), {"big", 040755, big},
-                        {"d", 040700, d}, link(store, "loop1", "loop2"), link(store, "loop2", "loop1"),
-                        link(store, "out", "../x"), link(store, "rel", "d/sub")});
+    root = tree(store, {file(store, "a.txt", "hello"),
+                        link(store, "abs", "/d/e.txt"),
+                        {"big", 040755, big},
+                        {"d", 040700, d},
+                        link(store, "loop1", "loop2"),
+                        link(store, "loop2", "loop1"),
+                        link(store, "out", "../x"),
+                        link(store, "rel", "d/sub")});
   }
 };
 
@@ -51,10 +56,15 @@ TEST(VirtualFs, ChangesAreEmittedCanonicallyAndUntouchedSubtreesKeepTheirName) {
 
   CountingStore& st = s.store;
   const Name expected = tree(
-      st, {dir(st, "0new", {}, 040755), file(st, "a.txt", "hello world"), link(st, "abs", "/d/e.txt"),
+      st, {dir(st, "0new", {}, 040755),
+           file(st, "a.txt", "hello world"),
+           link(st, "abs", "/d/e.txt"),
            {"big", 040755, s.big},
            dir(st, "d", {dir(st, "sub", {file(st, "deep", "deep"), file(st, "made", "", 0100644)})}, 040700),
-           link(st, "ln", "a.txt"), link(st, "loop2", "loop1"), link(st, "out", "../x"), link(st, "rel", "d/sub"),
+           link(st, "ln", "a.txt"),
+           link(st, "loop2", "loop1"),
+           link(st, "out", "../x"),
+           link(st, "rel", "d/sub"),
            file(st, "zz", "e")});
   EXPECT_EQ(fs.to_tree(), expected);
   EXPECT_FALSE(st.was_read(s.big));  // emitted by Name
@@ -91,7 +101,8 @@ TEST(VirtualFs, ResolutionRules) {
 TEST(VirtualFs, ThirtyTwoHopsResolveAndThirtyThreeLoop) {
   CountingStore st;
   std::vector<Entry> entries;
-  for (int i = 0; i < 33; ++i) entries.push_back(link(st, fmt::format("l{:02}", i), fmt::format("l{:02}", i + 1)));
+  for (int i = 0; i < 33; ++i)
+    entries.push_back(link(st, fmt::format("l{:02}", i), fmt::format("l{:02}", i + 1)));
   entries.push_back(file(st, "l33", "end"));
   const Name root = tree(st, entries);
   VirtualFs fs(st, root);
@@ -165,11 +176,11 @@ TEST(VirtualFs, MalformedTreesAreProcedureErrors) {
     NodePtr n;
     EXPECT_THROW(fs.resolve(fs.root(), "x", true, n), ProcedureError);
   };
-  rejects(tree(st, {file(st, "b", ""), file(st, "a", "")}));                   // not sorted
-  rejects(tree(st, {file(st, "a", ""), file(st, "a", "")}));                   // duplicate
-  rejects(tree(st, {{"f", 040755, st.put_blob("not a tree")}}));              // mode says dir
-  rejects(tree(st, {{"f", 0100644 | 010000000, st.put_blob("")}}));           // stray mode bits
-  rejects(tree(st, {file(st, "a/b", "")}));                                    // slash in a name
+  rejects(tree(st, {file(st, "b", ""), file(st, "a", "")}));         // not sorted
+  rejects(tree(st, {file(st, "a", ""), file(st, "a", "")}));         // duplicate
+  rejects(tree(st, {{"f", 040755, st.put_blob("not a tree")}}));     // mode says dir
+  rejects(tree(st, {{"f", 0100644 | 010000000, st.put_blob("")}}));  // stray mode bits
+  rejects(tree(st, {file(st, "a/b", "")}));                          // slash in a name
   rejects(st.put_tree({st.put_blob("not an entry")}));
 }
 

@@ -11,8 +11,11 @@ struct PathHarness : Harness {
     auto store = std::make_unique<CountingStore>();
     CountingStore& s = *store;
     const Name keep = tree(s, {file(s, "k", std::string(64, 'k'))});
-    const Name fs = tree(s, {file(s, "a.txt", "hello"), {"keep", 040755, keep}, link(s, "ln", "a.txt"),
-                             link(s, "loop", "loop"), dir(s, "sub", {file(s, "f", "F")})});
+    const Name fs = tree(s, {file(s, "a.txt", "hello"),
+                             {"keep", 040755, keep},
+                             link(s, "ln", "a.txt"),
+                             link(s, "loop", "loop"),
+                             dir(s, "sub", {file(s, "f", "F")})});
     return Harness(std::move(store), fs, limits, "");
   }
 };
@@ -151,8 +154,10 @@ TEST(WasiPaths, BadPathPointerIsEfaultAndCreatesNothing) {
   Harness h = PathHarness::make();
   const uint32_t out = h.guest.alloc(4);
   const uint32_t p = h.guest.put("created");
-  EXPECT_EQ(h.call(WasiCall::path_open, {3, 1, h.guest.bad(), 4, wasi::kOflagCreat, 0, 0, 0, out}), Errno::fault);
-  EXPECT_EQ(h.call(WasiCall::path_open, {3, 1, p, 7, wasi::kOflagCreat, 0, 0, 0, h.guest.bad()}), Errno::fault);
+  EXPECT_EQ(h.call(WasiCall::path_open, {3, 1, h.guest.bad(), 4, wasi::kOflagCreat, 0, 0, 0, out}),
+            Errno::fault);
+  EXPECT_EQ(h.call(WasiCall::path_open, {3, 1, p, 7, wasi::kOflagCreat, 0, 0, 0, h.guest.bad()}),
+            Errno::fault);
   EXPECT_EQ(h.path_call(WasiCall::path_create_directory, "created"), Errno::success);  // the name was free
 }
 
@@ -167,9 +172,11 @@ TEST(WasiPaths, ChangesShowUpInTheOutputTreeCanonically) {
   ASSERT_EQ(h.path_call(WasiCall::path_unlink_file, "loop"), Errno::success);
   ASSERT_EQ(h.symlink("A/moved", "s"), Errno::success);
   const ProgramOutput out = h.host->finish(0);
-  const Name expected =
-      tree(s, {dir(s, "A", {file(s, "moved", "hello")}), {"keep", 040755, keep}, link(s, "ln", "a.txt"),
-               link(s, "s", "A/moved"), dir(s, "sub", {file(s, "f", "F"), file(s, "z", "zz")})});
+  const Name expected = tree(s, {dir(s, "A", {file(s, "moved", "hello")}),
+                                 {"keep", 040755, keep},
+                                 link(s, "ln", "a.txt"),
+                                 link(s, "s", "A/moved"),
+                                 dir(s, "sub", {file(s, "f", "F"), file(s, "z", "zz")})});
   EXPECT_EQ(out.filesystem, expected);
   EXPECT_FALSE(s.was_read(keep));  // the untouched subtree went out by Name
 }
