@@ -146,10 +146,9 @@ Errno VirtualFs::locate(const NodePtr& start, std::string_view path, bool follow
     const bool last = pending.empty();
     if (is_dot_or_dotdot(comp)) {
       NodePtr next = dir;
-      if (comp == "..") {
-        if (dir == root_) return Errno::notcapable;  // the program may not leave its `/`
-        next = dir->parent->shared_from_this();
-      }
+      // `..` at the guest's `/` is `/` itself, as in POSIX and as Node's WASI (uvwasi) answers for a
+      // preopened `/`: nothing can climb out, and programs see the same answers under both.
+      if (comp == ".." && dir != root_) next = dir->parent->shared_from_this();
       if (last) {
         out.name = std::move(comp);
         out.node = std::move(next);

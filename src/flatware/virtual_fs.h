@@ -5,7 +5,7 @@
 // subtrees by Name without reading them.
 //
 // Paths are WASI paths: relative to a directory node, '/'-separated, with `.`, `..` and symbolic
-// links resolved here. `..` above the guest root and absolute paths given by the program are
+// links resolved here. `..` at the guest root is the root; absolute paths given by the program are
 // ENOTCAPABLE; absolute symbolic link targets resolve from the root. Errors are WASI errnos; a
 // malformed input Tree is the input's fault and throws ProcedureError when it is first read.
 #pragma once
