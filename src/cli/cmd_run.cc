@@ -146,6 +146,22 @@ int run(Session& session, const Options& o) {
   const Name application = flatware::make_program_input(repo, spec).application();
 
   Runtime runtime(repo.cache_dir());
+  // Compiles the program once per machine; a module that is not a WASI program gets a clear word here
+  // instead of an error value about its input.
+  if (!wasm::looks_like_wasm(program.is_literal() ? program.literal_bytes() : *repo.get_blob(program)))
+    throw InputError(fmt::format("{}: not a WebAssembly module (no \\0asm header); build the program for "
+                                 "wasm32-wasi, e.g. clang --target=wasm32-wasi",
+                                 one_line(o.program, 200)));
+  bool is_program = false;
+  try {
+    is_program = runtime.wasm().is_program(repo, program);
+  } catch (const Error&) {
+    rethrow_with_context(fmt::format("{}", one_line(o.program, 200)), o.program);
+  }
+  if (!is_program)
+    throw InputError(fmt::format("{}: a fixnet procedure (it exports _fixnet_apply), not a WASI program: "
+                                 "apply it with `fixnet eval 'app:[…]'` instead",
+                                 one_line(o.program, 200)));
   bool streamed = false;
   if (!o.json)
     runtime.flatware().set_output_observer([&](int fd, std::string_view bytes) {
@@ -219,10 +235,13 @@ CommandSetup setup(CLI::App& parent) {
   app->add_option("--dir", o->dirs,
                   "Give the program HOST_DIR as GUEST_DIR (default /); repeatable. The program sees a "
                   "copy: the host directory is never changed")
-      ->type_name("HOST_DIR[:GUEST_DIR]");
+      ->type_name("HOST_DIR[:GUEST_DIR]")
+      ->allow_extra_args(false);
   app->add_option("--stdin", o->stdin_file, "What the program reads on stdin: a file, or - for this stdin")
       ->type_name("FILE");
-  app->add_option("--env", o->env, "An environment variable for the program; repeatable")->type_name("K=V");
+  app->add_option("--env", o->env, "An environment variable for the program; repeatable")
+      ->type_name("K=V")
+      ->allow_extra_args(false);
   app->add_option("--seed", o->seed, "Seed of the program's random numbers (random_get)")->capture_default_str();
   app->add_option("--time", o->time, "The program's clock starts here: Unix seconds, or 'now'")
       ->capture_default_str();

@@ -77,10 +77,15 @@ inline RunResult run_fixnet(const fs::path& cwd, const std::vector<std::string>&
   for (auto& a : argv_storage) argv.push_back(a.data());
   argv.push_back(nullptr);
 
-  // The environment, minus FIXNET_DIR: each test uses only the repository it creates.
+  // The environment, minus FIXNET_DIR: each test uses only the repository it creates. Compiled
+  // procedures are shared by every test (FIXNET_CACHE_DIR in the build tree), so each compiles once.
   std::vector<char*> envp;
   for (char** e = environ; *e != nullptr; ++e)
-    if (std::string_view(*e).substr(0, 11) != "FIXNET_DIR=") envp.push_back(*e);
+    if (std::string_view(*e).substr(0, 11) != "FIXNET_DIR=" &&
+        std::string_view(*e).substr(0, 17) != "FIXNET_CACHE_DIR=")
+      envp.push_back(*e);
+  static std::string cache_env = std::string("FIXNET_CACHE_DIR=") + FIXNET_TEST_CACHE_DIR;
+  envp.push_back(cache_env.data());
   envp.push_back(nullptr);
 
   posix_spawn_file_actions_t actions;

@@ -15,7 +15,8 @@ namespace fixnet::cli {
 
 class Runtime {
  public:
-  // `cache_dir`: where compiled procedures are kept (Repository::cache_dir()).
+  // `cache_dir`: where compiled procedures are kept (Repository::cache_dir()), unless
+  // $FIXNET_CACHE_DIR names another (one cache shared by every repository of a machine or a CI run).
   explicit Runtime(const std::filesystem::path& cache_dir);
   ~Runtime();
   Runtime(const Runtime&) = delete;
@@ -24,6 +25,7 @@ class Runtime {
   ProcedureRunner& runner() { return dispatcher_; }
   ThreadPool& pool() { return pool_; }
   flatware::FlatwareRunner& flatware() { return flatware_; }
+  wasm::WasmRunner& wasm() { return wasm_; }
 
  private:
   NativeProcedures natives_;
