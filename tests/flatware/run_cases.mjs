@@ -93,6 +93,11 @@ function main() {
     const skip = (why) => { skipped++; results.set(c.name, 'skipped'); console.log(`SKIP ${c.name}: ${why}`); };
     if (c.slow && o.quick) { skip('slow (--quick)'); continue; }
     if (c.after && results.get(c.after) !== 'passed') { skip(`needs ${c.after}, which did not pass`); continue; }
+    const nodeMajor = Number(process.versions.node.split('.')[0]);
+    if (!o.runner && c.node_min_major && nodeMajor < c.node_min_major) {
+      skip(`node ${process.versions.node} is older than ${c.node_min_major} (see the case's note)`);
+      continue;
+    }
     const isThirdParty = thirdParty.has(c.program);
     const wasm = isThirdParty ? path.join(o.programs, c.program, `${c.program}.wasm`)
       : path.join(o.build, 'tests/flatware/programs', `${c.program}.wasm`);
