@@ -178,7 +178,11 @@ async function main() {
       process.stderr.write(`node_wasi_run: trap: ${message}\n`);
       exitCode = TRAP;
     }
-    for (const fd of [stdin, stdout, stderr]) if (fd > 2) fs.closeSync(fd);
+    // The program may have closed them itself (fd_close closes the host descriptor).
+    for (const fd of [stdin, stdout, stderr]) {
+      if (fd <= 2) continue;
+      try { fs.closeSync(fd); } catch { /* already closed */ }
+    }
 
     if (options.outDir) {
       try {
