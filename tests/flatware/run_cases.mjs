@@ -144,6 +144,10 @@ function main() {
     for (const key of ['trap', 'timeout']) {
       if (expect[key] && !result[key]) problems.push(`expected a ${key}, got ${JSON.stringify(result)}`);
     }
+    // A program that never ends: stopped by a fuel trap (Flatware) or killed at the timeout (others).
+    if (expect.stopped && !result.trap && !result.timeout) {
+      problems.push(`expected it to be stopped (a trap or the timeout), got ${JSON.stringify(result)}`);
+    }
     for (const stream of ['stdout', 'stderr']) {
       if (!(stream in expect)) continue;
       const got = readOr(path.join(dir, stream), Buffer.alloc(0)).toString();

@@ -180,8 +180,33 @@ std::vector<std::string> components(std::string_view path) {
   return out;
 }
 
+std::string entry_name(ObjectStore& store, Name entry) { return std::string(*store.get_blob((*store.get_tree(entry))[0])); }
+
+// The directory Trees `a` and `b` merged: entries of both, `b`'s winning a name both have, except that
+// two directories of one name are merged in turn (as copying b over a would leave them).
+Name merge_directories(ObjectStore& store, Name a, Name b) {
+  std::map<std::string, Name> entries;
+  for (Name e : *store.get_tree(a)) entries[entry_name(store, e)] = e;
+  for (Name e : *store.get_tree(b)) {
+    const std::string name = entry_name(store, e);
+    auto it = entries.find(name);
+    const TreeData mine = store.get_tree(e);
+    if (it != entries.end()) {
+      const TreeData theirs = store.get_tree(it->second);
+      if ((mode_of(store, (*mine)[1]) & S_IFMT) == S_IFDIR && (mode_of(store, (*theirs)[1]) & S_IFMT) == S_IFDIR) {
+        it->second = store.put_tree({(*mine)[0], (*mine)[1], merge_directories(store, (*theirs)[2], (*mine)[2])});
+        continue;
+      }
+    }
+    entries[name] = e;
+  }
+  std::vector<Name> out;
+  for (auto& [name, e] : entries) out.push_back(e);  // std::map: bytewise order of names
+  return store.put_tree(std::move(out));
+}
+
 Name mount_at(ObjectStore& store, Name dir, const std::vector<std::string>& parts, size_t i, Name subtree) {
-  if (i == parts.size()) return subtree;
+  if (i == parts.size()) return dir == Name() ? subtree : merge_directories(store, dir, subtree);
   std::vector<Name> entries = dir == Name() ? std::vector<Name>{} : *store.get_tree(dir);
   const Name dir_mode = store.put_blob(mode_bytes(S_IFDIR | 0755));
   for (Name& e : entries) {
@@ -196,9 +221,8 @@ Name mount_at(ObjectStore& store, Name dir, const std::vector<std::string>& part
   }
   entries.push_back(store.put_tree({store.put_blob(parts[i]), dir_mode, mount_at(store, Name(), parts, i + 1, subtree)}));
   // Bytewise order of names, as the format requires.
-  std::sort(entries.begin(), entries.end(), [&](Name a, Name b) {
-    return *store.get_blob((*store.get_tree(a))[0]) < *store.get_blob((*store.get_tree(b))[0]);
-  });
+  std::sort(entries.begin(), entries.end(),
+            [&](Name a, Name b) { return entry_name(store, a) < entry_name(store, b); });
   return store.put_tree(std::move(entries));
 }
 

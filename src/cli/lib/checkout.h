@@ -29,8 +29,8 @@ struct CheckoutResult {
 CheckoutResult write_changes(ObjectStore& store, Name before, Name after, const std::string& out);
 
 // `root` (a directory Tree) with the directory Tree `subtree` placed at `guest_path` (absolute,
-// e.g. "/data/in"), replacing what was there; missing directories on the way are created with mode
-// 040755. Throws InputError for a path with "." or ".." components or a file on the way.
+// e.g. "/data/in"), merged over what was there (its entries win; directories on both sides merge);
+// missing directories on the way are created with mode 040755. Throws InputError for a path with "." or ".." components or a file on the way.
 Name mount_tree(ObjectStore& store, Name root, std::string_view guest_path, Name subtree);
 
 // The empty directory Tree.
