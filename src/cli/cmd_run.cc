@@ -17,6 +17,7 @@
 #include "cli/lib/text.h"
 #include "core/error_value.h"
 #include "core/evaluator.h"
+#include "core/relation.h"
 #include "flatware/flatware_runner.h"
 #include "flatware/program_input.h"
 
@@ -146,22 +147,25 @@ int run(Session& session, const Options& o) {
   const Name application = flatware::make_program_input(repo, spec).application();
 
   Runtime runtime(repo.cache_dir());
-  // Compiles the program once per machine; a module that is not a WASI program gets a clear word here
-  // instead of an error value about its input.
-  if (!wasm::looks_like_wasm(program.is_literal() ? program.literal_bytes() : *repo.get_blob(program)))
-    throw InputError(fmt::format("{}: not a WebAssembly module (no \\0asm header); build the program for "
-                                 "wasm32-wasi, e.g. clang --target=wasm32-wasi",
-                                 one_line(o.program, 200)));
-  bool is_program = false;
-  try {
-    is_program = runtime.wasm().is_program(repo, program);
-  } catch (const Error&) {
-    rethrow_with_context(fmt::format("{}", one_line(o.program, 200)), o.program);
+  // A run already done needs no program checks (and no compile): the memo answers. Otherwise the
+  // program is compiled (once per machine) and must be a WASI program, which gets a clear word here
+  // rather than an error value about its input.
+  if (!repo.get(Relation::Think, application)) {
+    if (!wasm::looks_like_wasm(program.is_literal() ? program.literal_bytes() : *repo.get_blob(program)))
+      throw InputError(fmt::format("{}: not a WebAssembly module (no \\0asm header); build the program for "
+                                   "wasm32-wasi, e.g. clang --target=wasm32-wasi",
+                                   one_line(o.program, 200)));
+    bool is_program = false;
+    try {
+      is_program = runtime.wasm().is_program(repo, program);
+    } catch (const Error&) {
+      rethrow_with_context(fmt::format("{}", one_line(o.program, 200)), o.program);
+    }
+    if (!is_program)
+      throw InputError(fmt::format("{}: a fixnet procedure (it exports _fixnet_apply), not a WASI program: "
+                                   "apply it with `fixnet eval 'app:[…]'` instead",
+                                   one_line(o.program, 200)));
   }
-  if (!is_program)
-    throw InputError(fmt::format("{}: a fixnet procedure (it exports _fixnet_apply), not a WASI program: "
-                                 "apply it with `fixnet eval 'app:[…]'` instead",
-                                 one_line(o.program, 200)));
   bool streamed = false;
   if (!o.json)
     runtime.flatware().set_output_observer([&](int fd, std::string_view bytes) {
