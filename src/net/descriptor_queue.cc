@@ -18,13 +18,16 @@ size_t queue_region_bytes(uint32_t capacity) {
   return sizeof(QueueHeader) + size_t{capacity} * sizeof(QueueSlot);
 }
 
-QueueProducer::QueueProducer(uint8_t* region, uint32_t capacity)
+QueueEnd::QueueEnd(uint8_t* region, uint32_t capacity)
     : header_(reinterpret_cast<QueueHeader*>(region)),
       slots_(reinterpret_cast<QueueSlot*>(region + sizeof(QueueHeader))),
       capacity_(capacity) {
   check_queue_capacity(capacity);
-  tail_ = header_->tail.load(std::memory_order_relaxed);  // 0 in a fresh region; our own write otherwise
 }
+
+// Each end starts from the index in the region: 0 in a fresh one, which only its owner ever wrote.
+QueueProducer::QueueProducer(uint8_t* region, uint32_t capacity)
+    : QueueEnd(region, capacity), tail_(header_->tail.load(std::memory_order_relaxed)) {}
 
 size_t QueueProducer::free_slots() {
   if (corrupt_) return 0;
@@ -48,12 +51,7 @@ size_t QueueProducer::push(std::span<const QueueSlot> slots) {
 }
 
 QueueConsumer::QueueConsumer(uint8_t* region, uint32_t capacity)
-    : header_(reinterpret_cast<QueueHeader*>(region)),
-      slots_(reinterpret_cast<QueueSlot*>(region + sizeof(QueueHeader))),
-      capacity_(capacity) {
-  check_queue_capacity(capacity);
-  head_ = header_->head.load(std::memory_order_relaxed);
-}
+    : QueueEnd(region, capacity), head_(header_->head.load(std::memory_order_relaxed)) {}
 
 size_t QueueConsumer::available() {
   if (corrupt_) return 0;

@@ -53,27 +53,36 @@ inline std::atomic<uint32_t>& queue_sleep_flag(uint8_t* region) {
   return reinterpret_cast<QueueHeader*>(region)->consumer_sleeping;
 }
 
-class QueueProducer {
+// What both ends of a queue hold: where the region is, its agreed capacity, whether the peer broke it.
+class QueueEnd {
  public:
+  bool corrupt() const { return corrupt_; }
+  std::atomic<uint32_t>& sleep_flag() { return header_->consumer_sleeping; }
+
+ protected:
   // `region` must hold queue_region_bytes(capacity) bytes and outlive this object.
+  QueueEnd(uint8_t* region, uint32_t capacity);
+
+  QueueHeader* header_;
+  QueueSlot* slots_;
+  uint32_t capacity_;
+  bool corrupt_ = false;
+};
+
+class QueueProducer : public QueueEnd {
+ public:
   QueueProducer(uint8_t* region, uint32_t capacity);
 
   // Copies the first n of `slots` in and publishes them, n = min(slots.size(), free slots).
   // Returns n (0 when full or corrupt).
   size_t push(std::span<const QueueSlot> slots);
   size_t free_slots();
-  bool corrupt() const { return corrupt_; }
-  std::atomic<uint32_t>& sleep_flag() { return header_->consumer_sleeping; }
 
  private:
-  QueueHeader* header_;
-  QueueSlot* slots_;
-  uint32_t capacity_;
-  uint64_t tail_ = 0;  // ours; the shared copy is only ever written
-  bool corrupt_ = false;
+  uint64_t tail_;  // ours; the shared copy is only ever written
 };
 
-class QueueConsumer {
+class QueueConsumer : public QueueEnd {
  public:
   QueueConsumer(uint8_t* region, uint32_t capacity);
 
@@ -81,15 +90,9 @@ class QueueConsumer {
   size_t pop(std::span<QueueSlot> out);
   // Published, not yet consumed slots (0 when corrupt).
   size_t available();
-  bool corrupt() const { return corrupt_; }
-  std::atomic<uint32_t>& sleep_flag() { return header_->consumer_sleeping; }
 
  private:
-  QueueHeader* header_;
-  QueueSlot* slots_;
-  uint32_t capacity_;
-  uint64_t head_ = 0;
-  bool corrupt_ = false;
+  uint64_t head_;  // ours; the shared copy is only ever written
 };
 
 }  // namespace fixnet::net
