@@ -1,0 +1,108 @@
+// fixnetd: the per-machine daemon (ARCHITECTURE.md §5). Only the `rpc` part exists so far, so it
+// runs the managed RPC service (docs/rpc.md) until SIGTERM or SIGINT. It never runs as root: started
+// as root it needs --user and drops to that user before touching anything. Logs go to stderr with
+// levels; usage errors exit 2, other failures 1, each as one line.
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
+
+#include "core/error.h"
+#include "net/log.h"
+#include "rpc/service.h"
+
+namespace {
+
+using fixnet::net::LogLevel;
+
+fixnet::rpc::Service* running = nullptr;
+
+void on_signal(int) {
+  if (running != nullptr) running->stop();  // EventLoop::stop is async-signal-safe
+}
+
+void drop_privileges(const std::string& user) {
+  if (::getuid() != 0) {
+    if (!user.empty()) throw fixnet::InputError("--user needs fixnetd to be started as root");
+    return;
+  }
+  if (user.empty())
+    throw fixnet::InputError("refusing to run as root: pass --user NAME to run the service as that user");
+  const passwd* pw = ::getpwnam(user.c_str());
+  if (pw == nullptr) throw fixnet::InputError("no user named '" + fixnet::one_line(user) + "'");
+  if (pw->pw_uid == 0) throw fixnet::InputError("--user must name a user other than root");
+  if (::setgroups(0, nullptr) != 0 || ::setgid(pw->pw_gid) != 0 || ::setuid(pw->pw_uid) != 0)
+    throw fixnet::EnvironmentError("cannot switch to user '" + user + "'");
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"fixnetd: the fixnet daemon. Runs the managed RPC service.", "fixnetd"};
+  std::string only = "rpc";
+  fixnet::rpc::ServiceConfig config;
+  std::string user;
+  std::string runtime_mode = "shared";
+  std::string log_level = "info";
+  uint64_t spin_us = 50;
+  uint64_t send_mib = 16, receive_mib = 16;
+  app.add_option("--only", only, "Run only this part (rpc: the only part so far)")->check(CLI::IsMember({"rpc"}));
+  app.add_option("--socket", config.socket, "Unix socket applications connect to")->required();
+  app.add_option("--allow-uid", config.allowed_uids, "A uid allowed to connect (repeatable; default: our own)");
+  app.add_option("--user", user, "Drop to this user when started as root");
+  app.add_option("--runtime", runtime_mode, "Runtime threads: shared or dedicated (one per application)")
+      ->check(CLI::IsMember({"shared", "dedicated"}));
+  app.add_option("--runtime-threads", config.runtime.threads, "Threads of the shared runtime")
+      ->check(CLI::Range(1, 256));
+  app.add_option("--spin-us", spin_us, "Busy-poll this long after the last work before sleeping");
+  app.add_option("--transport", config.transport, "Transport engine: echo, or a plugin .so path");
+  app.add_option("--send-heap-mib", send_mib, "Each application's send heap")->check(CLI::Range(1, 4096));
+  app.add_option("--receive-heap-mib", receive_mib, "Each application's receive heap")->check(CLI::Range(1, 4096));
+  app.add_option("--queue-slots", config.queue_slots, "Slots per descriptor queue (a power of two)");
+  app.add_option("--max-message-bytes", config.max_message_bytes, "Longest request accepted");
+  app.add_option("--log-level", log_level, "error, warning, info or debug")
+      ->check(CLI::IsMember({"error", "warning", "info", "debug"}));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::fprintf(stderr, "fixnetd: %s (see `fixnetd --help`)\n", e.what());
+    return 2;
+  }
+  fixnet::net::set_log_level(*fixnet::net::parse_log_level(log_level));
+  config.runtime.mode = runtime_mode == "dedicated" ? fixnet::rpc::RuntimeOptions::Mode::kDedicated
+                                                    : fixnet::rpc::RuntimeOptions::Mode::kShared;
+  config.runtime.spin = std::chrono::microseconds(spin_us);
+  config.send_heap_bytes = send_mib << 20;
+  config.receive_heap_bytes = receive_mib << 20;
+
+  drop_privileges(user);
+  fixnet::rpc::Service service(std::move(config));
+  running = &service;
+  struct sigaction action {};
+  action.sa_handler = on_signal;
+  ::sigaction(SIGTERM, &action, nullptr);
+  ::sigaction(SIGINT, &action, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  fixnet::net::log(LogLevel::kInfo, "fixnetd", "running as uid {} (pid {})", ::getuid(), ::getpid());
+  service.run();
+  running = nullptr;
+  fixnet::net::log(LogLevel::kInfo, "fixnetd", "stopping");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::string line = e.what();
+    for (char& ch : line)
+      if (ch == '\n') ch = ' ';
+    std::fprintf(stderr, "fixnetd: %s\n", line.c_str());
+    return 1;
+  }
+}

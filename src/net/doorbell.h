@@ -1,0 +1,70 @@
+// Doorbell: how the producer of a queue wakes its consumer — adaptive polling, so a flowing stream
+// costs no system call per message and an idle consumer costs no CPU.
+//
+// The consumer busy-polls its queue for a bounded time after the last message; then it announces
+// sleep by setting the queue's sleep flag (shared memory) and blocks on an eventfd. The producer
+// writes the eventfd only when it finds the flag set, and clears the flag as it does, so a burst
+// into a sleeping consumer costs one write.
+//
+// No lost wake-up. All flag accesses are sequentially consistent, and so are the fences below:
+//   consumer: flag = 1; fence; re-check the queue → non-empty: flag = 0, carry on
+//                                                 → empty: block on the eventfd
+//   producer: publish (tail store); fence; if exchange(flag, 0) == 1: write the eventfd
+// In the single total order of the two fences, either the consumer's re-check comes after the
+// producer's publish (and sees the message), or the producer's flag read comes after the consumer's
+// flag store (and writes the eventfd, which the consumer's block returns on at once). The eventfd
+// counts, so a write before the consumer blocks is not lost either.
+//
+// A hostile peer can only hurt itself: clearing the flag delays its own wake-ups; setting it makes
+// the producer write an eventfd that is non-blocking (a full counter already means "wake up").
+//
+// Both ends hold a Doorbell on the same flag and eventfd (the fd is passed to the peer). One thread
+// per end.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+
+#include "net/unique_fd.h"
+
+namespace fixnet::net {
+
+class Doorbell {
+ public:
+  // A new non-blocking eventfd, for the side that creates the queue.
+  static UniqueFd make_eventfd();
+
+  Doorbell(std::atomic<uint32_t>& flag, UniqueFd eventfd) : flag_(&flag), fd_(std::move(eventfd)) {}
+
+  // Producer, after publishing: wakes the consumer if it announced sleep.
+  void ring();
+
+  // Consumer: announce sleep. The caller MUST re-check the queue after this and cancel_sleep() if
+  // it found work; only on an empty re-check may it block (wait() or epoll on fd()).
+  void announce_sleep();
+  void cancel_sleep();
+  // Consumer: after blocking — clears the flag and empties the eventfd counter.
+  void acknowledge();
+
+  enum class Wake { kRung, kTimeout, kOtherFd };
+  // Consumer: blocks until rung, `timeout` passes (negative: forever) or `other_fd` (if >= 0)
+  // becomes readable or hangs up; acknowledges before returning.
+  Wake block(std::chrono::milliseconds timeout, int other_fd = -1);
+
+  // Consumer: the whole adaptive loop for one queue — polls `ready` for `spin`, then announces sleep,
+  // re-checks, and blocks. Returns kRung when `ready` answered true (the flag is clear again).
+  Wake wait(const std::function<bool()>& ready, std::chrono::nanoseconds spin,
+            std::chrono::milliseconds timeout, int other_fd = -1);
+
+  int fd() const { return fd_.get(); }
+  uint64_t wakeups_sent() const { return wakeups_sent_; }
+
+ private:
+  std::atomic<uint32_t>* flag_;
+  UniqueFd fd_;
+  uint64_t wakeups_sent_ = 0;
+};
+
+}  // namespace fixnet::net

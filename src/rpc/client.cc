@@ -1,0 +1,180 @@
+#include "rpc/client.h"
+
+#include <sys/socket.h>
+
+#include <cstring>
+#include <thread>
+
+#include "core/error.h"
+
+namespace fixnet::rpc {
+
+namespace {
+
+constexpr size_t kPopBatch = 32;
+
+}  // namespace
+
+std::unique_ptr<Client> Client::connect(const std::filesystem::path& socket, Options options) {
+  auto control = net::UnixControl::connect(socket);
+  control.send(encode(Hello{}));
+  auto answer = control.receive(kMaxControlBytes, kWelcomeFds);
+  if (!answer) throw EnvironmentError("the RPC service at " + socket.string() + " closed the connection");
+  auto reply = decode_reply(answer->bytes);
+  if (auto* refusal = std::get_if<Refusal>(&reply))
+    throw InputError("the RPC service at " + socket.string() + " refused the connection: " + one_line(refusal->text, 200));
+  const Welcome& welcome = std::get<Welcome>(reply);
+  auto memory = ConnectionMemory::attach(welcome, std::move(answer->fds));
+  return std::unique_ptr<Client>(new Client(std::move(control), std::move(memory), options));
+}
+
+Client::Client(net::UnixControl control, ConnectionMemory memory, Options options)
+    : control_(std::move(control)),
+      memory_(std::move(memory)),
+      options_(options),
+      send_allocator_(memory_.shape.send_heap_bytes),
+      submissions_(memory_.submission_region(), memory_.shape.queue_slots),
+      completions_(memory_.completion_region(), memory_.shape.queue_slots),
+      submission_bell_(submissions_.sleep_flag(), std::move(memory_.submission_eventfd)),
+      completion_bell_(completions_.sleep_flag(), std::move(memory_.completion_eventfd)) {}
+
+Client::~Client() = default;
+
+Client::Message Client::allocate(uint64_t size) {
+  auto offset = send_allocator_.allocate(size);
+  if (!offset) {
+    collect_completions();
+    offset = send_allocator_.allocate(size);
+  }
+  if (!offset)
+    throw EnvironmentError("RPC send heap full: no " + std::to_string(size) + " bytes among " +
+                           std::to_string(send_allocator_.free_bytes()) + " free; wait for outstanding calls");
+  return Message{*offset, std::span<uint8_t>(memory_.send_heap.data() + *offset, size)};
+}
+
+uint64_t Client::send(uint32_t method, const Message& message, uint64_t length) {
+  if (length > message.bytes.size())
+    throw InputError("request length " + std::to_string(length) + " exceeds its message's " +
+                     std::to_string(message.bytes.size()) + " bytes");
+  Descriptor d;
+  d.kind = Kind::kRequest;
+  d.method = method;
+  d.call_id = next_call_id_++;
+  d.offset = message.offset;
+  d.length = length;
+  flush_releases();
+  post(d);
+  return d.call_id;
+}
+
+void Client::post_unchecked(const Descriptor& descriptor) { post(descriptor); }
+
+void Client::post(const Descriptor& descriptor) {
+  const net::QueueSlot slot = to_slot(descriptor);
+  while (submissions_.push({&slot, 1}) == 0) {
+    if (submissions_.corrupt()) throw EnvironmentError("RPC submission queue corrupt; connection unusable");
+    // The service takes requests only while their replies have room: make room, then let it run.
+    collect_completions();
+    std::this_thread::yield();
+  }
+  submission_bell_.ring();
+}
+
+void Client::collect_completions() {
+  net::QueueSlot slots[kPopBatch];
+  for (size_t n; (n = completions_.pop(slots)) > 0;) {
+    for (size_t i = 0; i < n; ++i) {
+      const Descriptor d = from_slot(slots[i]);
+      if (d.done_offset != kNoOffset) send_allocator_.free(d.done_offset);  // unknown offsets are refused
+      if (d.kind == Kind::kReply && d.call_id != 0) arrived_[d.call_id] = d;
+    }
+  }
+}
+
+Client::Reply Client::wait(uint64_t call_id, std::chrono::milliseconds timeout) {
+  auto found = [&] {
+    collect_completions();
+    return arrived_.count(call_id) > 0;
+  };
+  if (!found()) {
+    // Releases wait in a batch; one we sit on while blocking may be what the service needs.
+    flush_releases();
+    const auto woke = completion_bell_.wait(found, options_.spin, timeout, control_.fd());
+    if (woke == net::Doorbell::Wake::kOtherFd && !found())
+      throw EnvironmentError("the RPC service closed the connection while call " + std::to_string(call_id) +
+                             " was outstanding");
+    if (woke == net::Doorbell::Wake::kTimeout)
+      throw EnvironmentError("no reply to call " + std::to_string(call_id) + " within " +
+                             std::to_string(timeout.count()) + " ms");
+  }
+  auto it = arrived_.find(call_id);
+  const Descriptor d = it->second;
+  arrived_.erase(it);
+  Reply reply;
+  reply.client_ = this;
+  reply.call_id_ = call_id;
+  reply.status_ = d.status;
+  // The service is trusted, but a reply outside the receive heap would still be a bug to contain.
+  const uint64_t heap = memory_.receive_heap.size();
+  if (d.status == Status::kOk && d.offset <= heap && d.length <= heap - d.offset) {
+    reply.offset_ = d.offset;
+    reply.bytes_ = std::span<const uint8_t>(memory_.receive_heap.data() + d.offset, d.length);
+  } else if (d.status == Status::kOk) {
+    reply.status_ = Status::kTransportError;
+  }
+  return reply;
+}
+
+Client::Reply Client::call(uint32_t method, std::span<const uint8_t> request) {
+  Message m = allocate(request.size());
+  if (!request.empty()) std::memcpy(m.bytes.data(), request.data(), request.size());
+  return wait(send(method, m, request.size()));
+}
+
+void Client::release(uint64_t offset, uint64_t length) {
+  Descriptor d;
+  d.kind = Kind::kRelease;
+  d.offset = offset;
+  pending_releases_.push_back(to_slot(d));
+  pending_release_bytes_ += length;
+  // Large replies go back at once: a batch of them could hold the receive heap full.
+  if (pending_releases_.size() >= options_.release_batch || pending_release_bytes_ >= memory_.receive_heap.size() / 8)
+    flush_releases();
+}
+
+void Client::flush_releases() {
+  for (const auto& slot : pending_releases_) post(from_slot(slot));
+  pending_releases_.clear();
+  pending_release_bytes_ = 0;
+}
+
+Client::Reply::Reply(Reply&& other) noexcept
+    : client_(std::exchange(other.client_, nullptr)),
+      call_id_(other.call_id_),
+      status_(other.status_),
+      offset_(std::exchange(other.offset_, kNoOffset)),
+      bytes_(other.bytes_) {}
+
+Client::Reply& Client::Reply::operator=(Reply&& other) noexcept {
+  if (this != &other) {
+    release();
+    client_ = std::exchange(other.client_, nullptr);
+    call_id_ = other.call_id_;
+    status_ = other.status_;
+    offset_ = std::exchange(other.offset_, kNoOffset);
+    bytes_ = other.bytes_;
+  }
+  return *this;
+}
+
+void Client::Reply::release() {
+  try {
+    if (client_ != nullptr && offset_ != kNoOffset) client_->release(offset_, bytes_.size());
+  } catch (const Error&) {
+    // The connection is broken; the service reclaims everything of a broken connection anyway.
+  }
+  offset_ = kNoOffset;
+  bytes_ = {};
+}
+
+}  // namespace fixnet::rpc

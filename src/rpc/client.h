@@ -1,0 +1,119 @@
+// rpc::Client: an application's connection to the local RPC service (docs/rpc.md).
+//
+//   auto client = rpc::Client::connect("/run/fixnet/rpc.sock");
+//   rpc::Client::Message m = client->allocate(64);      // bytes in the shared send heap
+//   fill(m.bytes);
+//   uint64_t id = client->send(kMethod, m, 64);          // the service owns the buffer until it is done
+//   rpc::Client::Reply reply = client->wait(id);         // bytes in the read-only receive heap
+//   use(reply.bytes());                                   // released when `reply` goes away
+//
+// Ownership: a Message belongs to the application until send(); from then on to the service, until
+// a reply names it done (the client frees it then — do not touch it after send()). A Reply's bytes
+// belong to the application until the Reply is destroyed or released; the release goes back to the
+// service, batched. Calls may be outstanding concurrently; replies may arrive in any order.
+//
+// One thread uses a Client at a time. A Client is not movable (Replies point to it); connect()
+// returns it on the heap. Failures: InputError when the service refuses us (the message says why),
+// EnvironmentError when it cannot be reached or goes away (wait() notices the hang-up).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "net/descriptor_queue.h"
+#include "net/doorbell.h"
+#include "net/heap_allocator.h"
+#include "net/unix_control.h"
+#include "rpc/connection_memory.h"
+#include "rpc/descriptor.h"
+
+namespace fixnet::rpc {
+
+struct ClientOptions {
+  std::chrono::nanoseconds spin = std::chrono::microseconds(50);  // busy-poll before sleeping
+  size_t release_batch = 16;                                       // releases posted together
+};
+
+class Client {
+ public:
+  using Options = ClientOptions;
+
+  struct Message {
+    uint64_t offset = kNoOffset;
+    std::span<uint8_t> bytes;
+  };
+
+  class Reply {
+   public:
+    Reply() = default;
+    Reply(Reply&& other) noexcept;
+    Reply& operator=(Reply&& other) noexcept;
+    ~Reply() { release(); }
+
+    uint64_t call_id() const { return call_id_; }
+    Status status() const { return status_; }
+    bool ok() const { return status_ == Status::kOk; }
+    std::span<const uint8_t> bytes() const { return bytes_; }
+    void release();  // gives the buffer back now (idempotent)
+
+   private:
+    friend class Client;
+    Client* client_ = nullptr;
+    uint64_t call_id_ = 0;
+    Status status_ = Status::kOk;
+    uint64_t offset_ = kNoOffset;
+    std::span<const uint8_t> bytes_;
+  };
+
+  static std::unique_ptr<Client> connect(const std::filesystem::path& socket, Options options = Options());
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // `size` bytes in the send heap. When it is full, first collects what the service has finished
+  // with; throws EnvironmentError if still nothing fits.
+  Message allocate(uint64_t size);
+  // Posts a request of the first `length` bytes of `message` for `method`; returns its call id.
+  uint64_t send(uint32_t method, const Message& message, uint64_t length);
+  // The reply to `call_id`; waits for it (adaptive polling). Throws EnvironmentError on timeout
+  // (negative: none) or when the service hangs up.
+  Reply wait(uint64_t call_id, std::chrono::milliseconds timeout = std::chrono::milliseconds(-1));
+  // allocate + copy + send + wait.
+  Reply call(uint32_t method, std::span<const uint8_t> request);
+
+  const Welcome& welcome() const { return memory_.shape; }
+  uint64_t send_heap_free_bytes() const { return send_allocator_.free_bytes(); }
+
+  // For tests of the service's defences only: post any descriptor as is, and reach the raw shared
+  // memory (a hostile application can do both; the service must survive it).
+  void post_unchecked(const Descriptor& descriptor);
+  ConnectionMemory& memory_for_testing() { return memory_; }
+
+ private:
+  Client(net::UnixControl control, ConnectionMemory memory, Options options);
+  void post(const Descriptor& descriptor);  // waits for a free submission slot
+  void collect_completions();               // drains the completion queue, non-blocking
+  void flush_releases();
+  void release(uint64_t offset, uint64_t length);
+
+  net::UnixControl control_;
+  ConnectionMemory memory_;
+  Options options_;
+  net::HeapAllocator send_allocator_;
+  net::QueueProducer submissions_;
+  net::QueueConsumer completions_;
+  net::Doorbell submission_bell_;
+  net::Doorbell completion_bell_;
+  std::unordered_map<uint64_t, Descriptor> arrived_;  // replies not yet waited for, by call id
+  std::vector<net::QueueSlot> pending_releases_;
+  uint64_t pending_release_bytes_ = 0;
+  uint64_t next_call_id_ = 1;
+};
+
+}  // namespace fixnet::rpc

@@ -1,0 +1,45 @@
+// The control messages between an application and the RPC service (docs/rpc.md, "Connecting"):
+// Hello (app → service), Welcome with five descriptors or Refusal (service → app). Each encodes to
+// one SOCK_SEQPACKET packet; decode_* throw InputError naming what is wrong with a packet.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace fixnet::rpc {
+
+inline constexpr uint16_t kControlVersion = 1;
+inline constexpr size_t kMaxControlBytes = 256;
+inline constexpr size_t kWelcomeFds = 5;  // send heap, receive heap, queues, submission and completion eventfds
+
+struct Hello {
+  uint32_t flags = 0;
+};
+
+struct Welcome {
+  uint64_t connection_id = 0;
+  uint64_t send_heap_bytes = 0;
+  uint64_t receive_heap_bytes = 0;
+  uint32_t queue_slots = 0;
+  uint32_t max_message_bytes = 0;
+};
+
+enum class RefusalReason : uint16_t { kVersion = 1, kUidNotAllowed = 2, kServiceFull = 3, kMalformedHello = 4, kInternal = 5 };
+
+struct Refusal {
+  RefusalReason reason = RefusalReason::kMalformedHello;
+  std::string text;  // at most 200 bytes are sent
+};
+
+std::vector<uint8_t> encode(const Hello& hello);
+std::vector<uint8_t> encode(const Welcome& welcome);
+std::vector<uint8_t> encode(const Refusal& refusal);
+
+// Throw InputError for a wrong magic, version, type or length, saying which.
+Hello decode_hello(std::span<const uint8_t> packet);
+std::variant<Welcome, Refusal> decode_reply(std::span<const uint8_t> packet);
+
+}  // namespace fixnet::rpc

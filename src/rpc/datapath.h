@@ -1,0 +1,63 @@
+// Datapath: one application's chain of engines inside the service — the frontend (its queues),
+// then (later) policies, then the transport — with the in-service queues between them, the
+// application's shared memory and the private allocator of its receive heap. It is the
+// DatapathContext its engines see.
+//
+// Driven by one runtime thread at a time (no locks); built and destroyed by the service's control
+// thread while no runtime holds it. Destroying it drops the engines and their in-flight messages
+// and unmaps the application's memory: that is the reclamation of a departed application.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "net/doorbell.h"
+#include "net/heap_allocator.h"
+#include "rpc/connection_memory.h"
+#include "rpc/engine.h"
+#include "rpc/engine_plugin.h"
+
+namespace fixnet::rpc {
+
+class FrontendEngine;
+
+class Datapath final : public DatapathContext {
+ public:
+  // `control_fd` is the connection's socket: shut down (not closed) when the application breaks
+  // its queues, so the control side sees a hang-up and reclaims the connection.
+  Datapath(ConnectionMemory memory, int control_fd, const EnginePlugin& transport,
+           std::shared_ptr<const EnginePlugin> transport_owner);
+  ~Datapath() override;
+
+  // One round over the chain; returns the work done.
+  size_t do_work();
+  // Whether a round would find work now (the submission queue or an in-service queue holds some).
+  bool has_input();
+  bool has_pending_work() const;
+  net::Doorbell& submission_doorbell() { return submission_bell_; }
+  const FrontendEngine& frontend() const { return *frontend_; }
+
+  uint64_t connection_id() const override { return memory_.shape.connection_id; }
+  std::span<const uint8_t> request_bytes(uint64_t offset, uint64_t length) override;
+  std::optional<ReplyBuffer> allocate_reply(uint64_t length) override;
+  void free_reply(uint64_t offset) override;
+
+ private:
+  struct Stage {
+    std::shared_ptr<const EnginePlugin> plugin;  // keeps a plugin's code loaded; null for the frontend
+    std::unique_ptr<Engine> engine;              // destroyed before `plugin`
+  };
+
+  ConnectionMemory memory_;
+  int control_fd_;
+  bool shut_down_ = false;
+  net::HeapAllocator receive_allocator_;
+  net::Doorbell submission_bell_;
+  FrontendEngine* frontend_;
+  std::vector<Stage> stages_;          // frontend first, transport last
+  std::vector<MessageQueue> requests_;  // requests_[i]: stage i → i+1
+  std::vector<MessageQueue> replies_;   // replies_[i]: stage i+1 → i
+  std::vector<EnginePorts> ports_;
+};
+
+}  // namespace fixnet::rpc

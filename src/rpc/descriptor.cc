@@ -1,0 +1,38 @@
+#include "rpc/descriptor.h"
+
+namespace fixnet::rpc {
+
+std::string_view status_text(Status status) {
+  switch (status) {
+    case Status::kOk: return "ok";
+    case Status::kBadDescriptor: return "bad descriptor (version, kind or reserved bytes)";
+    case Status::kOutOfBounds: return "message outside the send heap";
+    case Status::kTooLarge: return "message longer than the service's limit";
+    case Status::kUnknownMethod: return "unknown method";
+    case Status::kNoReceiveSpace: return "no space for the reply (release received replies)";
+    case Status::kTransportError: return "transport error";
+  }
+  return "unknown status";
+}
+
+Status validate_descriptor(const Descriptor& d, const DescriptorLimits& limits) {
+  if (d.version != kDescriptorVersion || d.status != Status::kOk || d.done_offset != 0)
+    return Status::kBadDescriptor;
+  for (uint8_t byte : d.reserved)
+    if (byte != 0) return Status::kBadDescriptor;
+  switch (d.kind) {
+    case Kind::kRequest:
+      if (d.length > limits.max_message_bytes) return Status::kTooLarge;
+      // Written so that nothing overflows: offset + length is never computed.
+      if (d.offset > limits.send_heap_bytes || d.length > limits.send_heap_bytes - d.offset)
+        return Status::kOutOfBounds;
+      return Status::kOk;
+    case Kind::kRelease:
+      return d.offset < limits.receive_heap_bytes ? Status::kOk : Status::kOutOfBounds;
+    case Kind::kReply:
+      break;
+  }
+  return Status::kBadDescriptor;
+}
+
+}  // namespace fixnet::rpc

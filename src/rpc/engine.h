@@ -1,0 +1,97 @@
+// Engines: the steps of a datapath (docs/rpc.md, "Engines"), after mRPC's engine interface —
+// do_work moves RPCs from input queues to output queues and says how much it did; decompose and
+// restore carry an engine's state across an upgrade, with a version.
+//
+// An engine is driven by one runtime thread at a time and needs no locks. It reaches the
+// application's memory only through its DatapathContext. Engines are created through a plugin
+// descriptor (fixnet_rpc_engine_plugin, below), built in or exported by a shared object.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "rpc/descriptor.h"
+
+namespace fixnet::rpc {
+
+// One RPC inside the service. Requests refer to the send heap, replies to the receive heap.
+struct RpcMessage {
+  uint64_t call_id = 0;
+  uint32_t method = 0;
+  Status status = Status::kOk;
+  uint64_t offset = kNoOffset;
+  uint64_t length = 0;
+  uint64_t done_offset = kNoOffset;  // reply: the request buffer the service is done with
+};
+
+using MessageQueue = std::deque<RpcMessage>;
+
+// The queues around an engine in its datapath's chain; null where the chain ends (the frontend has
+// no requests_in/replies_out, a transport no requests_out/replies_in).
+struct EnginePorts {
+  MessageQueue* requests_in = nullptr;   // from the engine nearer the application
+  MessageQueue* requests_out = nullptr;  // toward the transport
+  MessageQueue* replies_in = nullptr;    // from the engine nearer the transport
+  MessageQueue* replies_out = nullptr;   // toward the application
+};
+
+struct EngineState {
+  uint32_t version = 0;
+  std::vector<uint8_t> bytes;
+};
+
+struct ReplyBuffer {
+  uint64_t offset;
+  std::span<uint8_t> bytes;
+};
+
+// What a datapath offers its engines: its application's memory, through validated ranges only.
+class DatapathContext {
+ public:
+  virtual ~DatapathContext() = default;
+  virtual uint64_t connection_id() const = 0;
+  // Bytes of a request the frontend validated. The application may rewrite them at any moment:
+  // copy whatever you interpret before you check it.
+  virtual std::span<const uint8_t> request_bytes(uint64_t offset, uint64_t length) = 0;
+  // A receive-heap buffer for a reply, or nullopt when the application holds the heap full.
+  virtual std::optional<ReplyBuffer> allocate_reply(uint64_t length) = 0;
+  // Frees a reply buffer (one never handed to the application, or one it released).
+  virtual void free_reply(uint64_t offset) = 0;
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual const char* name() const = 0;
+  // Works on what the input queues hold, bounded (a few dozen RPCs), and returns the units done;
+  // 0 means it had nothing to do.
+  virtual size_t do_work(EnginePorts& ports) = 0;
+  // Its state, for a successor (an upgraded engine) to restore().
+  virtual EngineState decompose() = 0;
+  // Takes over a predecessor's state. Throws InputError for a version or blob it cannot read.
+  virtual void restore(const EngineState& state) = 0;
+  // True while it holds work it cannot advance until a peer acts (e.g. a full completion queue);
+  // the runtime then sleeps with a short timeout instead of indefinitely.
+  virtual bool has_pending_work() const { return false; }
+};
+
+}  // namespace fixnet::rpc
+
+// The plugin ABI. A shared object providing an engine exports one C function,
+//   const fixnet_rpc_engine_plugin* fixnet_rpc_engine_plugin_entry(void);
+// returning a descriptor that lives as long as the object is loaded. abi_version covers this
+// struct and the C++ Engine/DatapathContext interfaces above: plugins are built with this tree.
+#define FIXNET_RPC_ENGINE_ABI_VERSION 1u
+#define FIXNET_RPC_ENGINE_ENTRY "fixnet_rpc_engine_plugin_entry"
+
+extern "C" {
+struct fixnet_rpc_engine_plugin {
+  uint32_t abi_version;
+  const char* name;
+  // A new engine for one datapath, or nullptr if it cannot make one. `config` is never null.
+  fixnet::rpc::Engine* (*create)(fixnet::rpc::DatapathContext* context, const char* config);
+};
+}

@@ -1,0 +1,164 @@
+#include "rpc/runtime.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "net/system_error.h"
+
+namespace fixnet::rpc {
+
+namespace {
+
+// While some engine waits on a peer (a full completion queue), sleep only this long: the peer
+// draining its queue rings no doorbell of ours.
+constexpr int kPendingRetryMs = 1;
+
+void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+}  // namespace
+
+Runtime::Runtime(std::chrono::nanoseconds spin)
+    : spin_(spin), epoll_(::epoll_create1(EPOLL_CLOEXEC)), wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  if (!epoll_ || !wake_) net::throw_system_error("epoll_create1/eventfd", "an RPC runtime");
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev) != 0)
+    net::throw_system_error("epoll_ctl", "an RPC runtime");
+  thread_ = std::thread([this] { run(); });
+}
+
+Runtime::~Runtime() {
+  stopping_ = true;
+  wake();
+  thread_.join();
+}
+
+void Runtime::wake() {
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(wake_.get(), &one, sizeof one);
+}
+
+void Runtime::attach(std::shared_ptr<Datapath> datapath) {
+  {
+    std::lock_guard lock(mutex_);
+    arriving_.push_back(std::move(datapath));
+    ++load_;
+    changes_ = true;
+  }
+  wake();
+}
+
+void Runtime::detach(const Datapath* datapath) {
+  std::unique_lock lock(mutex_);
+  leaving_.push_back(datapath);
+  changes_ = true;
+  lock.unlock();
+  wake();
+  lock.lock();
+  changed_.wait(lock, [&] { return std::find(leaving_.begin(), leaving_.end(), datapath) == leaving_.end(); });
+  --load_;
+}
+
+size_t Runtime::load() const {
+  std::lock_guard lock(mutex_);
+  return load_;
+}
+
+void Runtime::apply_changes() {
+  std::lock_guard lock(mutex_);
+  for (auto& d : arriving_) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    // A failure here leaves the datapath polled only while awake; it still works, just without sleep.
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, d->submission_doorbell().fd(), &ev);
+    datapaths_.push_back(std::move(d));
+  }
+  arriving_.clear();
+  if (leaving_.empty()) return;
+  for (const Datapath* gone : leaving_) {
+    auto it = std::find_if(datapaths_.begin(), datapaths_.end(), [&](const auto& d) { return d.get() == gone; });
+    if (it == datapaths_.end()) continue;
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, (*it)->submission_doorbell().fd(), nullptr);
+    datapaths_.erase(it);
+  }
+  leaving_.clear();
+  changed_.notify_all();
+}
+
+void Runtime::sleep() {
+  for (auto& d : datapaths_) d->submission_doorbell().announce_sleep();
+  bool work = false;
+  bool pending = false;
+  for (auto& d : datapaths_) {
+    work = work || d->has_input();
+    pending = pending || d->has_pending_work();
+  }
+  if (!work) {
+    epoll_event events[16];
+    [[maybe_unused]] int n = ::epoll_wait(epoll_.get(), events, 16, pending ? kPendingRetryMs : -1);
+    uint64_t count;
+    while (::read(wake_.get(), &count, sizeof count) == sizeof count) {
+    }
+  }
+  for (auto& d : datapaths_) d->submission_doorbell().acknowledge();
+}
+
+void Runtime::run() {
+  using Clock = std::chrono::steady_clock;
+  auto last_work = Clock::now();
+  for (;;) {
+    if (stopping_) break;
+    if (changes_.exchange(false)) apply_changes();
+    size_t work = 0;
+    for (auto& d : datapaths_) work += d->do_work();
+    const auto now = Clock::now();
+    if (work > 0) {
+      last_work = now;
+    } else if (now - last_work >= spin_) {
+      sleep();
+      last_work = Clock::now();
+    } else {
+      cpu_relax();
+    }
+  }
+  datapaths_.clear();
+}
+
+RuntimePool::RuntimePool(RuntimeOptions options) : options_(options) {
+  if (options_.mode == RuntimeOptions::Mode::kShared)
+    for (size_t i = 0; i < std::max<size_t>(options_.threads, 1); ++i)
+      runtimes_.push_back(std::make_unique<Runtime>(options_.spin));
+}
+
+void RuntimePool::attach(std::shared_ptr<Datapath> datapath) {
+  Runtime* runtime;
+  if (options_.mode == RuntimeOptions::Mode::kDedicated) {
+    runtimes_.push_back(std::make_unique<Runtime>(options_.spin));
+    runtime = runtimes_.back().get();
+  } else {
+    runtime = std::min_element(runtimes_.begin(), runtimes_.end(),
+                               [](const auto& a, const auto& b) { return a->load() < b->load(); })
+                  ->get();
+  }
+  placement_[datapath.get()] = runtime;
+  runtime->attach(std::move(datapath));
+}
+
+void RuntimePool::detach(const Datapath* datapath) {
+  auto it = placement_.find(datapath);
+  if (it == placement_.end()) return;
+  Runtime* runtime = it->second;
+  placement_.erase(it);
+  runtime->detach(datapath);
+  if (options_.mode == RuntimeOptions::Mode::kDedicated)
+    std::erase_if(runtimes_, [&](const auto& r) { return r.get() == runtime; });
+}
+
+}  // namespace fixnet::rpc

@@ -1,0 +1,143 @@
+#include "rpc/service.h"
+
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "net/log.h"
+#include "rpc/connection_memory.h"
+#include "rpc/control_protocol.h"
+#include "rpc/datapath.h"
+#include "rpc/frontend_engine.h"
+
+namespace fixnet::rpc {
+
+using net::LogLevel;
+
+struct Service::Connection {
+  uint64_t id;
+  net::UnixControl control;
+  net::PeerCredentials peer;
+  std::shared_ptr<Datapath> datapath;  // null until the handshake completes
+};
+
+namespace {
+
+ServiceConfig checked(ServiceConfig config) {
+  if (config.socket.empty()) throw InputError("the RPC service needs a socket path");
+  net::check_queue_capacity(config.queue_slots);
+  if (config.max_message_bytes == 0 || config.max_message_bytes > config.send_heap_bytes)
+    throw InputError("max message size must be between 1 byte and the send heap size");
+  if (config.allowed_uids.empty()) config.allowed_uids.push_back(::getuid());
+  return config;
+}
+
+}  // namespace
+
+Service::Service(ServiceConfig config)
+    : config_(checked(std::move(config))),
+      transport_(EnginePlugin::resolve(config_.transport)),
+      listener_(net::UnixListener::bind(config_.socket)),
+      runtimes_(config_.runtime) {
+  loop_.add(listener_.fd(), EPOLLIN, [this](uint32_t) { accept_all(); });
+  net::log(LogLevel::kInfo, "rpc", "listening on {} (transport {}, {} runtime{})", config_.socket.string(),
+           transport_->name(), config_.runtime.mode == RuntimeOptions::Mode::kShared ? "shared" : "dedicated",
+           config_.runtime.mode == RuntimeOptions::Mode::kShared ? "" : "s");
+}
+
+Service::~Service() {
+  std::vector<uint64_t> ids;
+  for (auto& [id, c] : connections_) ids.push_back(id);
+  for (uint64_t id : ids) disconnect(id, "service stopping");
+}
+
+void Service::run() { loop_.run(); }
+
+void Service::accept_all() {
+  while (auto control = listener_.accept()) {
+    const uint64_t id = next_id_++;
+    auto c = std::make_unique<Connection>(Connection{id, std::move(*control), {}, nullptr});
+    try {
+      c->peer = c->control.peer();
+    } catch (const Error& e) {
+      net::log(LogLevel::kWarning, "rpc", "connection {}: {}", id, e.what());
+      continue;
+    }
+    const int fd = c->control.fd();
+    connections_.emplace(id, std::move(c));
+    loop_.add(fd, EPOLLIN | EPOLLRDHUP, [this, id](uint32_t) { on_hello(id); });
+  }
+}
+
+void Service::refuse(Connection& c, RefusalReason reason, const std::string& text) {
+  ++stats_.refused;
+  net::log(LogLevel::kWarning, "rpc", "refused connection {} from pid {} uid {}: {}", c.id, c.peer.pid, c.peer.uid,
+           text);
+  try {
+    c.control.send(encode(Refusal{reason, text}));
+  } catch (const Error&) {
+    // It left already; nothing to tell.
+  }
+}
+
+void Service::on_hello(uint64_t id) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  Connection& c = *it->second;
+  if (c.datapath) return disconnect(id, "application closed its control socket");  // the lifeline moved
+  std::optional<net::ControlMessage> hello;
+  try {
+    hello = c.control.receive(kMaxControlBytes, 0);
+    if (!hello) return disconnect(id, "closed before its hello");
+    decode_hello(hello->bytes);
+  } catch (const Error& e) {
+    refuse(c, RefusalReason::kMalformedHello, e.what());
+    return disconnect(id, "malformed hello");
+  }
+  if (std::find(config_.allowed_uids.begin(), config_.allowed_uids.end(), c.peer.uid) == config_.allowed_uids.end()) {
+    refuse(c, RefusalReason::kUidNotAllowed, "uid " + std::to_string(c.peer.uid) + " is not allowed to use this service");
+    return disconnect(id, "uid not allowed");
+  }
+  if (stats_.active.load() >= config_.max_connections) {
+    refuse(c, RefusalReason::kServiceFull, "the service serves its maximum of " +
+                                               std::to_string(config_.max_connections) + " applications");
+    return disconnect(id, "service full");
+  }
+  try {
+    Welcome shape{id, net::SharedMemory::round_to_pages(config_.send_heap_bytes),
+                  net::SharedMemory::round_to_pages(config_.receive_heap_bytes), config_.queue_slots,
+                  config_.max_message_bytes};
+    auto memory = ConnectionMemory::create(shape);
+    c.control.send(encode(shape), memory.fds());
+    c.datapath = std::make_shared<Datapath>(std::move(memory), c.control.fd(), *transport_, transport_);
+  } catch (const Error& e) {
+    refuse(c, RefusalReason::kInternal, e.what());
+    return disconnect(id, "could not set up its datapath");
+  }
+  runtimes_.attach(c.datapath);
+  ++stats_.accepted;
+  ++stats_.active;
+  net::log(LogLevel::kInfo, "rpc", "connection {}: pid {} uid {} attached", id, c.peer.pid, c.peer.uid);
+}
+
+void Service::disconnect(uint64_t id, const char* why) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  Connection& c = *it->second;
+  loop_.remove(c.control.fd());
+  if (c.datapath) {
+    runtimes_.detach(c.datapath.get());
+    const auto& counters = c.datapath->frontend().counters();
+    net::log(LogLevel::kInfo, "rpc", "connection {}: {}; reclaimed (requests {}, rejected {}, bad releases {})", id,
+             why, counters.requests, counters.rejected, counters.bad_releases);
+    --stats_.active;
+    ++stats_.reclaimed;
+  } else {
+    net::log(LogLevel::kDebug, "rpc", "connection {}: {}", id, why);
+  }
+  connections_.erase(it);  // the datapath's memory and the socket go with it
+}
+
+}  // namespace fixnet::rpc

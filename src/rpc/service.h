@@ -1,0 +1,73 @@
+// rpc::Service: the managed RPC service (docs/rpc.md). It listens on a Unix-domain socket, admits
+// applications whose uid is allowed, gives each its own shared memory and datapath, schedules the
+// datapaths on runtime threads, and reclaims everything of an application that goes away.
+//
+// run() is the control side (an EventLoop on the calling thread); datapaths run on the runtimes.
+// stop() may be called from any thread or a signal handler. The constructor binds the socket and
+// throws (InputError for a bad configuration, EnvironmentError when the system refuses).
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "net/event_loop.h"
+#include "net/unix_control.h"
+#include "rpc/engine_plugin.h"
+#include "rpc/runtime.h"
+
+namespace fixnet::rpc {
+
+struct ServiceConfig {
+  std::filesystem::path socket;
+  std::vector<uid_t> allowed_uids;  // empty: the service's own uid only
+  uint64_t send_heap_bytes = 16 << 20;
+  uint64_t receive_heap_bytes = 16 << 20;
+  uint32_t queue_slots = 256;
+  uint32_t max_message_bytes = 8 << 20;
+  size_t max_connections = 1024;
+  RuntimeOptions runtime;
+  std::string transport = "echo";  // a built-in engine name or a plugin path
+};
+
+struct ServiceStats {
+  std::atomic<uint64_t> accepted{0};   // connections that completed the handshake
+  std::atomic<uint64_t> refused{0};    // refused at the handshake (uid, version, malformed, full)
+  std::atomic<uint64_t> active{0};
+  std::atomic<uint64_t> reclaimed{0};  // connections whose resources were reclaimed
+};
+
+class Service {
+ public:
+  explicit Service(ServiceConfig config);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  void run();
+  void stop() { loop_.stop(); }
+  const ServiceStats& stats() const { return stats_; }
+
+ private:
+  struct Connection;
+  void accept_all();
+  void on_hello(uint64_t id);
+  void refuse(Connection& c, RefusalReason reason, const std::string& text);
+  void disconnect(uint64_t id, const char* why);
+
+  ServiceConfig config_;
+  std::shared_ptr<const EnginePlugin> transport_;
+  net::EventLoop loop_;
+  net::UnixListener listener_;
+  RuntimePool runtimes_;
+  std::map<uint64_t, std::unique_ptr<Connection>> connections_;
+  uint64_t next_id_ = 1;
+  ServiceStats stats_;
+};
+
+}  // namespace fixnet::rpc

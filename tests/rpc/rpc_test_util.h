@@ -1,0 +1,149 @@
+// Helpers for the end-to-end RPC tests: a real fixnetd process (fork/exec of FIXNETD_BINARY, as
+// user nobody when the tests run as root, so the service is never root), its CPU time, the shared
+// memory and fds it holds, and client processes.
+#pragma once
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace fixnet::rpc::testing {
+
+namespace fs = std::filesystem;
+
+inline std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class ServiceProcess {
+ public:
+  // allow_tests: the uid running the tests may connect (otherwise only the service's own uid).
+  explicit ServiceProcess(std::vector<std::string> extra = {}, bool allow_tests = true) {
+    std::string pattern = (fs::temp_directory_path() / "fixnet-rpc-test-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp");
+    dir_ = pattern;
+    fs::permissions(dir_, fs::perms::all);  // the service runs as nobody
+    socket_ = dir_ / "rpc.sock";
+    std::vector<std::string> args{FIXNETD_BINARY, "--only", "rpc", "--socket", socket_.string(), "--log-level",
+                                  "debug"};
+    if (::getuid() == 0) args.insert(args.end(), {"--user", "nobody"});
+    if (allow_tests) args.insert(args.end(), {"--allow-uid", std::to_string(::getuid())});
+    args.insert(args.end(), extra.begin(), extra.end());
+    log_ = dir_ / "fixnetd.log";
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork");
+    if (pid_ == 0) {
+      const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 2);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!fs::exists(socket_)) {
+      int status;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        throw std::runtime_error("fixnetd exited at start: " + read_text(log_));
+      }
+      if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("fixnetd did not start");
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  ~ServiceProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      int status;
+      ::waitpid(pid_, &status, 0);
+    }
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  ServiceProcess(const ServiceProcess&) = delete;
+  ServiceProcess& operator=(const ServiceProcess&) = delete;
+
+  const fs::path& socket() const { return socket_; }
+  pid_t pid() const { return pid_; }
+  bool alive() const { return pid_ > 0 && ::kill(pid_, 0) == 0 && !zombie(); }
+  std::string log() const { return read_text(log_); }
+
+  // utime + stime of the whole service process, in seconds.
+  double cpu_seconds() const {
+    std::istringstream stat(read_text(fs::path("/proc") / std::to_string(pid_) / "stat"));
+    std::string field;
+    std::vector<std::string> fields;
+    while (stat >> field) fields.push_back(field);
+    return (std::stod(fields.at(13)) + std::stod(fields.at(14))) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
+  // Mappings of any connection's shared memory (memfd:fixnet-rpc-…).
+  int shared_mappings() const {
+    std::istringstream maps(read_text(fs::path("/proc") / std::to_string(pid_) / "maps"));
+    int n = 0;
+    for (std::string line; std::getline(maps, line);) n += line.find("memfd:fixnet-rpc-") != std::string::npos;
+    return n;
+  }
+  int open_fds() const {
+    int n = 0;
+    for ([[maybe_unused]] auto& e : fs::directory_iterator(fs::path("/proc") / std::to_string(pid_) / "fd")) ++n;
+    return n;
+  }
+  // Polls `condition` for up to 5 s.
+  static bool eventually(const std::function<bool()>& condition) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!condition()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
+
+ private:
+  bool zombie() const {
+    const std::string stat = read_text(fs::path("/proc") / std::to_string(pid_) / "stat");
+    const auto close = stat.rfind(')');
+    return close == std::string::npos || stat.substr(close + 2, 1) == "Z";
+  }
+
+  fs::path dir_, socket_, log_;
+  pid_t pid_ = -1;
+};
+
+// Runs `body` in a forked child process; its exit code is 0 when body returns true.
+inline pid_t spawn(const std::function<bool()>& body) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    bool ok = false;
+    try {
+      ok = body();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "client process: %s\n", e.what());
+    }
+    ::_exit(ok ? 0 : 1);
+  }
+  return pid;
+}
+
+inline bool exited_ok(pid_t pid) {
+  int status = 0;
+  return ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+}  // namespace fixnet::rpc::testing

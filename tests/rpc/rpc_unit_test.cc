@@ -1,0 +1,179 @@
+// The descriptor validator, the control messages, engine plugins and engine state, without a
+// service process.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "core/error.h"
+#include "rpc/control_protocol.h"
+#include "rpc/descriptor.h"
+#include "rpc/engine_plugin.h"
+
+namespace fixnet::rpc {
+namespace {
+
+constexpr DescriptorLimits kLimits{1 << 20, 1 << 20, 1 << 16};
+
+Descriptor request(uint64_t offset, uint64_t length) {
+  Descriptor d;
+  d.kind = Kind::kRequest;
+  d.method = 1;
+  d.call_id = 9;
+  d.offset = offset;
+  d.length = length;
+  return d;
+}
+
+TEST(Validate, AcceptsRequestsInsideTheHeap) {
+  EXPECT_EQ(validate_descriptor(request(0, 100), kLimits), Status::kOk);
+  EXPECT_EQ(validate_descriptor(request((1 << 20) - 64, 64), kLimits), Status::kOk);
+  EXPECT_EQ(validate_descriptor(request(1 << 20, 0), kLimits), Status::kOk);
+}
+
+TEST(Validate, RefusesRangesOutsideTheHeapWithoutOverflow) {
+  EXPECT_EQ(validate_descriptor(request((1 << 20) - 63, 64), kLimits), Status::kOutOfBounds);
+  EXPECT_EQ(validate_descriptor(request((1 << 20) + 1, 0), kLimits), Status::kOutOfBounds);
+  EXPECT_EQ(validate_descriptor(request(~uint64_t{0} - 10, 100), kLimits), Status::kOutOfBounds);
+  EXPECT_EQ(validate_descriptor(request(64, ~uint64_t{0}), kLimits), Status::kTooLarge);
+  EXPECT_EQ(validate_descriptor(request(0, (1 << 16) + 1), kLimits), Status::kTooLarge);
+}
+
+TEST(Validate, RefusesUnknownVersionKindAndNonZeroReservedFields) {
+  Descriptor d = request(0, 8);
+  d.version = 2;
+  EXPECT_EQ(validate_descriptor(d, kLimits), Status::kBadDescriptor);
+  d = request(0, 8);
+  d.kind = Kind::kReply;  // only the service posts replies
+  EXPECT_EQ(validate_descriptor(d, kLimits), Status::kBadDescriptor);
+  d.kind = static_cast<Kind>(77);
+  EXPECT_EQ(validate_descriptor(d, kLimits), Status::kBadDescriptor);
+  d = request(0, 8);
+  d.reserved[23] = 1;
+  EXPECT_EQ(validate_descriptor(d, kLimits), Status::kBadDescriptor);
+  d = request(0, 8);
+  d.done_offset = 64;
+  EXPECT_EQ(validate_descriptor(d, kLimits), Status::kBadDescriptor);
+  d = request(0, 8);
+  d.status = Status::kTooLarge;
+  EXPECT_EQ(validate_descriptor(d, kLimits), Status::kBadDescriptor);
+}
+
+TEST(Validate, ReleasesMustPointIntoTheReceiveHeap) {
+  Descriptor d;
+  d.kind = Kind::kRelease;
+  d.offset = 64;
+  EXPECT_EQ(validate_descriptor(d, kLimits), Status::kOk);
+  d.offset = 1 << 20;
+  EXPECT_EQ(validate_descriptor(d, kLimits), Status::kOutOfBounds);
+}
+
+TEST(ControlProtocol, RoundTripsAndRefusesMalformedPackets) {
+  const Welcome w{7, 1 << 20, 2 << 20, 256, 4096};
+  auto decoded = std::get<Welcome>(decode_reply(encode(w)));
+  EXPECT_EQ(decoded.connection_id, 7u);
+  EXPECT_EQ(decoded.receive_heap_bytes, 2u << 20);
+  EXPECT_EQ(decoded.queue_slots, 256u);
+  auto refusal = std::get<Refusal>(decode_reply(encode(Refusal{RefusalReason::kUidNotAllowed, "no"})));
+  EXPECT_EQ(refusal.reason, RefusalReason::kUidNotAllowed);
+  EXPECT_EQ(refusal.text, "no");
+  EXPECT_NO_THROW(decode_hello(encode(Hello{})));
+
+  auto hello = encode(Hello{});
+  EXPECT_THROW(decode_hello(std::span(hello).first(10)), InputError);
+  hello[0] = 'X';
+  EXPECT_THROW(decode_hello(hello), InputError);
+  hello = encode(Hello{});
+  hello[4] = 9;  // version 9
+  EXPECT_THROW(decode_hello(hello), InputError);
+  EXPECT_THROW(decode_reply(encode(Hello{})), InputError);
+  auto truncated = encode(Refusal{RefusalReason::kVersion, "long text"});
+  truncated.pop_back();
+  EXPECT_THROW(decode_reply(truncated), InputError);
+}
+
+// A DatapathContext over private vectors, for running an engine alone.
+class FakeContext final : public DatapathContext {
+ public:
+  uint64_t connection_id() const override { return 1; }
+  std::span<const uint8_t> request_bytes(uint64_t offset, uint64_t length) override {
+    return {send.data() + offset, length};
+  }
+  std::optional<ReplyBuffer> allocate_reply(uint64_t length) override {
+    if (next + length > receive.size()) return std::nullopt;
+    ReplyBuffer b{next, {receive.data() + next, length}};
+    next += length;
+    return b;
+  }
+  void free_reply(uint64_t) override {}
+  std::vector<uint8_t> send = std::vector<uint8_t>(4096, 0);
+  std::vector<uint8_t> receive = std::vector<uint8_t>(4096, 0);
+  uint64_t next = 0;
+};
+
+size_t run_echo(Engine& engine, std::vector<RpcMessage> requests, MessageQueue& replies) {
+  MessageQueue in(requests.begin(), requests.end());
+  EnginePorts ports{&in, nullptr, nullptr, &replies};
+  return engine.do_work(ports);
+}
+
+TEST(EchoEngine, EchoesMethodOneAndRefusesOthers) {
+  FakeContext context;
+  std::memcpy(context.send.data() + 128, "hello", 5);
+  auto engine = EnginePlugin::resolve("echo")->create(context);
+  MessageQueue replies;
+  EXPECT_EQ(run_echo(*engine, {{1, 1, Status::kOk, 128, 5, kNoOffset}, {2, 5, Status::kOk, 0, 1, kNoOffset}}, replies), 2u);
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies[0].status, Status::kOk);
+  EXPECT_EQ(replies[0].done_offset, 128u);
+  EXPECT_EQ(std::memcmp(context.receive.data() + replies[0].offset, "hello", 5), 0);
+  EXPECT_EQ(replies[1].status, Status::kUnknownMethod);
+  // A reply that does not fit the receive heap is an error, not a crash.
+  EXPECT_EQ(run_echo(*engine, {{3, 1, Status::kOk, 0, 4095, kNoOffset}}, replies), 1u);
+  EXPECT_EQ(replies[2].status, Status::kNoReceiveSpace);
+}
+
+TEST(EchoEngine, StateSurvivesDecomposeAndRestoreAndRefusesOtherVersions) {
+  FakeContext context;
+  auto plugin = EnginePlugin::resolve("echo");
+  auto old_engine = plugin->create(context);
+  MessageQueue replies;
+  run_echo(*old_engine, {{1, 1, Status::kOk, 0, 8, kNoOffset}, {2, 9, Status::kOk, 0, 8, kNoOffset}}, replies);
+  const EngineState state = old_engine->decompose();
+  auto successor = plugin->create(context);
+  successor->restore(state);
+  EXPECT_EQ(successor->decompose().bytes, state.bytes);
+  EXPECT_THROW(successor->restore(EngineState{2, state.bytes}), InputError);
+  EXPECT_THROW(successor->restore(EngineState{1, {1, 2, 3}}), InputError);
+}
+
+TEST(EnginePlugin, LoadsTheEchoPluginFromASharedObject) {
+  auto plugin = EnginePlugin::resolve(ECHO_PLUGIN);
+  EXPECT_EQ(plugin->name(), "echo");
+  FakeContext context;
+  std::memcpy(context.send.data(), "plug", 4);
+  auto engine = plugin->create(context);
+  MessageQueue replies;
+  run_echo(*engine, {{1, 1, Status::kOk, 0, 4, kNoOffset}}, replies);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(std::memcmp(context.receive.data() + replies[0].offset, "plug", 4), 0);
+}
+
+void expect_refusal(const std::string& spec, const std::string& says) {
+  try {
+    EnginePlugin::resolve(spec);
+    ADD_FAILURE() << spec << " was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << e.what();
+  }
+}
+
+TEST(EnginePlugin, RefusesWrongAbiMissingEntryMissingFileAndUnknownNames) {
+  expect_refusal(WRONG_ABI_PLUGIN, "built for engine ABI version 2, this service speaks 1");
+  expect_refusal(NO_ENTRY_PLUGIN, "has no entry point fixnet_rpc_engine_plugin_entry()");
+  expect_refusal("/nonexistent/engine.so", "does not load");
+  expect_refusal("carrier-pigeon", "no built-in engine named 'carrier-pigeon'");
+}
+
+}  // namespace
+}  // namespace fixnet::rpc
