@@ -131,6 +131,13 @@ struct ThreadInstances {
 
 thread_local ThreadInstances tl_instances;
 
+// An instance taken from its module's pool for one call, given back when the call ends.
+struct Lease {
+  LoadedModule& module;
+  Instance* instance;
+  ~Lease() { module.release(instance); }
+};
+
 // Marks an instance in use for the duration of a call.
 class BusyScope {
  public:
@@ -199,11 +206,7 @@ Name WasmRunner::apply(const Invocation& invocation) {
   const bool nested =
       (entries[0].runner == core_->id && entries[0].name == root) || !entries.back().evictable();
   if (nested) {
-    struct Release {
-      LoadedModule& m;
-      Instance* i;
-      ~Release() { m.release(i); }
-    } release{module, instance};
+    Lease lease{module, instance};
     BusyScope busy(instance);
     return instance->apply(invocation);
   }
@@ -217,11 +220,7 @@ Name WasmRunner::apply(const Invocation& invocation) {
 uint32_t WasmRunner::run_program(ObjectStore& store, Name program, const Limits& limits, SystemCalls& system) {
   LoadedModule& module = core_->module(store, program);
   Instance* instance = module.acquire();
-  struct Release {
-    LoadedModule& m;
-    Instance* i;
-    ~Release() { m.release(i); }
-  } release{module, instance};
+  Lease lease{module, instance};
   BusyScope busy(instance);
   return instance->run(store, limits, system);
 }
