@@ -74,12 +74,13 @@ void mark_dirty(HostContext& c, uint32_t addr, uint32_t len) {
 
 const std::vector<Name>& tree_of(HostContext& c, uint32_t h, const char* fn) {
   HandleSlot& s = c.handles[h];
-  if (!s.tree) {
+  if (!s.entries) {
     if (!s.name.is_tree() || s.name.is_ref() || !s.name.is_value())
       fault(fmt::format("fixnet_{}: handle {} is {}, not an accessible Tree", fn, h, describe(s.name)));
     s.tree = c.store->get_tree(s.name);
+    s.entries = s.tree.get();
   }
-  return *s.tree;
+  return *s.entries;
 }
 
 // Bytes of an accessible Blob; a literal's bytes live in its Name, with no store access.

@@ -116,7 +116,7 @@ Name Instance::apply(const Invocation& invocation) {
         fmt::format("procedure {} needs {} bytes of memory initially; the memory limit is {}",
                     module_.name().short_hex(), initial_memory_bytes_, c.limits.memory_bytes));
   c.store = &invocation.store;
-  c.handles.push_back(HandleSlot{invocation.encode, {}, {}});  // handle 0: the encode tree
+  c.handles.push_back(HandleSlot{invocation.encode, {}, {}, invocation.entries});  // handle 0: the encode tree
   std::memcpy(state_.get() + desc_.fuel_offset, &c.limits.fuel, sizeof(uint64_t));
 
   Call call{&desc_, state_.get(), env(), 0};
