@@ -7,7 +7,9 @@
 //       evaluation takes: the encode tree's eval, the ProcedureDispatcher, WasmRunner, Instance (the
 //       guarded call of the compiled code, its 8 guest API calls, the reset) and the Think memo write;
 //   (d) vfork_exec and (e) posix_spawn of a native add program, waiting for its exit code.
-// dispatcher_apply and runner_apply time the inner layers of (c) alone, to show where its time goes.
+// dispatcher_apply and runner_apply time the inner layers of (c) alone, empty_apply a guest that
+// returns at once (the fixed cost of an invocation) and guarded_call the trap guard and guest-stack
+// switch around an empty body, to show where (c)'s time goes.
 #include <fmt/format.h>
 
 #include "bench/harness.h"
@@ -15,6 +17,8 @@
 #include "bench/wasm_fixnet.h"
 #include "core/error.h"
 #include "core/evaluator.h"
+#include "wasm/guarded_call.h"
+#include "wasm/wat.h"
 
 namespace fixnet::bench {
 namespace {
@@ -46,6 +50,12 @@ struct SaturatingAdder : Adder {
 };
 // Read at run time, so the compiler cannot turn the virtual call into a direct one.
 volatile int adder_choice = 0;
+
+void empty_body(void*) {}
+
+// A procedure that returns its encode tree at once: all an invocation costs besides the guest's work.
+constexpr const char* kReturnAtOnce =
+    R"((module (func (export "_fixnet_apply") (param i32) (result i32) (local.get 0))))";
 const Adder& pick_adder() {
   static WrappingAdder wrapping;
   static SaturatingAdder saturating;
@@ -64,21 +74,26 @@ Report invoke_benchmark(const Options& options) {
   ThreadPool pool(1);
   Evaluator evaluator(fx.store, fx.relations, fx.dispatcher, pool, EvaluatorOptions{.read_memo = false});
   const Invocation invocation{fx.store, encode, add, Limits{}};
+  const Name at_once = fx.store.put_blob(wasm::wat_to_wasm(kReturnAtOnce));
+  fx.runner.prepare(fx.store, at_once);
+  const Name at_once_encode = fx.store.put_tree({Limits{}.to_blob_name(), at_once});
+  const Invocation empty{fx.store, at_once_encode, at_once, Limits{}};
   const NativeAdd native(fx.cache.path());
   const Adder* adder = &pick_adder();
   // Each way gets the same question first; a wrong answer would make its figure meaningless.
   if (static_add(2, 3) != 5 || adder->add(2, 3) != 5 || evaluator.force(thunk) != five ||
       fx.dispatcher.apply(invocation) != five || fx.runner.apply(invocation) != five ||
-      native.vfork_exec(2, 3) != 5 || native.posix_spawn(2, 3) != 5)
+      native.vfork_exec(2, 3) != 5 || native.posix_spawn(2, 3) != 5 ||
+      fx.runner.apply(empty) != at_once_encode || wasm::run_guarded(empty_body, nullptr) != 0)
     throw Error("bench invoke: a way of adding u8 2 and u8 3 did not give 5");
 
   const size_t rounds = options.quick ? 3 : 7;
   const double seconds = measured_seconds(options);
   const double slice = seconds / static_cast<double>(rounds);
   uint8_t a = 2, b = 3;
-  std::vector<double> s_ns, v_ns, c_ns, d_ns, r_ns, fork_ns, spawn_ns;
+  std::vector<double> s_ns, v_ns, c_ns, d_ns, r_ns, e_ns, g_ns, fork_ns, spawn_ns;
   const uint64_t applications_before = evaluator.stats().applications;
-  progress(fmt::format("invoke: {} rounds of 7 measurements, {:.2f} s each", rounds, seconds));
+  progress(fmt::format("invoke: {} rounds of 9 measurements, {:.2f} s each", rounds, seconds));
   auto samples = interleave(
       {
           latency(s_ns, slice, kBatchFunction,
@@ -96,6 +111,8 @@ Report invoke_benchmark(const Options& options) {
           latency(c_ns, slice, kBatchProcedure, [&] { keep(evaluator.force(thunk)); }),
           latency(d_ns, slice, kBatchProcedure, [&] { keep(fx.dispatcher.apply(invocation)); }),
           latency(r_ns, slice, kBatchProcedure, [&] { keep(fx.runner.apply(invocation)); }),
+          latency(e_ns, slice, kBatchProcedure, [&] { keep(fx.runner.apply(empty)); }),
+          latency(g_ns, slice, kBatchProcedure, [&] { keep(wasm::run_guarded(empty_body, nullptr)); }),
           latency(fork_ns, slice, kBatchProcess, [&] { keep(native.vfork_exec(2, 3)); }),
           latency(spawn_ns, slice, kBatchProcess, [&] { keep(native.posix_spawn(2, 3)); }),
       },
@@ -103,7 +120,7 @@ Report invoke_benchmark(const Options& options) {
   const uint64_t applications = evaluator.stats().applications - applications_before;
   if (applications != c_ns.size() * kBatchProcedure)
     throw Error("bench invoke: the evaluator did not run the procedure on every call; the figures would be wrong");
-  const auto &s = samples[0], &v = samples[1], &c = samples[2], &fork = samples[5], &spawn = samples[6];
+  const auto &s = samples[0], &v = samples[1], &c = samples[2], &fork = samples[7], &spawn = samples[8];
 
   Report report;
   const double c_over_v = median(quotients(c, v)), fork_over_c = median(quotients(fork, c)),
@@ -116,6 +133,10 @@ Report invoke_benchmark(const Options& options) {
               median(quotients(samples[3], c))});
   report.add({"runner_apply_median", median(r_ns), "ns", "eval_apply_median",
               median(quotients(samples[4], c))});
+  report.add({"empty_apply_median", median(e_ns), "ns", "eval_apply_median",
+              median(quotients(samples[5], c))});
+  report.add({"guarded_call_median", median(g_ns), "ns", "eval_apply_median",
+              median(quotients(samples[6], c))});
   report.add({"vfork_exec_median", median(fork_ns), "ns", "eval_apply_median", fork_over_c});
   report.add({"vfork_exec_p99", percentile(fork_ns, 99), "ns", "", std::nullopt});
   report.add({"posix_spawn_median", median(spawn_ns), "ns", "eval_apply_median", spawn_over_c});
@@ -138,7 +159,7 @@ Report invoke_benchmark(const Options& options) {
   report.inputs["rounds"] = c.size();
   report.inputs["clock_read_ns"] = clock_read_ns();
   report.method = fmt::format(
-      "Seven measurements run interleaved in {} alternating rounds of {:.3f} s each. A sample is the "
+      "Nine measurements run interleaved in {} alternating rounds of {:.3f} s each. A sample is the "
       "mean ns per call of a batch timed between two steady-clock reads: {} calls for the C++ "
       "function (a) and the virtual call (b), {} for the procedure (c) and its inner layers, 1 for "
       "the processes (d, e); *_median is the median of all samples, *_p99 their 99th percentile (of "
@@ -148,7 +169,10 @@ Report invoke_benchmark(const Options& options) {
       "lookup is skipped, everything else of a real evaluation runs (eval of the encode tree, "
       "ProcedureDispatcher, WasmRunner, the compiled add with its 8 guest API calls in a fresh "
       "instance state, the Think memo write). dispatcher_apply and runner_apply call "
-      "ProcedureDispatcher::apply and WasmRunner::apply on the same Invocation. (d) vfork+exec and "
+      "ProcedureDispatcher::apply and WasmRunner::apply on the same Invocation; empty_apply "
+      "WasmRunner::apply of a procedure returning its encode tree at once (the fixed cost: "
+      "thread-local instance lookup, guard, call, reset); guarded_call wasm::run_guarded of an "
+      "empty body (trap guard and guest-stack switch). (d) vfork+exec and "
       "(e) posix_spawn start a native add compiled at bench start with the system C compiler and "
       "wait for it. Ratios are medians of per-round quotients of the round medians. The module is "
       "compiled and loaded, and each way's answer (5) checked, before anything is timed.",

@@ -20,7 +20,8 @@ struct Documented {
 const std::map<std::string, Documented> documented = {
     {"invoke",
      {{"static_call_median", "virtual_call_median", "eval_apply_median", "eval_apply_p99",
-       "dispatcher_apply_median", "runner_apply_median", "vfork_exec_median", "vfork_exec_p99",
+       "dispatcher_apply_median", "runner_apply_median", "empty_apply_median", "guarded_call_median",
+       "vfork_exec_median", "vfork_exec_p99",
        "posix_spawn_median", "posix_spawn_p99"},
       {"eval_apply_over_virtual_call", "vfork_exec_over_eval_apply", "posix_spawn_over_eval_apply"},
       {"invoke_median", "invoke_over_virtual_call", "vfork_exec_over_invoke"},
