@@ -90,7 +90,8 @@ Report compile_benchmark(const Options& options) {
     }
     const std::string name(examples[i].name);
     report.add({"compile_" + name, median(compile_ms), "ms", "", std::nullopt});
-    report.add({"load_" + name, median(load_ms), "ms", "compile_" + name, median(load_ms) / median(compile_ms)});
+    report.add(
+        {"load_" + name, median(load_ms), "ms", "compile_" + name, median(load_ms) / median(compile_ms)});
     load_max = std::max(load_max, median(load_ms));
     module_bytes[name] = examples[i].bytes.size();
   }

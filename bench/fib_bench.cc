@@ -66,9 +66,9 @@ void fib_eval(Report& report, const Options& options) {
   const double slice = seconds / static_cast<double>(rounds);
   std::vector<double> hit_ns;
   progress(fmt::format("eval: fib({}) new and from the memo table, {} rounds", kN, rounds));
-  auto samples = interleave({[&] { return fresh(slice); },
-                             latency(hit_ns, slice, kBatch, [&] { keep(warm.force(thunk)); })},
-                            rounds, seconds);
+  auto samples = interleave(
+      {[&] { return fresh(slice); }, latency(hit_ns, slice, kBatch, [&] { keep(warm.force(thunk)); })},
+      rounds, seconds);
   if (warm.stats().applications != warm_applications)
     throw Error("bench eval: a memo-hit force of fib ran a procedure again; the figures would be wrong");
 

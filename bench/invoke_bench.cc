@@ -44,9 +44,7 @@ struct WrappingAdder : Adder {
   uint8_t add(uint8_t a, uint8_t b) const override { return static_cast<uint8_t>(a + b); }
 };
 struct SaturatingAdder : Adder {
-  uint8_t add(uint8_t a, uint8_t b) const override {
-    return a + b > 255 ? 255 : static_cast<uint8_t>(a + b);
-  }
+  uint8_t add(uint8_t a, uint8_t b) const override { return a + b > 255 ? 255 : static_cast<uint8_t>(a + b); }
 };
 // Read at run time, so the compiler cannot turn the virtual call into a direct one.
 volatile int adder_choice = 0;
@@ -119,7 +117,8 @@ Report invoke_benchmark(const Options& options) {
       rounds, seconds);
   const uint64_t applications = evaluator.stats().applications - applications_before;
   if (applications != c_ns.size() * kBatchProcedure)
-    throw Error("bench invoke: the evaluator did not run the procedure on every call; the figures would be wrong");
+    throw Error(
+        "bench invoke: the evaluator did not run the procedure on every call; the figures would be wrong");
   const auto &s = samples[0], &v = samples[1], &c = samples[2], &fork = samples[7], &spawn = samples[8];
 
   Report report;
@@ -129,14 +128,14 @@ Report invoke_benchmark(const Options& options) {
   report.add({"virtual_call_median", median(v_ns), "ns", "static_call_median", median(quotients(v, s))});
   report.add({"eval_apply_median", median(c_ns), "ns", "virtual_call_median", c_over_v});
   report.add({"eval_apply_p99", percentile(c_ns, 99), "ns", "", std::nullopt});
-  report.add({"dispatcher_apply_median", median(d_ns), "ns", "eval_apply_median",
-              median(quotients(samples[3], c))});
-  report.add({"runner_apply_median", median(r_ns), "ns", "eval_apply_median",
-              median(quotients(samples[4], c))});
-  report.add({"empty_apply_median", median(e_ns), "ns", "eval_apply_median",
-              median(quotients(samples[5], c))});
-  report.add({"guarded_call_median", median(g_ns), "ns", "eval_apply_median",
-              median(quotients(samples[6], c))});
+  report.add(
+      {"dispatcher_apply_median", median(d_ns), "ns", "eval_apply_median", median(quotients(samples[3], c))});
+  report.add(
+      {"runner_apply_median", median(r_ns), "ns", "eval_apply_median", median(quotients(samples[4], c))});
+  report.add(
+      {"empty_apply_median", median(e_ns), "ns", "eval_apply_median", median(quotients(samples[5], c))});
+  report.add(
+      {"guarded_call_median", median(g_ns), "ns", "eval_apply_median", median(quotients(samples[6], c))});
   report.add({"vfork_exec_median", median(fork_ns), "ns", "eval_apply_median", fork_over_c});
   report.add({"vfork_exec_p99", percentile(fork_ns, 99), "ns", "", std::nullopt});
   report.add({"posix_spawn_median", median(spawn_ns), "ns", "eval_apply_median", spawn_over_c});
@@ -148,14 +147,12 @@ Report invoke_benchmark(const Options& options) {
   report.targets.push_back({"invoke_median", "eval_apply_median", 40});
   report.targets.push_back({"invoke_over_virtual_call", "eval_apply_over_virtual_call", 8});
   report.targets.push_back({"vfork_exec_over_invoke", "vfork_exec_over_eval_apply", 1000, true});
-  report.inputs["procedure"] = {{"module", "add"},
-                                {"module_bytes", add.size()},
-                                {"arguments", "u8 2, u8 3"},
-                                {"guest_api_calls", 8}};
+  report.inputs["procedure"] = {
+      {"module", "add"}, {"module_bytes", add.size()}, {"arguments", "u8 2, u8 3"}, {"guest_api_calls", 8}};
   report.inputs["batch_calls"] = {
       {"function", kBatchFunction}, {"procedure", kBatchProcedure}, {"process", kBatchProcess}};
-  report.inputs["samples"] = {{"eval_apply", c_ns.size()}, {"vfork_exec", fork_ns.size()},
-                              {"posix_spawn", spawn_ns.size()}};
+  report.inputs["samples"] = {
+      {"eval_apply", c_ns.size()}, {"vfork_exec", fork_ns.size()}, {"posix_spawn", spawn_ns.size()}};
   report.inputs["rounds"] = c.size();
   report.inputs["clock_read_ns"] = clock_read_ns();
   report.method = fmt::format(

@@ -77,10 +77,14 @@ class Name {
     if (encode_mode() != EncodeMode::None)
       return encode_mode() == EncodeMode::Strict ? Kind::Strict : Kind::Shallow;
     switch (thunk_kind()) {
-      case ThunkKind::Application: return Kind::Application;
-      case ThunkKind::Identification: return Kind::Identification;
-      case ThunkKind::Selection: return Kind::Selection;
-      default: return content() == Content::Tree ? Kind::Tree : Kind::Blob;
+      case ThunkKind::Application:
+        return Kind::Application;
+      case ThunkKind::Identification:
+        return Kind::Identification;
+      case ThunkKind::Selection:
+        return Kind::Selection;
+      default:
+        return content() == Content::Tree ? Kind::Tree : Kind::Blob;
     }
   }
 
