@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <condition_variable>
 #include <latch>
+#include <mutex>
 #include <thread>
 
 #include "bench/harness.h"
@@ -29,8 +31,16 @@ const std::vector<Entry>& registry() {
       {{"store",
         "MemoryStore put/get per second, 1 and 2+ threads, vs a mutex-guarded unordered_map"},
        store_benchmark},
-      {{"eval", "memo-hit force latency vs a bare map lookup; 1M-thunk Tree eval vs a plain loop"},
+      {{"eval",
+        "memo-hit force latency vs a bare map lookup; 1M-thunk Tree eval vs a plain loop; fib(n) "
+        "through recursive Wasm applications, new and from the memo table"},
        eval_benchmark},
+      {{"invoke",
+        "one call of the add procedure through the evaluator (memo bypassed) vs a C function, a "
+        "virtual call, vfork+exec and posix_spawn of a native add"},
+       invoke_benchmark},
+      {{"compile", "first compile of each example procedure and of a 1 MB module; cached load"},
+       compile_benchmark},
   };
   return entries;
 }
@@ -104,6 +114,9 @@ void print_table(const Report& report, const std::string& description, const Opt
                                    value_w, r.unit, unit_w, ratio);
     out << line.substr(0, line.find_last_not_of(' ') + 1) << "\n";
   }
+  for (const auto& [name, why] : report.not_measured)
+    out << fmt::format("  {:<{}}  {:>{}}  {:<{}}  not measured: {}\n", name, name_w, "-", value_w, "",
+                       unit_w, why);
   if (!report.ratios.empty()) {
     size_t w = 0;
     for (const Report::Ratio& r : report.ratios) w = std::max(w, r.name.size());
@@ -117,10 +130,10 @@ void print_table(const Report& report, const std::string& description, const Opt
       std::optional<Report::Ratio> v = lookup(report, t.of);
       std::string verdict = "not measured";
       if (v)
-        verdict = fmt::format("{} ({})", v->value <= t.max ? "met" : "NOT met",
+        verdict = fmt::format("{} ({})", t.met(v->value) ? "met" : "NOT met",
                               format_ratio(v->value, v->percent));
-      out << fmt::format("  {}: {} <= {}: {}\n", t.name, t.of, format_ratio(t.max, v && v->percent),
-                         verdict);
+      out << fmt::format("  {}: {} {} {}: {}\n", t.name, t.of, t.at_least ? ">=" : "<=",
+                         format_ratio(t.bound, v && v->percent), verdict);
     }
   }
   if (!report.inputs.empty()) out << "\ninputs: " << report.inputs.dump() << "\n";
@@ -147,16 +160,19 @@ void print_json(const Report& report, const std::string& description, const Opti
   for (const Target& t : report.targets) {
     std::optional<Report::Ratio> v = lookup(report, t.of);
     targets[t.name] = {{"of", t.of},
-                       {"max", t.max},
+                       {t.at_least ? "min" : "max", t.bound},
                        {"value", v ? nlohmann::ordered_json(v->value) : nullptr},
-                       {"met", v.has_value() && v->value <= t.max}};
+                       {"met", v.has_value() && t.met(v->value)}};
   }
+  nlohmann::ordered_json not_measured = nlohmann::ordered_json::object();
+  for (const auto& [name, why] : report.not_measured) not_measured[name] = why;
   nlohmann::ordered_json j = {
       {"bench", report.bench},
       {"description", description},
       {"rows", std::move(rows)},
       {"ratios", std::move(ratios)},
       {"targets", std::move(targets)},
+      {"not_measured", std::move(not_measured)},
       {"inputs", report.inputs},
       {"method", report.method},
       {"options",
@@ -203,6 +219,10 @@ int run(const std::string& name, const Options& options, std::ostream& out) {
   else
     print_table(report, entry->info.description, options, out);
   return 0;
+}
+
+double measured_seconds(const Options& options) {
+  return options.quick ? std::min(options.seconds, 0.25) : options.seconds;
 }
 
 size_t all_cores(const Options& options) {
@@ -290,6 +310,47 @@ std::vector<double> quotients(const std::vector<double>& a, const std::vector<do
 
 void progress(const std::string& message) {
   if (isatty(STDERR_FILENO)) std::cerr << "bench: " << message << "\n";
+}
+
+double clock_read_ns() {
+  std::vector<double> samples;
+  for (int i = 0; i < 1000; ++i) {
+    Clock::time_point a = Clock::now();
+    for (int k = 0; k < 16; ++k) keep(Clock::now());
+    samples.push_back(nanoseconds(a, Clock::now()) / 16);
+  }
+  return median(samples);
+}
+
+struct Ticker::State {
+  std::mutex mutex;
+  std::condition_variable stop;
+  bool stopping = false;
+  std::thread thread;
+};
+
+Ticker::Ticker(std::string message) {
+  if (!isatty(STDERR_FILENO)) return;
+  state_ = std::make_unique<State>();
+  state_->thread = std::thread([state = state_.get(), message = std::move(message)] {
+    const Clock::time_point start = Clock::now();
+    std::unique_lock lock(state->mutex);
+    do {
+      std::cerr << fmt::format("\rbench: {} {:.1f} s", message, seconds_between(start, Clock::now()))
+                << std::flush;
+    } while (!state->stop.wait_for(lock, std::chrono::milliseconds(500), [&] { return state->stopping; }));
+    std::cerr << fmt::format("\rbench: {} {:.1f} s\n", message, seconds_between(start, Clock::now()));
+  });
+}
+
+Ticker::~Ticker() {
+  if (!state_) return;
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->stopping = true;
+  }
+  state_->stop.notify_one();
+  state_->thread.join();
 }
 
 const Row& Report::row(const std::string& name) const {

@@ -7,6 +7,7 @@
 //     Selections of an entry of a small Tree), on a pool of one thread and of all cores. Side by
 //     side: a plain loop doing the same identifications and selections on vectors — no naming, no
 //     store, no memo — which is what the evaluator's bookkeeping costs relative to.
+// (c) fib(n) through recursive Wasm applications, new and from the memo table (fib_bench.cc).
 #include <fmt/format.h>
 
 #include <memory>
@@ -31,40 +32,6 @@ Name u64(uint64_t v) {
   return Name::blob_name({b, 8});
 }
 
-double nanoseconds(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double, std::nano>(b - a).count();
-}
-
-// Median cost of one steady-clock read, reported so the batch size can be judged.
-double clock_read_ns() {
-  std::vector<double> samples;
-  for (int i = 0; i < 1000; ++i) {
-    Clock::time_point a = Clock::now();
-    for (size_t k = 0; k < kBatch; ++k) keep(Clock::now());
-    samples.push_back(nanoseconds(a, Clock::now()) / kBatch);
-  }
-  return median(samples);
-}
-
-// A latency measurement: each call appends per-call samples (batch mean, ns) to `all` for `slice`
-// seconds and returns the median of its own.
-template <class Call>
-std::function<Sample()> latency(std::vector<double>& all, double slice, Call call) {
-  return [&all, slice, call] {
-    std::vector<double> mine;
-    const Clock::time_point start = Clock::now();
-    while (seconds_between(start, Clock::now()) < slice) {
-      for (int b = 0; b < 64; ++b) {
-        const Clock::time_point t0 = Clock::now();
-        for (size_t k = 0; k < kBatch; ++k) call();
-        mine.push_back(nanoseconds(t0, Clock::now()) / kBatch);
-      }
-    }
-    all.insert(all.end(), mine.begin(), mine.end());
-    return Sample{median(mine), seconds_between(start, Clock::now())};
-  };
-}
-
 void memo_hit(Report& report, const Options& options) {
   progress("eval: memo hit");
   MemoryStore store;
@@ -86,15 +53,15 @@ void memo_hit(Report& report, const Options& options) {
   floor.emplace(thunk, result);
 
   const size_t min_rounds = options.quick ? 3 : 7;
-  const double slice = options.seconds / static_cast<double>(min_rounds);
+  const double slice = measured_seconds(options) / static_cast<double>(min_rounds);
   std::vector<double> force_ns, relations_ns, map_ns;
   interleave(
       {
-          latency(force_ns, slice, [&] { keep(evaluator.force(thunk)); }),
-          latency(relations_ns, slice, [&] { keep(relations.get(Relation::Think, thunk)); }),
-          latency(map_ns, slice, [&] { keep(floor.find(thunk)->second); }),
+          latency(force_ns, slice, kBatch, [&] { keep(evaluator.force(thunk)); }),
+          latency(relations_ns, slice, kBatch, [&] { keep(relations.get(Relation::Think, thunk)); }),
+          latency(map_ns, slice, kBatch, [&] { keep(floor.find(thunk)->second); }),
       },
-      min_rounds, options.seconds);
+      min_rounds, measured_seconds(options));
   if (evaluator.stats().applications.load() != 1)
     throw Error("bench eval: a memo-hit force ran the procedure again; the figures would be wrong");
 
@@ -207,7 +174,7 @@ void thunk_tree(Report& report, const Options& options) {
     };
   };
   const size_t min_rounds = 3;
-  const double slice = options.seconds / static_cast<double>(min_rounds);
+  const double slice = measured_seconds(options) / static_cast<double>(min_rounds);
   auto loop = [&] {
     const Clock::time_point start = Clock::now();
     double per_second = rate(slice, [&] {
@@ -217,7 +184,7 @@ void thunk_tree(Report& report, const Options& options) {
     return Sample{per_second, seconds_between(start, Clock::now())};
   };
   progress(fmt::format("eval: {} thunks on 1 and {} threads, and the plain loop", n, cores));
-  auto samples = interleave({eval_on(one), eval_on(all), loop}, min_rounds, options.seconds, 9);
+  auto samples = interleave({eval_on(one), eval_on(all), loop}, min_rounds, measured_seconds(options), 9);
   const auto& one_t = samples[0];
   const auto& all_t = samples[1];
   const auto& plain = samples[2];
@@ -245,6 +212,7 @@ Report eval_benchmark(const Options& options) {
   Report report;
   memo_hit(report, options);
   thunk_tree(report, options);
+  fib_eval(report, options);
   report.method = fmt::format(
       "(a) After one warm-up force, Evaluator::force of the same Application add(2, 3) is a memo "
       "hit. Calls are timed in batches of {} between steady-clock reads "
@@ -259,8 +227,11 @@ Report eval_benchmark(const Options& options) {
       "including the put of the value Tree. loop_1t does the same identifications and selections "
       "on vectors in one thread, no naming, store or memo. An untimed warm-up eval checks fixnet "
       "and the loop agree. Rows are medians over at least 3 alternating rounds; ratios medians of "
-      "per-round quotients.",
-      kBatch, kBatch);
+      "per-round quotients. (c) fib(90) of examples/fib.c with examples/add.c, compiled before "
+      "timing: fib_new_thunks_per_core forces it with a fresh MemoryRelations each time (2n new "
+      "thunks, each a Wasm application, on a 1-thread pool: fib is sequential), fib_memo_hit_* "
+      "forces it again from the memo table (batches of {}), interleaved in alternating rounds.",
+      kBatch, kBatch, kBatch);
   return report;
 }
 

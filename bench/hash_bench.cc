@@ -66,7 +66,7 @@ struct Size {
 Report hash_benchmark(const Options& options) {
   Report report;
   const size_t min_rounds = options.quick ? 3 : 7;
-  const double slice = options.seconds / static_cast<double>(min_rounds);
+  const double slice = measured_seconds(options) / static_cast<double>(min_rounds);
   const std::vector<Size> sizes = {{"1KiB", 1024, 256}, {"1MiB", 1 << 20, 4}};
   EvpSha256 evp;
 
@@ -101,7 +101,7 @@ Report hash_benchmark(const Options& options) {
               keep(digest);
             }),
         },
-        min_rounds, options.seconds);
+        min_rounds, measured_seconds(options));
     const auto& name = samples[0];
     const auto& sha = samples[1];
     const auto& ctx = samples[2];

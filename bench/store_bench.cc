@@ -35,7 +35,7 @@ Report store_benchmark(const Options& options) {
   Report report;
   const size_t ops = options.quick ? 20'000 : 200'000;  // per sample, split across the threads
   const size_t min_rounds = options.quick ? 3 : 5;
-  const double slice = options.seconds / static_cast<double>(min_rounds);
+  const double slice = measured_seconds(options) / static_cast<double>(min_rounds);
 
   progress(fmt::format("store: making {} blobs", ops));
   std::vector<std::string> blobs;
@@ -116,7 +116,7 @@ Report store_benchmark(const Options& options) {
       });
     };
     auto samples =
-        interleave({put_store, put_map, get_store, get_map}, min_rounds, options.seconds);
+        interleave({put_store, put_map, get_store, get_map}, min_rounds, measured_seconds(options));
     const std::string suffix = fmt::format("_{}t", threads);
     report.add({"put" + suffix, median(samples[0]), "ops/s", "map_put" + suffix,
                 median(quotients(samples[0], samples[1]))});

@@ -41,7 +41,7 @@ Name Evaluator::eval_encode(Name encode) {
   return eval(value);
 }
 
-Name Evaluator::eval_tree(Name tree) {
+Name Evaluator::eval_tree(Name tree, TreeData* entries_out) {
   if (tree.size() == 0) return tree;
   if (options_.read_memo)
     if (auto memo = relations_.get(Relation::Eval, tree)) {
@@ -50,18 +50,28 @@ Name Evaluator::eval_tree(Name tree) {
     }
   TreeData entries = store_.get_tree(tree);
   const size_t n = entries->size();
+  // Only Encodes and nested Trees can change: a Tree without them (an evaluated encode tree of
+  // literals, the common case of an application) is its own value, with nothing allocated.
+  auto changes = [](Name e) { return e.is_encode() || (e.is_tree() && !e.is_ref()); };
+  if (std::none_of(entries->begin(), entries->end(), changes)) {
+    if (entries_out) *entries_out = std::move(entries);
+    return tree;
+  }
   std::vector<Name> out(n);
   // Only Encodes and nested Trees can change; everything else is copied as it is.
   auto eval_entry = [&](size_t i) {
     Name e = (*entries)[i];
-    out[i] = (e.is_encode() || (e.is_tree() && !e.is_ref())) ? eval(e) : e;
+    out[i] = changes(e) ? eval(e) : e;
   };
   if (n >= options_.parallel_grain)
     pool_.parallel_for(n, options_.parallel_grain, eval_entry);
   else
     for (size_t i = 0; i < n; ++i) eval_entry(i);
 
-  if (std::equal(out.begin(), out.end(), entries->begin())) return tree;
+  if (std::equal(out.begin(), out.end(), entries->begin())) {
+    if (entries_out) *entries_out = std::move(entries);
+    return tree;
+  }
   // An error produced by an entry is the value of the whole Tree: the lowest index wins, so the
   // answer does not depend on which thread finished first.
   for (size_t i = 0; i < n; ++i) {
@@ -115,12 +125,13 @@ Name Evaluator::force_once(Name thunk) {
 }
 
 Name Evaluator::apply(Name application) {
-  Name encode = eval_tree(application.content_name());
+  TreeData entries;  // of the encode tree, when eval_tree already read them
+  Name encode = eval_tree(application.content_name(), &entries);
   if (is_error_value(store_, encode)) return encode;  // an argument failed: so did this
   if (encode.size() < 2)
     throw ProcedureError(fmt::format("an Application needs a Tree [limits, procedure, arg…], got {} entries", encode.size()));
-  TreeData entries = store_.get_tree(encode);
-  Invocation invocation{store_, encode, (*entries)[1], Limits::parse((*entries)[0])};
+  if (!entries) entries = store_.get_tree(encode);
+  Invocation invocation{store_, encode, (*entries)[1], Limits::parse((*entries)[0]), entries.get()};
   stats_.applications.fetch_add(1, std::memory_order_relaxed);
   Name result = runner_.apply(invocation);
   if (result.is_null()) throw ProcedureError("the procedure returned the null Name");

@@ -47,7 +47,9 @@ class Evaluator {
   const EvaluatorStats& stats() const { return stats_; }
 
  private:
-  Name eval_tree(Name tree);
+  // eval of a Tree; when its value is the Tree itself and `entries` is given, *entries holds them
+  // (so a caller about to read them does not fetch them again).
+  Name eval_tree(Name tree, TreeData* entries = nullptr);
   Name eval_encode(Name encode);
   Name force_once(Name thunk);
   Name apply(Name application);

@@ -157,20 +157,6 @@ std::string Name::hex() const {
   return out;
 }
 
-Kind Name::kind() const {
-  switch (encode_mode()) {
-    case EncodeMode::Strict: return Kind::Strict;
-    case EncodeMode::Shallow: return Kind::Shallow;
-    default: break;
-  }
-  switch (thunk_kind()) {
-    case ThunkKind::Application: return Kind::Application;
-    case ThunkKind::Identification: return Kind::Identification;
-    case ThunkKind::Selection: return Kind::Selection;
-    default: return content() == Content::Tree ? Kind::Tree : Kind::Blob;
-  }
-}
-
 std::string_view kind_name(Kind kind) {
   switch (kind) {
     case Kind::Blob: return "Blob";
@@ -182,13 +168,6 @@ std::string_view kind_name(Kind kind) {
     case Kind::Shallow: return "Shallow";
   }
   return "?";
-}
-
-uint64_t Name::size() const {
-  if (how() == How::Literal) return bytes_[30] & 0x1f;
-  uint64_t s = 0;
-  for (int i = 0; i < 6; ++i) s |= uint64_t{bytes_[24 + i]} << (8 * i);
-  return s;
 }
 
 std::string_view Name::literal_bytes() const {

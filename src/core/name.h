@@ -17,6 +17,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -71,7 +72,21 @@ class Name {
   ThunkKind thunk_kind() const { return static_cast<ThunkKind>((tag() >> 3) & 3); }
   EncodeMode encode_mode() const { return static_cast<EncodeMode>((tag() >> 5) & 3); }
   bool is_ref() const { return (tag() >> 7) & 1; }
-  Kind kind() const;
+  // Inline, as size() and ==: the evaluator and the guest API ask these several times per call.
+  Kind kind() const {
+    if (encode_mode() != EncodeMode::None)
+      return encode_mode() == EncodeMode::Strict ? Kind::Strict : Kind::Shallow;
+    switch (thunk_kind()) {
+      case ThunkKind::Application:
+        return Kind::Application;
+      case ThunkKind::Identification:
+        return Kind::Identification;
+      case ThunkKind::Selection:
+        return Kind::Selection;
+      default:
+        return content() == Content::Tree ? Kind::Tree : Kind::Blob;
+    }
+  }
 
   bool is_null() const { return how() == How::Null; }
   bool is_blob() const { return kind() == Kind::Blob; }  // value kinds include Refs
@@ -82,7 +97,13 @@ class Name {
   bool is_literal() const { return how() == How::Literal; }
 
   // Blob: bytes; Tree: entries. Of the content, whatever the role.
-  uint64_t size() const;
+  uint64_t size() const {
+    if (how() == How::Literal) return bytes_[30] & 0x1f;
+    uint64_t s = 0;
+    std::memcpy(&s, bytes_.data() + 24, 6);  // 48-bit little-endian
+    if constexpr (std::endian::native == std::endian::big) s = __builtin_bswap64(s);
+    return s;
+  }
   // The literal's bytes (precondition: is_literal()).
   std::string_view literal_bytes() const;
   uint64_t local_id() const;
@@ -91,7 +112,13 @@ class Name {
   std::string hex() const;
   std::string short_hex(size_t digits = 12) const { return hex().substr(0, digits); }
 
-  friend bool operator==(const Name& a, const Name& b) { return a.bytes_ == b.bytes_; }
+  // Four word compares, not a call to memcmp.
+  friend bool operator==(const Name& a, const Name& b) {
+    uint64_t x[4], y[4];
+    std::memcpy(x, a.bytes_.data(), 32);
+    std::memcpy(y, b.bytes_.data(), 32);
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
+  }
   friend auto operator<=>(const Name& a, const Name& b) { return a.bytes_ <=> b.bytes_; }
 
   // Cheap, well-distributed hash for tables: canonical names are already uniformly random.

@@ -136,7 +136,7 @@ Name Instance::apply(const Invocation& invocation) {
         "`fixnet run` or as a Flatware Application (docs/flatware.md)",
         module_.name().short_hex()));
   begin(invocation.store, invocation.limits);
-  c.handles.push_back(HandleSlot{invocation.encode, {}, {}});  // handle 0: the encode tree
+  c.handles.push_back(HandleSlot{invocation.encode, {}, {}, invocation.entries});  // handle 0: the encode tree
 
   Call call{&desc_, state_.get(), env(), 0};
   int code;

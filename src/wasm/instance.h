@@ -26,6 +26,8 @@ struct HandleSlot {
   Name name;
   TreeData tree;
   BlobData blob;
+  // A Tree's entries once known: `tree`'s, or, for the encode tree, the invocation's (no fetch).
+  const std::vector<Name>* entries = nullptr;
 };
 
 // What host functions see of an invocation.

@@ -1,5 +1,6 @@
 // Smoke test of the benchmarks behind `fixnet bench`: each runs on quick inputs and prints one JSON
-// object with the keys docs/performance.md documents. No timing assertions: figures from a shared
+// object with the keys docs/performance.md documents. The benchmarks that run Wasm procedures
+// (eval, invoke, compile) are run through the `fixnet` binary by tests/cli/bench_test.cc. No timing assertions: figures from a shared
 // test machine say nothing, and a benchmark's job is to report them, not to judge them.
 #include <gtest/gtest.h>
 
@@ -29,11 +30,6 @@ const std::map<std::string, std::vector<std::string>> documented = {
     {"store",
      {"put_1t", "map_put_1t", "get_1t", "map_get_1t", "put_2t", "map_put_2t", "get_2t",
       "map_get_2t", "put_1t_over_map", "get_1t_over_map", "put_2t_over_map", "get_2t_over_map"}},
-    {"eval",
-     {"force_memo_hit_median", "force_memo_hit_p99", "relations_get_median", "map_find_median",
-      "map_find_p99", "eval_tree_1t", "eval_tree_all_cores", "eval_tree_per_core", "loop_1t",
-      "force_memo_hit_over_map_find", "eval_tree_1t_over_loop", "loop_over_eval_tree_1t",
-      "eval_tree_scaling"}},
 };
 
 class BenchSmoke : public ::testing::TestWithParam<std::string> {};
@@ -101,11 +97,11 @@ TEST(Bench, UnknownNamesAndBadOptionsAreInputErrors) {
   Options o = quick_json();
   o.seconds = 0;
   EXPECT_THROW(run("hash", o), InputError);
-  EXPECT_EQ(names(), (std::vector<std::string>{"hash", "store", "eval"}));
+  EXPECT_EQ(names(), (std::vector<std::string>{"hash", "store", "eval", "invoke", "compile"}));
   for (const BenchmarkInfo& b : benchmarks()) EXPECT_FALSE(b.description.empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(All, BenchSmoke, ::testing::Values("hash", "store", "eval"),
+INSTANTIATE_TEST_SUITE_P(All, BenchSmoke, ::testing::Values("hash", "store"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -136,6 +136,34 @@ TEST_F(EvaluatorTest, ApplicationSeesEvaluatedEncodeTree) {
   EXPECT_EQ(seen, Name::blob_name("inner"));
 }
 
+// The evaluator hands runners the encode tree's entries it already read, so they need not fetch them:
+// those of the evaluated tree, whether it is the Application's own tree (nothing to evaluate) or a
+// new one (its Encodes replaced), and with or without the memo table read.
+TEST_F(EvaluatorTest, RunnersGetTheEvaluatedEncodeTreesEntries) {
+  std::vector<std::vector<Name>> seen;
+  Name spy = natives.add("entries", [&](const Invocation& inv) {
+    EXPECT_NE(inv.entries, nullptr);
+    if (inv.entries) {
+      EXPECT_EQ(*inv.entries, *inv.store.get_tree(inv.encode));
+      EXPECT_EQ((*inv.entries)[1], inv.procedure);
+      seen.push_back(*inv.entries);
+    }
+    return inv.store.put_blob("ok");
+  });
+  Name plain = app({spy, blob("a")});
+  Name encoded = app({spy, app({concat, blob("b"), blob("c")}).strict()});
+  for (bool read_memo : {true, false}) {
+    Evaluator e = evaluator({.read_memo = read_memo});
+    e.force(plain);
+    e.force(encoded);
+  }
+  ASSERT_EQ(seen.size(), 4u);  // the relations start empty: the first pass computes everything too
+  EXPECT_EQ(seen[0], (std::vector<Name>{Limits{}.to_blob_name(), spy, blob("a")}));
+  EXPECT_EQ(seen[1], (std::vector<Name>{Limits{}.to_blob_name(), spy, blob("bc")}));
+  EXPECT_EQ(seen[2], seen[0]);
+  EXPECT_EQ(seen[3], seen[1]);
+}
+
 // Rule 6: a result that is a thunk is forced further (recursion: fib through Applications).
 TEST_F(EvaluatorTest, ResultThunksAreForcedFurther) {
   Name fib_proc;

@@ -73,6 +73,22 @@ TEST(Name, LiteralsUpTo30Bytes) {
   }
 }
 
+// Equality compares all 32 bytes (as words): a difference in any one byte makes Names differ.
+TEST(Name, EqualityComparesEveryByte) {
+  const Name base = Name::blob_name(std::string(100, 'x'));
+  for (size_t i = 0; i < 32; ++i) {
+    std::array<uint8_t, 32> bytes = base.bytes();
+    bytes[i] ^= 0x01;
+    Name other;
+    std::memcpy(&other, bytes.data(), 32);
+    EXPECT_FALSE(other == base) << "byte " << i;
+    EXPECT_TRUE(other != base) << "byte " << i;
+  }
+  EXPECT_EQ(Name::blob_name(std::string(100, 'x')), base);
+  EXPECT_EQ(Name::literal("ab").size(), 2u);
+  EXPECT_EQ(Name::blob_name(std::string(0x123456, 'y')).size(), 0x123456u);
+}
+
 TEST(Name, KindsAndRoles) {
   Name t = tree({Name::blob_name("a"), Name::blob_name("b")});
   EXPECT_EQ(t.kind(), Kind::Tree);

@@ -50,6 +50,21 @@ TEST_F(RunnerTest, AddsTwoU8Literals) {
   EXPECT_EQ(bytes(run(add, {u8(1), u8(2)})), std::string(1, '\3'));
 }
 
+// The evaluator passes the encode tree's entries along (Invocation::entries); the guest reads them
+// there, without the store: here the encode tree is not even in the store.
+TEST_F(RunnerTest, ReadsTheEncodeTreeFromTheInvocationsEntries) {
+  Name add = module(with_imports(kAdd));
+  const std::vector<Name> entries{limits(), add, u8(7), u8(8)};
+  const Name encode = Name::tree_name(entries);
+  ASSERT_FALSE(store.contains(encode));
+  EXPECT_EQ(runner->apply(Invocation{store, encode, add, Limits{}, &entries}),
+            Name::literal(std::string(1, '\x0f')));
+  // Without them, the runner asks the store (which lacks this tree).
+  EXPECT_THROW(runner->apply(Invocation{store, encode, add, Limits{}}), NotFoundError);
+  EXPECT_EQ(runner->apply(Invocation{store, tree(entries), add, Limits{}}),
+            Name::literal(std::string(1, '\x0f')));
+}
+
 TEST_F(RunnerTest, HandlesOnlyWasmBlobs) {
   Name add = module(with_imports(kAdd));
   EXPECT_TRUE(runner->handles(store, add));
