@@ -41,6 +41,8 @@ const std::vector<Entry>& registry() {
        invoke_benchmark},
       {{"compile", "first compile of each example procedure and of a 1 MB module; cached load"},
        compile_benchmark},
+      {{"flatware", "WASI programs under fixnet vs native: add vs vfork+exec, sort speed, large-module compile"},
+       flatware_benchmark},
   };
   return entries;
 }

@@ -7,10 +7,10 @@
 
 namespace fixnet::bench {
 
-std::string_view embedded_module(std::string_view name) {
-  for (const EmbeddedModule& m : embedded_modules())
+std::string_view embedded_module(std::string_view name, const std::vector<EmbeddedModule>& list) {
+  for (const EmbeddedModule& m : list)
     if (m.name == name) return m.bytes;
-  throw Error(fmt::format("this fixnet binary carries no example procedure '{}'", name));
+  throw Error(fmt::format("this fixnet binary carries no embedded module or program '{}'", name));
 }
 
 }  // namespace fixnet::bench

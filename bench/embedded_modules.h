@@ -14,8 +14,13 @@ struct EmbeddedModule {
 
 // Every example, in examples/CMakeLists.txt's order.
 const std::vector<EmbeddedModule>& embedded_modules();
+// The Flatware benchmark's WASI programs (tests/flatware/programs: add, sort) and their C sources.
+const std::vector<EmbeddedModule>& embedded_programs();
+const std::vector<EmbeddedModule>& embedded_program_sources();
 
-// The bytes of example `name`; throws Error when this binary does not carry it.
-std::string_view embedded_module(std::string_view name);
+// The bytes of `name` in `list` (by default the examples); throws Error when this binary does not
+// carry it.
+std::string_view embedded_module(std::string_view name,
+                                 const std::vector<EmbeddedModule>& list = embedded_modules());
 
 }  // namespace fixnet::bench

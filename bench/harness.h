@@ -161,6 +161,7 @@ Report store_benchmark(const Options& options);
 Report eval_benchmark(const Options& options);
 Report invoke_benchmark(const Options& options);
 Report compile_benchmark(const Options& options);
+Report flatware_benchmark(const Options& options);
 
 // eval's fib rows (fib_bench.cc), added after its memo-hit and thunk-Tree rows, which they compare with.
 void fib_eval(Report& report, const Options& options);

@@ -13,7 +13,7 @@
 #include <fmt/format.h>
 
 #include "bench/harness.h"
-#include "bench/native_add.h"
+#include "bench/native_program.h"
 #include "bench/wasm_fixnet.h"
 #include "core/error.h"
 #include "core/evaluator.h"
@@ -76,12 +76,12 @@ Report invoke_benchmark(const Options& options) {
   fx.runner.prepare(fx.store, at_once);
   const Name at_once_encode = fx.store.put_tree({Limits{}.to_blob_name(), at_once});
   const Invocation empty{fx.store, at_once_encode, at_once, Limits{}};
-  const NativeAdd native(fx.cache.path());
+  const NativeProgram native(fx.cache.path(), "add", native_add_source());
   const Adder* adder = &pick_adder();
   // Each way gets the same question first; a wrong answer would make its figure meaningless.
   if (static_add(2, 3) != 5 || adder->add(2, 3) != 5 || evaluator.force(thunk) != five ||
       fx.dispatcher.apply(invocation) != five || fx.runner.apply(invocation) != five ||
-      native.vfork_exec(2, 3) != 5 || native.posix_spawn(2, 3) != 5 ||
+      native.vfork_exec({"2", "3"}) != 5 || native.posix_spawn({"2", "3"}) != 5 ||
       fx.runner.apply(empty) != at_once_encode || wasm::run_guarded(empty_body, nullptr) != 0)
     throw Error("bench invoke: a way of adding u8 2 and u8 3 did not give 5");
 
@@ -111,8 +111,8 @@ Report invoke_benchmark(const Options& options) {
           latency(r_ns, slice, kBatchProcedure, [&] { keep(fx.runner.apply(invocation)); }),
           latency(e_ns, slice, kBatchProcedure, [&] { keep(fx.runner.apply(empty)); }),
           latency(g_ns, slice, kBatchProcedure, [&] { keep(wasm::run_guarded(empty_body, nullptr)); }),
-          latency(fork_ns, slice, kBatchProcess, [&] { keep(native.vfork_exec(2, 3)); }),
-          latency(spawn_ns, slice, kBatchProcess, [&] { keep(native.posix_spawn(2, 3)); }),
+          latency(fork_ns, slice, kBatchProcess, [&] { keep(native.vfork_exec({"2", "3"})); }),
+          latency(spawn_ns, slice, kBatchProcess, [&] { keep(native.posix_spawn({"2", "3"})); }),
       },
       rounds, seconds);
   const uint64_t applications = evaluator.stats().applications - applications_before;
