@@ -1,4 +1,4 @@
-// `fixnet bench invoke|compile|eval --quick --json`, run as a user runs them (no repository, no source
+// `fixnet bench invoke|compile|eval|flatware --quick --json`, run as a user runs them (no repository, no source
 // tree: the example procedures are embedded): each prints one JSON object holding every key
 // docs/performance.md documents, with positive figures. Correctness only: timings from a shared test
 // machine say nothing, so no figure is compared with a threshold.
@@ -40,6 +40,12 @@ const std::map<std::string, Documented> documented = {
        "eval_tree_scaling", "fib_memo_hit_over_map_find"},
       {"memo_hit_median"},
       {}}},
+    {"flatware",
+     {{"flatware_add_median", "flatware_add_p99", "native_add_vfork_exec_median", "native_add_posix_spawn_median",
+       "flatware_sort_median", "native_sort_median"},
+      {"vfork_exec_over_flatware_add", "posix_spawn_over_flatware_add", "sort_speed_vs_native"},
+      {"add_vs_vfork_exec", "sort_speed"},
+      {"third_party_compile"}}},  // never with --quick
 };
 
 class BenchCommand : public ::testing::TestWithParam<std::string> {};
@@ -83,7 +89,7 @@ TEST_P(BenchCommand, QuickJsonHasEveryDocumentedKeyWithPositiveFigures) {
   EXPECT_EQ(j.at("not_measured").size(), keys.not_measured.size()) << "an undocumented unmeasured row";
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixnet, BenchCommand, ::testing::Values("invoke", "compile", "eval"),
+INSTANTIATE_TEST_SUITE_P(Fixnet, BenchCommand, ::testing::Values("invoke", "compile", "eval", "flatware"),
                          [](const auto& info) { return info.param; });
 
 TEST(BenchCommandTable, SaysWhyTheRrRowIsNotMeasured) {
