@@ -102,14 +102,10 @@ Instance::Instance(LoadedModule& module) : module_(module), desc_(module.descrip
   if (code != 0)
     throw ProcedureError(fmt::format("procedure {} trapped while instantiating: {}",
                                      module.name().short_hex(), trap_description(code)));
-  for (uint32_t i = 0; i < desc_.segment_count; ++i) {  // bounds checked at compile time
-    const uint64_t* seg = desc_.segments + 3 * i;
-    std::memcpy(memory_->data + seg[0], desc_.data_image + seg[2], seg[1]);
-  }
+  if (memory_) module_.copy_segments(memory_->data);  // bounds checked at compile time
   snapshot_ = std::make_unique<std::byte[]>(state_size_);
   std::memcpy(snapshot_.get(), state_.get(), state_size_);
   if (table_ && desc_.may_write_table) table_snapshot_.assign(table_->data, table_->data + table_->size);
-  if (memory_) module_.record_image(memory_->data, initial_memory_bytes_);
 }
 
 Instance::~Instance() {
@@ -220,15 +216,13 @@ void Instance::restore_memory(uint64_t dirty) {
     else
       ::madvise(data + initial, current - initial, MADV_DONTNEED);
   }
-  const std::vector<uint8_t>& image = module_.image();
   if (dirty == ~uint64_t{0}) {  // everything (a bulk memory operation)
     if (initial <= kCopyResetBytes) {
-      std::memcpy(data, image.data(), initial);
+      module_.copy_image(data, 0, initial);
       return;
     }
     ::madvise(data, initial, MADV_DONTNEED);
-    for (const auto& [begin, end] : module_.image_nonzero())
-      std::memcpy(data + begin, image.data() + begin, end - begin);
+    module_.copy_segments(data);
     return;
   }
   // Each dirty chunk, plus the 8 bytes after it that a store starting at its end may have reached.
@@ -237,7 +231,7 @@ void Instance::restore_memory(uint64_t dirty) {
     const uint64_t begin = static_cast<uint64_t>(__builtin_ctzll(bits)) * chunk;
     if (begin >= initial) continue;  // a store past the initial memory: the grown part, reset above
     const uint64_t end = std::min(initial, begin + chunk + 8);
-    std::memcpy(data + begin, image.data() + begin, end - begin);
+    module_.copy_image(data, begin, end);
   }
 }
 

@@ -1,5 +1,7 @@
 #include "wasm/loaded_module.h"
 
+#include <cstring>
+
 #include <dlfcn.h>
 #include <fmt/format.h>
 
@@ -17,8 +19,6 @@ std::mutex& bind_mutex() {
   static std::mutex m;
   return m;
 }
-
-constexpr size_t kImagePage = 4096;
 
 }  // namespace
 
@@ -68,19 +68,17 @@ size_t LoadedModule::instance_count() {
   return instances_.size();
 }
 
-void LoadedModule::record_image(const uint8_t* data, size_t size) {
-  // Called by an Instance's constructor, inside acquire() (so under mutex_).
-  if (image_recorded_) return;
-  image_recorded_ = true;
-  image_.assign(data, data + size);
-  for (size_t page = 0; page < size; page += kImagePage) {
-    const size_t end = std::min(size, page + kImagePage);
-    if (std::all_of(data + page, data + end, [](uint8_t b) { return b == 0; })) continue;
-    if (!image_nonzero_.empty() && image_nonzero_.back().second == page)
-      image_nonzero_.back().second = end;
-    else
-      image_nonzero_.emplace_back(page, end);
+void LoadedModule::copy_segments(uint8_t* memory, uint64_t begin, uint64_t end) const {
+  for (uint32_t i = 0; i < desc_->segment_count; ++i) {
+    const uint64_t* seg = desc_->segments + 3 * i;  // memory offset, bytes, offset in the image
+    const uint64_t from = std::max(begin, seg[0]), to = std::min(end, seg[0] + seg[1]);
+    if (from < to) std::memcpy(memory + from, desc_->data_image + seg[2] + (from - seg[0]), to - from);
   }
+}
+
+void LoadedModule::copy_image(uint8_t* memory, uint64_t begin, uint64_t end) const {
+  std::memset(memory + begin, 0, end - begin);
+  copy_segments(memory, begin, end);
 }
 
 }  // namespace fixnet::wasm

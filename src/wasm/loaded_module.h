@@ -1,5 +1,8 @@
 // LoadedModule: a compiled procedure loaded into this process (dlopen once), with its pool of
-// instances and the image of its initial memory that pooled instances are reset to.
+// instances and the image of its initial memory that pooled instances are reset to. That image is
+// never copied: right after instantiation, memory is zeros and the module's active data segments
+// (all of them are kept out of the C and copied in by the host, c_codegen.h), so the segments in the
+// loaded object describe it.
 //
 // Thread-safe: acquire() hands an instance to one caller for exclusive use (taking a pooled one, or
 // instantiating a new one), release() returns it. Both lock; callers on the hot path keep an acquired
@@ -34,11 +37,11 @@ class LoadedModule {
   void release(Instance* instance);
   size_t instance_count();
 
-  // Memory right after instantiation, recorded from the first instance: what resets copy back.
-  void record_image(const uint8_t* data, size_t size);
-  const std::vector<uint8_t>& image() const { return image_; }
-  // [begin, end) byte ranges of the image that are not zero, in 4 KiB pages.
-  const std::vector<std::pair<size_t, size_t>>& image_nonzero() const { return image_nonzero_; }
+  // Writes bytes [begin, end) of the initial memory at `memory` + begin: zeros, then the parts of
+  // the data segments that fall in the range, in segment order (a later segment wins, as in Wasm).
+  void copy_image(uint8_t* memory, uint64_t begin, uint64_t end) const;
+  // Copies every data segment into `memory` (which holds zeros).
+  void copy_segments(uint8_t* memory) const { copy_segments(memory, 0, UINT64_MAX); }
 
  private:
   Name name_;
@@ -47,9 +50,7 @@ class LoadedModule {
   std::mutex mutex_;
   std::vector<std::unique_ptr<Instance>> instances_;
   std::vector<Instance*> free_;
-  bool image_recorded_ = false;
-  std::vector<uint8_t> image_;
-  std::vector<std::pair<size_t, size_t>> image_nonzero_;
+  void copy_segments(uint8_t* memory, uint64_t begin, uint64_t end) const;
 };
 
 }  // namespace fixnet::wasm
