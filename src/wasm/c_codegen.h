@@ -11,6 +11,9 @@
 namespace fixnet::wasm {
 
 inline constexpr const char* kGeneratedHeaderName = "m.h";
+// Changes whenever the C this file generates changes: part of the toolchain version, so artifacts
+// compiled from older C are not reused.
+inline constexpr int kCodegenVersion = 2;
 // The active data segments' bytes, which the source includes with the assembler's .incbin (found on
 // the assembler's include path: compile with -Wa,-I<the source's directory>).
 inline constexpr const char* kDataImageName = "data.bin";

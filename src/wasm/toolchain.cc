@@ -96,8 +96,8 @@ void Toolchain::init() {
     for (const std::string& f : compile_flags()) flags += f + " ";
     const auto glue_hash =
         sha256(std::string(abi_header_text()) + std::string(wasi_header_text()) + std::string(glue_text()));
-    version_ = fmt::format("wabt {}; cc {}; flags {}; glue {}; arch {}", WABT_VERSION_STRING, cc_.identity,
-                           flags, hex(std::span(glue_hash).first(8)), host.machine);
+    version_ = fmt::format("wabt {}; codegen {}; cc {}; flags {}; glue {}; arch {}", WABT_VERSION_STRING,
+                           kCodegenVersion, cc_.identity, flags, hex(std::span(glue_hash).first(8)), host.machine);
     const auto version_digest = sha256(version_);
     version_hash_ = hex(std::span(version_digest).first(8));
   });
