@@ -4,6 +4,7 @@
 // Contract checked: the reader never offers space beyond its frame; a decoded header's payload is
 // within the limit (Error frames within kMaxErrorText, Hello frames empty); a header re-encodes to
 // the same 64 bytes; bad headers throw FrameError only.
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
