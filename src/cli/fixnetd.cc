@@ -58,6 +58,10 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(1, 256));
   app.add_option("--spin-us", spin_us, "Busy-poll this long after the last work before sleeping");
   app.add_option("--transport", config.transport, "Transport engine: echo, or a plugin .so path");
+  app.add_option("--listen", config.listen,
+                 "Accept peer services on this TCP HOST:PORT (port 0: any) for serving applications (rpc::Server)");
+  app.add_option("--peer", config.peer, "Send applications' calls to the service at this TCP HOST:PORT")
+      ->excludes("--transport");
   app.add_option("--send-heap-mib", send_mib, "Each application's send heap")->check(CLI::Range(1, 4096));
   app.add_option("--receive-heap-mib", receive_mib, "Each application's receive heap")->check(CLI::Range(1, 4096));
   app.add_option("--queue-slots", config.queue_slots, "Slots per descriptor queue (a power of two)");

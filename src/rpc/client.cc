@@ -16,8 +16,12 @@ constexpr size_t kPopBatch = 32;
 }  // namespace
 
 std::unique_ptr<Client> Client::connect(const std::filesystem::path& socket, Options options) {
+  return open(socket, options, 0);
+}
+
+std::unique_ptr<Client> Client::open(const std::filesystem::path& socket, Options options, uint32_t hello_flags) {
   auto control = net::UnixControl::connect(socket);
-  control.send(encode(Hello{}));
+  control.send(encode(Hello{hello_flags}));
   auto answer = control.receive(kMaxControlBytes, kWelcomeFds);
   if (!answer) throw EnvironmentError("the RPC service at " + socket.string() + " closed the connection");
   auto reply = decode_reply(answer->bytes);
@@ -87,32 +91,39 @@ void Client::collect_completions() {
       const Descriptor d = from_slot(slots[i]);
       if (d.done_offset != kNoOffset) send_allocator_.free(d.done_offset);  // unknown offsets are refused
       if (d.kind == Kind::kReply && d.call_id != 0) arrived_[d.call_id] = d;
+      if (d.kind == Kind::kRequest) incoming_.push_back(d);
     }
   }
 }
 
+bool Client::await(const std::function<bool()>& ready, std::chrono::milliseconds timeout, const std::string& what) {
+  if (ready()) return true;
+  // Releases wait in a batch; one we sit on while blocking may be what the service needs.
+  flush_releases();
+  const auto woke = completion_bell_.wait(ready, options_.spin, timeout, control_.fd());
+  if (woke == net::Doorbell::Wake::kOtherFd && !ready())
+    throw EnvironmentError("the RPC service closed the connection while waiting for " + what);
+  return woke != net::Doorbell::Wake::kTimeout;
+}
+
 Client::Reply Client::wait(uint64_t call_id, std::chrono::milliseconds timeout) {
-  auto found = [&] {
-    collect_completions();
-    return arrived_.count(call_id) > 0;
-  };
-  if (!found()) {
-    // Releases wait in a batch; one we sit on while blocking may be what the service needs.
-    flush_releases();
-    const auto woke = completion_bell_.wait(found, options_.spin, timeout, control_.fd());
-    if (woke == net::Doorbell::Wake::kOtherFd && !found())
-      throw EnvironmentError("the RPC service closed the connection while call " + std::to_string(call_id) +
-                             " was outstanding");
-    if (woke == net::Doorbell::Wake::kTimeout)
-      throw EnvironmentError("no reply to call " + std::to_string(call_id) + " within " +
-                             std::to_string(timeout.count()) + " ms");
-  }
+  const std::string what = "the reply to call " + std::to_string(call_id);
+  if (!await([&] {
+        collect_completions();
+        return arrived_.count(call_id) > 0;
+      }, timeout, what))
+    throw EnvironmentError("no " + what + " within " + std::to_string(timeout.count()) + " ms");
   auto it = arrived_.find(call_id);
   const Descriptor d = it->second;
   arrived_.erase(it);
+  return take(d);
+}
+
+Client::Reply Client::take(const Descriptor& d) {
   Reply reply;
   reply.client_ = this;
-  reply.call_id_ = call_id;
+  reply.call_id_ = d.call_id;
+  reply.method_ = d.method;
   reply.status_ = d.status;
   // The service is trusted, but a reply outside the receive heap would still be a bug to contain.
   const uint64_t heap = memory_.receive_heap.size();
@@ -151,6 +162,7 @@ void Client::flush_releases() {
 Client::Reply::Reply(Reply&& other) noexcept
     : client_(std::exchange(other.client_, nullptr)),
       call_id_(other.call_id_),
+      method_(other.method_),
       status_(other.status_),
       offset_(std::exchange(other.offset_, kNoOffset)),
       bytes_(other.bytes_) {}
@@ -160,6 +172,7 @@ Client::Reply& Client::Reply::operator=(Reply&& other) noexcept {
     release();
     client_ = std::exchange(other.client_, nullptr);
     call_id_ = other.call_id_;
+    method_ = other.method_;
     status_ = other.status_;
     offset_ = std::exchange(other.offset_, kNoOffset);
     bytes_ = other.bytes_;

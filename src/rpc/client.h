@@ -19,6 +19,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -57,6 +60,7 @@ class Client {
     ~Reply() { release(); }
 
     uint64_t call_id() const { return call_id_; }
+    uint32_t method() const { return method_; }
     Status status() const { return status_; }
     bool ok() const { return status_ == Status::kOk; }
     std::span<const uint8_t> bytes() const { return bytes_; }
@@ -66,6 +70,7 @@ class Client {
     friend class Client;
     Client* client_ = nullptr;
     uint64_t call_id_ = 0;
+    uint32_t method_ = 0;
     Status status_ = Status::kOk;
     uint64_t offset_ = kNoOffset;
     std::span<const uint8_t> bytes_;
@@ -96,7 +101,12 @@ class Client {
   ConnectionMemory& memory_for_testing() { return memory_; }
 
  private:
+  friend class Server;
+  static std::unique_ptr<Client> open(const std::filesystem::path& socket, Options options, uint32_t hello_flags);
   Client(net::UnixControl control, ConnectionMemory memory, Options options);
+  Reply take(const Descriptor& d);  // a received message (reply, or a request for a server)
+  // Waits until `ready`; false on timeout. Throws EnvironmentError naming `what` on a hang-up.
+  bool await(const std::function<bool()>& ready, std::chrono::milliseconds timeout, const std::string& what);
   void post(const Descriptor& descriptor);  // waits for a free submission slot
   void collect_completions();               // drains the completion queue, non-blocking
   void flush_releases();
@@ -111,6 +121,7 @@ class Client {
   net::Doorbell submission_bell_;
   net::Doorbell completion_bell_;
   std::unordered_map<uint64_t, Descriptor> arrived_;  // replies not yet waited for, by call id
+  std::deque<Descriptor> incoming_;                    // requests for a server, not yet taken
   std::vector<net::QueueSlot> pending_releases_;
   uint64_t pending_release_bytes_ = 0;
   uint64_t next_call_id_ = 1;

@@ -15,8 +15,10 @@ inline constexpr uint16_t kControlVersion = 1;
 inline constexpr size_t kMaxControlBytes = 256;
 inline constexpr size_t kWelcomeFds = 5;  // send heap, receive heap, queues, submission and completion eventfds
 
+inline constexpr uint32_t kHelloServe = 1;  // the application answers remote callers (rpc::Server)
+
 struct Hello {
-  uint32_t flags = 0;
+  uint32_t flags = 0;  // kHelloServe or 0; other bits are refused
 };
 
 struct Welcome {
@@ -27,7 +29,14 @@ struct Welcome {
   uint32_t max_message_bytes = 0;
 };
 
-enum class RefusalReason : uint16_t { kVersion = 1, kUidNotAllowed = 2, kServiceFull = 3, kMalformedHello = 4, kInternal = 5 };
+enum class RefusalReason : uint16_t {
+  kVersion = 1,
+  kUidNotAllowed = 2,
+  kServiceFull = 3,
+  kMalformedHello = 4,
+  kInternal = 5,
+  kNotServing = 6,  // a serving application, but the service listens on no TCP address
+};
 
 struct Refusal {
   RefusalReason reason = RefusalReason::kMalformedHello;

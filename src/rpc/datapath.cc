@@ -1,22 +1,27 @@
 #include "rpc/datapath.h"
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "net/system_error.h"
 #include "rpc/frontend_engine.h"
 
 namespace fixnet::rpc {
 
-Datapath::Datapath(ConnectionMemory memory, int control_fd, const EnginePlugin& transport,
-                   std::shared_ptr<const EnginePlugin> transport_owner)
+Datapath::Datapath(ConnectionMemory memory, int control_fd, std::shared_ptr<const EnginePlugin> transport,
+                   const std::string& transport_config, bool serving)
     : memory_(std::move(memory)),
       control_fd_(control_fd),
       receive_allocator_(memory_.receive_heap.size()),
       submission_bell_(net::queue_sleep_flag(memory_.submission_region()),
-                       std::move(memory_.submission_eventfd)) {
-  auto frontend = std::make_unique<FrontendEngine>(memory_, *this);
+                       std::move(memory_.submission_eventfd)),
+      watch_epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
+  if (!watch_epoll_) net::throw_system_error("epoll_create1", "a datapath");
+  auto frontend = std::make_unique<FrontendEngine>(memory_, *this, serving);
   frontend_ = frontend.get();
   stages_.push_back(Stage{nullptr, std::move(frontend)});
-  stages_.push_back(Stage{std::move(transport_owner), transport.create(*this)});
+  auto engine = transport->create(*this, transport_config);
+  stages_.push_back(Stage{std::move(transport), std::move(engine)});
   const size_t n = stages_.size();
   requests_.resize(n - 1);
   replies_.resize(n - 1);
@@ -67,5 +72,17 @@ std::optional<ReplyBuffer> Datapath::allocate_reply(uint64_t length) {
 }
 
 void Datapath::free_reply(uint64_t offset) { receive_allocator_.free(offset); }
+
+void Datapath::watch(int fd, uint32_t events) {
+  epoll_event ev{};
+  ev.events = events;
+  if (events == 0) {
+    ::epoll_ctl(watch_epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+    return;
+  }
+  if (::epoll_ctl(watch_epoll_.get(), EPOLL_CTL_MOD, fd, &ev) != 0 &&
+      ::epoll_ctl(watch_epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0)
+    net::throw_system_error("epoll_ctl", "an engine's socket");
+}
 
 }  // namespace fixnet::rpc

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "net/doorbell.h"
@@ -25,8 +26,10 @@ class Datapath final : public DatapathContext {
  public:
   // `control_fd` is the connection's socket: shut down (not closed) when the application breaks
   // its queues, so the control side sees a hang-up and reclaims the connection.
-  Datapath(ConnectionMemory memory, int control_fd, const EnginePlugin& transport,
-           std::shared_ptr<const EnginePlugin> transport_owner);
+  // `transport_config` goes to the transport's create(); `serving` makes this a serving application's
+  // datapath (its frontend takes Replies and hands out Requests).
+  Datapath(ConnectionMemory memory, int control_fd, std::shared_ptr<const EnginePlugin> transport,
+           const std::string& transport_config = "", bool serving = false);
   ~Datapath() override;
 
   // One round over the chain; returns the work done.
@@ -35,12 +38,16 @@ class Datapath final : public DatapathContext {
   bool has_input();
   bool has_pending_work() const;
   net::Doorbell& submission_doorbell() { return submission_bell_; }
+  // Readable when an fd an engine watches is ready (an epoll set: the runtime nests it in its own).
+  int watch_fd() const { return watch_epoll_.get(); }
   const FrontendEngine& frontend() const { return *frontend_; }
 
   uint64_t connection_id() const override { return memory_.shape.connection_id; }
   std::span<const uint8_t> request_bytes(uint64_t offset, uint64_t length) override;
   std::optional<ReplyBuffer> allocate_reply(uint64_t length) override;
   void free_reply(uint64_t offset) override;
+  uint64_t max_message_bytes() const override { return memory_.shape.max_message_bytes; }
+  void watch(int fd, uint32_t events) override;
 
  private:
   struct Stage {
@@ -53,6 +60,7 @@ class Datapath final : public DatapathContext {
   bool shut_down_ = false;
   net::HeapAllocator receive_allocator_;
   net::Doorbell submission_bell_;
+  net::UniqueFd watch_epoll_;
   FrontendEngine* frontend_;
   std::vector<Stage> stages_;          // frontend first, transport last
   std::vector<MessageQueue> requests_;  // requests_[i]: stage i → i+1

@@ -11,6 +11,7 @@ std::string_view status_text(Status status) {
     case Status::kUnknownMethod: return "unknown method";
     case Status::kNoReceiveSpace: return "no space for the reply (release received replies)";
     case Status::kTransportError: return "transport error";
+    case Status::kPeerRefused: return "the peer service refused the connection (version or schema mismatch)";
   }
   return "unknown status";
 }
@@ -22,6 +23,8 @@ Status validate_descriptor(const Descriptor& d, const DescriptorLimits& limits) 
     if (byte != 0) return Status::kBadDescriptor;
   switch (d.kind) {
     case Kind::kRequest:
+    case Kind::kReply:
+      if ((d.kind == Kind::kReply) != limits.serving) return Status::kBadDescriptor;
       if (d.length > limits.max_message_bytes) return Status::kTooLarge;
       // Written so that nothing overflows: offset + length is never computed.
       if (d.offset > limits.send_heap_bytes || d.length > limits.send_heap_bytes - d.offset)
@@ -29,8 +32,6 @@ Status validate_descriptor(const Descriptor& d, const DescriptorLimits& limits) 
       return Status::kOk;
     case Kind::kRelease:
       return d.offset < limits.receive_heap_bytes ? Status::kOk : Status::kOutOfBounds;
-    case Kind::kReply:
-      break;
   }
   return Status::kBadDescriptor;
 }

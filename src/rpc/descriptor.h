@@ -25,6 +25,7 @@ enum class Status : uint16_t {
   kUnknownMethod = 4,
   kNoReceiveSpace = 5,
   kTransportError = 6,
+  kPeerRefused = 7,
 };
 std::string_view status_text(Status status);
 
@@ -59,10 +60,11 @@ struct DescriptorLimits {
   uint64_t send_heap_bytes = 0;
   uint64_t receive_heap_bytes = 0;
   uint64_t max_message_bytes = 0;
+  bool serving = false;  // a serving application posts Replies (its answers) instead of Requests
 };
 
 // kOk when `d` (a private copy) is a well-formed application → service descriptor: version 1, kind
-// Request or Release, done_offset and reserved zero, status 0; a Request's [offset, offset + length)
+// Request (Reply when serving: the same checks) or Release, done_offset and reserved zero, status 0; a Request's [offset, offset + length)
 // inside the send heap and length <= max_message_bytes; a Release's offset inside the receive heap
 // (whether it names a live reply is the datapath's question). Otherwise the status to answer with.
 Status validate_descriptor(const Descriptor& d, const DescriptorLimits& limits);

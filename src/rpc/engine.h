@@ -25,6 +25,9 @@ struct RpcMessage {
   uint64_t offset = kNoOffset;
   uint64_t length = 0;
   uint64_t done_offset = kNoOffset;  // reply: the request buffer the service is done with
+  // Toward the application: kReply (an answer, or with call_id 0 only a done_offset) or kRequest (a
+  // remote caller's request, for a serving application). Toward the transport: the descriptor's kind.
+  Kind kind = Kind::kReply;
 };
 
 using MessageQueue = std::deque<RpcMessage>;
@@ -60,6 +63,11 @@ class DatapathContext {
   virtual std::optional<ReplyBuffer> allocate_reply(uint64_t length) = 0;
   // Frees a reply buffer (one never handed to the application, or one it released).
   virtual void free_reply(uint64_t offset) = 0;
+  // The longest message the application may send or receive.
+  virtual uint64_t max_message_bytes() const = 0;
+  // Wake the runtime when `fd` has any of `events` (EPOLLIN, EPOLLOUT; level-triggered); 0 stops
+  // watching it. An engine with sockets registers them here instead of polling them.
+  virtual void watch(int fd, uint32_t events) = 0;
 };
 
 class Engine {
@@ -84,7 +92,7 @@ class Engine {
 //   const fixnet_rpc_engine_plugin* fixnet_rpc_engine_plugin_entry(void);
 // returning a descriptor that lives as long as the object is loaded. abi_version covers this
 // struct and the C++ Engine/DatapathContext interfaces above: plugins are built with this tree.
-#define FIXNET_RPC_ENGINE_ABI_VERSION 1u
+#define FIXNET_RPC_ENGINE_ABI_VERSION 2u
 #define FIXNET_RPC_ENGINE_ENTRY "fixnet_rpc_engine_plugin_entry"
 
 extern "C" {

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include "core/error.h"
+#include "rpc/tcp_transport.h"
 
 namespace fixnet::rpc {
 
@@ -44,7 +45,10 @@ std::shared_ptr<const EnginePlugin> EnginePlugin::load(const std::filesystem::pa
 std::shared_ptr<const EnginePlugin> EnginePlugin::resolve(std::string_view spec) {
   if (spec.find('/') != std::string_view::npos) return load(std::filesystem::path(spec));
   if (spec == "echo") return adopt(nullptr, builtin_echo_engine(), "echo");
-  throw InputError("no built-in engine named '" + one_line(spec) + "' (built in: echo; or give a path to a .so)");
+  if (spec == "tcp-client") return adopt(nullptr, builtin_tcp_client_engine(), "tcp-client");
+  if (spec == "tcp-server") return adopt(nullptr, builtin_tcp_server_engine(), "tcp-server");
+  throw InputError("no built-in engine named '" + one_line(spec) +
+                   "' (built in: echo, tcp-client, tcp-server; or give a path to a .so)");
 }
 
 std::unique_ptr<Engine> EnginePlugin::create(DatapathContext& context, std::string_view config) const {

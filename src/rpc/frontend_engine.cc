@@ -14,9 +14,9 @@ constexpr uint32_t kStateVersion = 1;
 
 }  // namespace
 
-FrontendEngine::FrontendEngine(ConnectionMemory& memory, DatapathContext& context)
+FrontendEngine::FrontendEngine(ConnectionMemory& memory, DatapathContext& context, bool serving)
     : context_(context),
-      limits_{memory.send_heap.size(), memory.receive_heap.size(), memory.shape.max_message_bytes},
+      limits_{memory.send_heap.size(), memory.receive_heap.size(), memory.shape.max_message_bytes, serving},
       slots_(memory.shape.queue_slots),
       submissions_(memory.submission_region(), slots_),
       completions_(memory.completion_region(), slots_),
@@ -27,7 +27,7 @@ size_t FrontendEngine::do_work(EnginePorts& ports) {
   for (; !ports.replies_in->empty(); ++work) {
     const RpcMessage& m = ports.replies_in->front();
     Descriptor d;
-    d.kind = Kind::kReply;
+    d.kind = m.kind;
     d.status = m.status;
     d.method = m.method;
     d.call_id = m.call_id;
@@ -36,8 +36,10 @@ size_t FrontendEngine::do_work(EnginePorts& ports) {
     d.done_offset = m.done_offset;
     if (m.offset != kNoOffset) handed_out_.insert(m.offset);
     pending_.push_back(to_slot(d));
+    // Only answers to what the application posted end its in-flight; a remote caller's request
+    // (serving) was never counted.
+    if (m.kind == Kind::kReply && in_flight_ > 0) --in_flight_;
     ports.replies_in->pop_front();
-    if (in_flight_ > 0) --in_flight_;
   }
   work += flush_completions();
   // Take a descriptor only if its reply is sure of a completion slot: an application that does not
@@ -68,7 +70,7 @@ void FrontendEngine::take(const Descriptor& d, EnginePorts& ports) {
   if (status != Status::kOk) return reply_error(d, status);
   ++counters_.requests;
   ++in_flight_;
-  ports.requests_out->push_back(RpcMessage{d.call_id, d.method, Status::kOk, d.offset, d.length, kNoOffset});
+  ports.requests_out->push_back(RpcMessage{d.call_id, d.method, Status::kOk, d.offset, d.length, kNoOffset, d.kind});
 }
 
 void FrontendEngine::reply_error(const Descriptor& d, Status status) {
@@ -80,7 +82,7 @@ void FrontendEngine::reply_error(const Descriptor& d, Status status) {
   reply.call_id = d.call_id;
   reply.offset = kNoOffset;
   // Hand back what the application claimed to send; its allocator refuses offsets it never gave out.
-  reply.done_offset = d.kind == Kind::kRequest ? d.offset : kNoOffset;
+  reply.done_offset = d.kind == Kind::kRequest || d.kind == Kind::kReply ? d.offset : kNoOffset;
   pending_.push_back(to_slot(reply));
 }
 

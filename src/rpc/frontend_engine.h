@@ -27,7 +27,8 @@ class FrontendEngine final : public Engine {
   };
 
   // Takes the completion eventfd (memory.completion_eventfd) for the application's doorbell.
-  FrontendEngine(ConnectionMemory& memory, DatapathContext& context);
+  // `serving`: the application answers remote callers (it posts Replies and receives Requests).
+  FrontendEngine(ConnectionMemory& memory, DatapathContext& context, bool serving = false);
 
   const char* name() const override { return "frontend"; }
   size_t do_work(EnginePorts& ports) override;

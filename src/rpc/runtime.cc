@@ -78,6 +78,7 @@ void Runtime::apply_changes() {
     ev.events = EPOLLIN;
     // A failure here leaves the datapath polled only while awake; it still works, just without sleep.
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, d->submission_doorbell().fd(), &ev);
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, d->watch_fd(), &ev);  // its engines' sockets
     datapaths_.push_back(std::move(d));
   }
   arriving_.clear();
@@ -86,6 +87,7 @@ void Runtime::apply_changes() {
     auto it = std::find_if(datapaths_.begin(), datapaths_.end(), [&](const auto& d) { return d.get() == gone; });
     if (it == datapaths_.end()) continue;
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, (*it)->submission_doorbell().fd(), nullptr);
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, (*it)->watch_fd(), nullptr);
     datapaths_.erase(it);
   }
   leaving_.clear();

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "net/log.h"
+#include "net/tcp.h"
 #include "rpc/connection_memory.h"
 #include "rpc/control_protocol.h"
 #include "rpc/datapath.h"
@@ -31,6 +32,10 @@ ServiceConfig checked(ServiceConfig config) {
   if (config.max_message_bytes == 0 || config.max_message_bytes > config.send_heap_bytes)
     throw InputError("max message size must be between 1 byte and the send heap size");
   if (config.allowed_uids.empty()) config.allowed_uids.push_back(::getuid());
+  if (!config.peer.empty()) {
+    net::parse_tcp_address(config.peer);  // refuse a bad address at start, not at the first call
+    config.transport = "tcp-client";
+  }
   return config;
 }
 
@@ -39,8 +44,15 @@ ServiceConfig checked(ServiceConfig config) {
 Service::Service(ServiceConfig config)
     : config_(checked(std::move(config))),
       transport_(EnginePlugin::resolve(config_.transport)),
+      transport_config_(config_.peer),
       listener_(net::UnixListener::bind(config_.socket)),
       runtimes_(config_.runtime) {
+  if (!config_.listen.empty()) {
+    tcp_listener_ = net::tcp_listen(net::parse_tcp_address(config_.listen));
+    server_transport_ = EnginePlugin::resolve("tcp-server");
+    net::log(LogLevel::kInfo, "rpc", "listening for peer services on {} (tcp port {})", config_.listen,
+             net::bound_port(tcp_listener_.get()));
+  }
   loop_.add(listener_.fd(), EPOLLIN, [this](uint32_t) { accept_all(); });
   net::log(LogLevel::kInfo, "rpc", "listening on {} (transport {}, {} runtime{})", config_.socket.string(),
            transport_->name(), config_.runtime.mode == RuntimeOptions::Mode::kShared ? "shared" : "dedicated",
@@ -88,10 +100,13 @@ void Service::on_hello(uint64_t id) {
   Connection& c = *it->second;
   if (c.datapath) return disconnect(id, "application closed its control socket");  // the lifeline moved
   std::optional<net::ControlMessage> hello;
+  bool serving = false;
   try {
     hello = c.control.receive(kMaxControlBytes, 0);
     if (!hello) return disconnect(id, "closed before its hello");
-    decode_hello(hello->bytes);
+    const uint32_t flags = decode_hello(hello->bytes).flags;
+    if ((flags & ~kHelloServe) != 0) throw InputError("hello has unknown flags " + std::to_string(flags));
+    serving = flags == kHelloServe;
   } catch (const Error& e) {
     refuse(c, RefusalReason::kMalformedHello, e.what());
     return disconnect(id, "malformed hello");
@@ -105,13 +120,23 @@ void Service::on_hello(uint64_t id) {
                                                std::to_string(config_.max_connections) + " applications");
     return disconnect(id, "service full");
   }
+  if (serving && !tcp_listener_) {
+    refuse(c, RefusalReason::kNotServing,
+           "this service listens on no TCP address, so nobody can call a serving application (fixnetd --listen)");
+    return disconnect(id, "serving, but no listener");
+  }
   try {
     Welcome shape{id, net::SharedMemory::round_to_pages(config_.send_heap_bytes),
                   net::SharedMemory::round_to_pages(config_.receive_heap_bytes), config_.queue_slots,
                   config_.max_message_bytes};
     auto memory = ConnectionMemory::create(shape);
     c.control.send(encode(shape), memory.fds());
-    c.datapath = std::make_shared<Datapath>(std::move(memory), c.control.fd(), *transport_, transport_);
+    if (serving) {
+      c.datapath = std::make_shared<Datapath>(std::move(memory), c.control.fd(), server_transport_,
+                                              std::to_string(tcp_listener_.get()), true);
+    } else {
+      c.datapath = std::make_shared<Datapath>(std::move(memory), c.control.fd(), transport_, transport_config_);
+    }
   } catch (const Error& e) {
     refuse(c, RefusalReason::kInternal, e.what());
     return disconnect(id, "could not set up its datapath");
@@ -119,7 +144,8 @@ void Service::on_hello(uint64_t id) {
   runtimes_.attach(c.datapath);
   ++stats_.accepted;
   ++stats_.active;
-  net::log(LogLevel::kInfo, "rpc", "connection {}: pid {} uid {} attached", id, c.peer.pid, c.peer.uid);
+  net::log(LogLevel::kInfo, "rpc", "connection {}: pid {} uid {} attached{}", id, c.peer.pid, c.peer.uid,
+           serving ? " (serving)" : "");
 }
 
 void Service::disconnect(uint64_t id, const char* why) {

@@ -33,6 +33,8 @@ struct ServiceConfig {
   size_t max_connections = 1024;
   RuntimeOptions runtime;
   std::string transport = "echo";  // a built-in engine name or a plugin path
+  std::string listen;  // "HOST:PORT": accept peer services' connections for serving applications
+  std::string peer;    // "HOST:PORT": calling applications' requests go there (the tcp-client transport)
 };
 
 struct ServiceStats {
@@ -62,6 +64,9 @@ class Service {
 
   ServiceConfig config_;
   std::shared_ptr<const EnginePlugin> transport_;
+  std::string transport_config_;
+  std::shared_ptr<const EnginePlugin> server_transport_;  // with a TCP listener only
+  net::UniqueFd tcp_listener_;
   net::EventLoop loop_;
   net::UnixListener listener_;
   RuntimePool runtimes_;

@@ -58,7 +58,9 @@ class ServiceProcess {
       ::_exit(127);
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!fs::exists(socket_)) {
+    // The socket file appears at bind(), a moment before listen(): wait for the service's own word
+    // that it listens (logged once both the Unix socket and any TCP listener are ready).
+    while (!fs::exists(socket_) || read_text(log_).find("listening on ") == std::string::npos) {
       int status;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;

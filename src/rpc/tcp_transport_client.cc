@@ -1,0 +1,247 @@
+// The calling side of the TCP transport ("tcp-client"): one connection per datapath to the peer
+// service. A connection starts with a Hello each way; requests wait (unsent) until the peer's Hello
+// matched. Wire call ids are this engine's own (an application's ids are never trusted on the wire).
+// A request's send buffer goes back with its reply: the kernel took the bytes long before (the peer
+// cannot answer a request it has not fully read).
+#include <sys/epoll.h>
+
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <unordered_map>
+
+#include "core/error.h"
+#include "net/log.h"
+#include "net/tcp.h"
+#include "rpc/tcp_transport.h"
+#include "rpc/tcp_transport_connection.h"
+
+namespace fixnet::rpc {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using net::LogLevel;
+
+constexpr size_t kBudget = 32;
+constexpr uint32_t kStateVersion = 1;
+
+class TcpClientEngine final : public Engine {
+ public:
+  TcpClientEngine(DatapathContext& context, net::TcpAddress peer) : context_(context), peer_(std::move(peer)) {}
+
+  const char* name() const override { return "tcp-client"; }
+
+  size_t do_work(EnginePorts& ports) override {
+    ports_ = &ports;
+    size_t work = 0;
+    for (; work < kBudget && !ports.requests_in->empty(); ++work) {
+      RpcMessage m = ports.requests_in->front();
+      ports.requests_in->pop_front();
+      take(m);
+    }
+    if (connection_) work += pump();
+    return work;
+  }
+
+  EngineState decompose() override {
+    // Connections do not move across an upgrade; the counters do.
+    EngineState state{kStateVersion, std::vector<uint8_t>(16)};
+    std::memcpy(state.bytes.data(), &replies_, 8);
+    std::memcpy(state.bytes.data() + 8, &failed_, 8);
+    return state;
+  }
+
+  void restore(const EngineState& state) override {
+    if (state.version != kStateVersion || state.bytes.size() != 16)
+      throw InputError("tcp-client engine cannot restore state version " + std::to_string(state.version));
+    std::memcpy(&replies_, state.bytes.data(), 8);
+    std::memcpy(&failed_, state.bytes.data() + 8, 8);
+  }
+
+ private:
+  enum class State { kDown, kHello, kReady };
+
+  void take(const RpcMessage& m) {
+    if (state_ == State::kDown) {
+      if (Clock::now() < retry_after_) return answer(m, Status::kTransportError);
+      connect();
+      if (state_ == State::kDown) return answer(m, Status::kTransportError);
+    }
+    if (state_ == State::kReady && waiting_.size() < kMaxInFlightPerConnection) return send(m);
+    backlog_.push_back(m);
+  }
+
+  void connect() {
+    try {
+      connection_ = std::make_unique<FramedConnection>(net::tcp_connect_start(peer_), context_.max_message_bytes());
+      // Sends wait (EAGAIN) until the connect completes; a refused connect shows up as a read error.
+      connection_->queue_owned(hello_header(schema_), "");
+      state_ = State::kHello;
+      watched_ = 0;
+    } catch (const Error& e) {
+      fail_all(Status::kTransportError, e.what());
+    }
+  }
+
+  void send(const RpcMessage& m) {
+    FrameHeader h;
+    h.kind = FrameKind::kRequest;
+    h.method = m.method;
+    h.call_id = next_call_id_++;
+    h.payload_length = m.length;
+    connection_->queue(h, context_.request_bytes(m.offset, m.length), kNoOffset);
+    waiting_.emplace(h.call_id, m);
+  }
+
+  void answer(const RpcMessage& request, Status status, uint64_t offset = kNoOffset, uint64_t length = 0) {
+    RpcMessage reply;
+    reply.call_id = request.call_id;
+    reply.method = request.method;
+    reply.status = status;
+    reply.offset = offset;
+    reply.length = length;
+    reply.done_offset = request.offset;
+    if (status != Status::kOk) ++failed_;
+    ports_->replies_out->push_back(reply);
+  }
+
+  size_t pump() {
+    size_t work = 0;
+    try {
+      std::vector<uint64_t> sent;
+      connection_->flush(sent);
+      for (; work < kBudget; ++work) {
+        auto step = connection_->read_step();
+        if (!step) break;
+        if (*step == FrameReader::Step::kHeader) step = on_header(connection_->reader().header());
+        if (*step == FrameReader::Step::kFrame) on_frame(connection_->reader().header());
+      }
+      if (connection_) {
+        connection_->flush(sent);
+        const uint32_t events = EPOLLIN | (connection_->wants_write() ? uint32_t{EPOLLOUT} : 0u);
+        if (events != watched_) context_.watch(connection_->fd(), watched_ = events);
+      }
+    } catch (const PeerRefusal& e) {
+      fail_all(Status::kPeerRefused, e.what());
+    } catch (const Error& e) {
+      fail_all(Status::kTransportError, e.what());
+    }
+    return work;
+  }
+
+  // A connection-level refusal by the peer (or of the peer).
+  struct PeerRefusal : Error {
+    using Error::Error;
+  };
+
+  FrameReader::Step on_header(const FrameHeader& h) {
+    FrameReader& reader = connection_->reader();
+    receiving_status_ = Status::kOk;
+    if (h.kind == FrameKind::kError) return reader.accept(std::span(error_text_).first(h.payload_length));
+    if (state_ == State::kHello) {
+      if (auto why = hello_mismatch(h, schema_)) {
+        FrameHeader error;
+        error.kind = FrameKind::kError;
+        error.status = Status::kPeerRefused;
+        connection_->queue_owned(error, *why);
+        std::vector<uint64_t> ignored;
+        connection_->flush(ignored);  // best effort: the peer learns why before we close
+        throw PeerRefusal("refused peer " + peer_.text + ": " + *why);
+      }
+      return reader.discard();
+    }
+    if (h.kind != FrameKind::kReply) throw InputError("peer " + peer_.text + " sent an unexpected frame kind");
+    auto it = waiting_.find(h.call_id);
+    if (it == waiting_.end()) {
+      ++unknown_replies_;
+      return reader.discard();
+    }
+    auto buffer = context_.allocate_reply(h.payload_length);
+    if (!buffer) {
+      receiving_status_ = Status::kNoReceiveSpace;
+      return reader.discard();
+    }
+    receiving_offset_ = buffer->offset;
+    return reader.accept(buffer->bytes);
+  }
+
+  void on_frame(const FrameHeader& h) {
+    if (h.kind == FrameKind::kHello) {
+      state_ = State::kReady;
+      net::log(LogLevel::kInfo, "rpc", "connection {}: connected to peer {}", context_.connection_id(), peer_.text);
+      std::deque<RpcMessage> queued;
+      queued.swap(backlog_);
+      for (const auto& m : queued) take(m);
+      return;
+    }
+    if (h.kind == FrameKind::kError) {
+      const std::string text = error_text(std::span(error_text_).first(h.payload_length));
+      auto it = waiting_.find(h.call_id);
+      if (h.call_id == 0 || it == waiting_.end()) {
+        if (h.status == Status::kPeerRefused) throw PeerRefusal("peer " + peer_.text + " refused us: " + text);
+        throw InputError("peer " + peer_.text + " reported: " + text);
+      }
+      const RpcMessage request = it->second;
+      waiting_.erase(it);
+      return answer(request, h.status == Status::kOk ? Status::kTransportError : h.status);
+    }
+    auto it = waiting_.find(h.call_id);
+    if (it == waiting_.end()) return;  // an unknown reply, discarded
+    const RpcMessage request = it->second;
+    waiting_.erase(it);
+    ++replies_;
+    answer(request, receiving_status_, std::exchange(receiving_offset_, kNoOffset), h.payload_length);
+    if (!backlog_.empty() && waiting_.size() < kMaxInFlightPerConnection) {
+      send(backlog_.front());
+      backlog_.pop_front();
+    }
+  }
+
+  // The connection is gone: every waiting call is answered with `status`; later requests reconnect.
+  void fail_all(Status status, const std::string& why) {
+    net::log(LogLevel::kWarning, "rpc", "connection {}: peer {}: {}; failing {} call(s)", context_.connection_id(),
+             peer_.text, why, waiting_.size() + backlog_.size());
+    if (receiving_offset_ != kNoOffset) context_.free_reply(std::exchange(receiving_offset_, kNoOffset));
+    for (const auto& [id, m] : waiting_) answer(m, status);
+    for (const auto& m : backlog_) answer(m, status);
+    waiting_.clear();
+    backlog_.clear();
+    connection_.reset();  // closing the socket also drops it from the watch set
+    state_ = State::kDown;
+    retry_after_ = Clock::now() + kReconnectBackoff;
+  }
+
+  DatapathContext& context_;
+  const net::TcpAddress peer_;
+  const SchemaHash schema_{};  // zero until schemas exist
+  EnginePorts* ports_ = nullptr;
+  State state_ = State::kDown;
+  std::unique_ptr<FramedConnection> connection_;
+  uint32_t watched_ = 0;
+  Clock::time_point retry_after_{};
+  std::unordered_map<uint64_t, RpcMessage> waiting_;  // by wire call id
+  std::deque<RpcMessage> backlog_;                    // not sent yet
+  uint64_t next_call_id_ = 1;
+  uint64_t receiving_offset_ = kNoOffset;  // the receive buffer a reply is being read into
+  Status receiving_status_ = Status::kOk;
+  std::array<uint8_t, kMaxErrorText> error_text_{};
+  uint64_t replies_ = 0, failed_ = 0, unknown_replies_ = 0;
+};
+
+Engine* create(DatapathContext* context, const char* config) {
+  try {
+    return new TcpClientEngine(*context, net::parse_tcp_address(config));
+  } catch (const Error& e) {
+    net::log(LogLevel::kError, "rpc", "tcp-client engine: {}", e.what());
+    return nullptr;
+  }
+}
+
+const fixnet_rpc_engine_plugin kPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "tcp-client", &create};
+
+}  // namespace
+
+const fixnet_rpc_engine_plugin* builtin_tcp_client_engine() { return &kPlugin; }
+
+}  // namespace fixnet::rpc

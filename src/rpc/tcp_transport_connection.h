@@ -1,0 +1,62 @@
+// FramedConnection: one non-blocking TCP connection of a transport engine, in frames. Sending is
+// scatter-gather: a queued frame is its 64-byte header (copied) and a payload the caller keeps alive
+// (an application's send heap: the argument bytes are never copied by us), written with sendmsg
+// until the kernel took all of it; flush() then hands back the frame's tag, so the caller releases
+// the buffer only after the kernel has the bytes. Receiving goes through a FrameReader.
+// Used by both TCP engines; one thread (the engine's runtime) at a time.
+#pragma once
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/unique_fd.h"
+#include "rpc/tcp_transport_frame.h"
+
+namespace fixnet::rpc {
+
+class FramedConnection {
+ public:
+  FramedConnection(net::UniqueFd socket, uint64_t max_payload) : socket_(std::move(socket)), reader_(max_payload) {}
+
+  int fd() const { return socket_.get(); }
+  FrameReader& reader() { return reader_; }
+
+  // Queues a frame whose payload stays valid (and unchanged by us) until flush() returns `tag`
+  // (kNoOffset: nobody waits for this frame).
+  void queue(const FrameHeader& header, std::span<const uint8_t> payload, uint64_t tag);
+  // Queues a frame whose payload is a short text we own (Hello, Error).
+  void queue_owned(const FrameHeader& header, std::string payload);
+  // Writes what the kernel takes now; appends the tags of frames it took completely to `sent`.
+  // Throws EnvironmentError when the connection failed.
+  void flush(std::vector<uint64_t>& sent);
+  bool wants_write() const { return !out_.empty(); }
+  // The connection is being dropped: the tags of frames never completely sent (their buffers are
+  // free again once the socket is closed: the kernel copied what it took).
+  void abandon(std::vector<uint64_t>& tags);
+
+  // One read into the reader: nullopt when nothing is there now. Throws EnvironmentError when the
+  // peer closed or the socket failed, InputError for a malformed header.
+  std::optional<FrameReader::Step> read_step();
+
+ private:
+  struct OutFrame {
+    FrameHeaderBytes header;
+    std::string owned;
+    std::span<const uint8_t> payload;
+    uint64_t sent = 0;  // bytes of header + payload the kernel took
+    uint64_t tag = kNoOffset;
+  };
+
+  net::UniqueFd socket_;
+  FrameReader reader_;
+  std::deque<OutFrame> out_;
+};
+
+// Why a peer's Hello is refused, or nullopt when it matches ours (same version, same schema hash).
+std::optional<std::string> hello_mismatch(const FrameHeader& peer, const SchemaHash& ours);
+FrameHeader hello_header(const SchemaHash& ours);
+std::string hex(const SchemaHash& hash);
+
+}  // namespace fixnet::rpc

@@ -1,0 +1,242 @@
+// The serving side of the TCP transport ("tcp-server"), the transport of a serving application's
+// datapath. It accepts peer connections from the service's listening socket (each serving
+// application accepts from the same socket, so connections spread among them), answers each peer's
+// Hello, reads requests straight into the application's receive heap and hands them to it under
+// call ids of its own, and sends the application's replies from its send heap. A send buffer goes
+// back (a reply with call_id 0 and a done_offset) once the kernel took the frame, or the peer died.
+//
+// A peer that breaks the protocol gets an Error frame (with its call id when the header had one)
+// and is disconnected; other peers never notice. A peer stops being read while
+// kMaxInFlightPerConnection of its requests await the application.
+#include <sys/epoll.h>
+
+#include <charconv>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <unordered_map>
+
+#include "core/error.h"
+#include "net/log.h"
+#include "net/tcp.h"
+#include "rpc/tcp_transport.h"
+#include "rpc/tcp_transport_connection.h"
+
+namespace fixnet::rpc {
+
+namespace {
+
+using net::LogLevel;
+
+constexpr size_t kBudget = 32;
+constexpr size_t kAcceptBudget = 16;
+constexpr uint32_t kStateVersion = 1;
+
+struct Peer {
+  explicit Peer(net::UniqueFd socket, uint64_t max_payload) : connection(std::move(socket), max_payload) {}
+  FramedConnection connection;
+  bool greeted = false;
+  size_t in_flight = 0;
+  uint32_t watched = 0;
+  uint64_t receiving_offset = kNoOffset;  // the receive buffer a request is being read into
+};
+
+class TcpServerEngine final : public Engine {
+ public:
+  TcpServerEngine(DatapathContext& context, int listener) : context_(context), listener_(listener) {
+    context_.watch(listener_, EPOLLIN);
+  }
+  ~TcpServerEngine() override {
+    // The listener is the service's and outlives us; only stop watching it.
+    context_.watch(listener_, 0);
+  }
+
+  const char* name() const override { return "tcp-server"; }
+
+  size_t do_work(EnginePorts& ports) override {
+    ports_ = &ports;
+    size_t work = 0;
+    for (size_t i = 0; i < kAcceptBudget; ++i) {
+      net::UniqueFd socket = net::tcp_accept(listener_);
+      if (!socket) break;
+      auto peer = std::make_unique<Peer>(std::move(socket), context_.max_message_bytes());
+      peer->connection.queue_owned(hello_header(schema_), "");
+      peers_.emplace(next_peer_++, std::move(peer));
+      ++work;
+    }
+    for (; work < kBudget && !ports.requests_in->empty(); ++work) {
+      reply(ports.requests_in->front());
+      ports.requests_in->pop_front();
+    }
+    for (auto it = peers_.begin(); it != peers_.end();) {
+      const uint64_t id = it->first;
+      ++it;  // pump() may erase the peer
+      work += pump(id);
+    }
+    return work;
+  }
+
+  EngineState decompose() override {
+    EngineState state{kStateVersion, std::vector<uint8_t>(8)};
+    std::memcpy(state.bytes.data(), &served_, 8);
+    return state;
+  }
+
+  void restore(const EngineState& state) override {
+    if (state.version != kStateVersion || state.bytes.size() != 8)
+      throw InputError("tcp-server engine cannot restore state version " + std::to_string(state.version));
+    std::memcpy(&served_, state.bytes.data(), 8);
+  }
+
+ private:
+  struct Call {
+    uint64_t peer;
+    uint64_t wire_call_id;
+  };
+
+  // The application's answer to one of our calls.
+  void reply(const RpcMessage& m) {
+    auto call = calls_.find(m.call_id);
+    Peer* peer = nullptr;
+    if (call != calls_.end()) {
+      auto it = peers_.find(call->second.peer);
+      if (it != peers_.end()) peer = it->second.get();
+    }
+    if (peer == nullptr) return done(m.offset);  // an unknown call, or its caller left
+    FrameHeader h;
+    h.kind = FrameKind::kReply;
+    h.method = m.method;
+    h.call_id = call->second.wire_call_id;
+    h.payload_length = m.length;
+    peer->connection.queue(h, context_.request_bytes(m.offset, m.length), m.offset);
+    --peer->in_flight;
+    calls_.erase(call);
+    ++served_;
+  }
+
+  void done(uint64_t send_offset) {
+    RpcMessage m;
+    m.call_id = 0;
+    m.done_offset = send_offset;
+    ports_->replies_out->push_back(m);
+  }
+
+  size_t pump(uint64_t id) {
+    Peer& peer = *peers_.at(id);
+    size_t work = 0;
+    try {
+      std::vector<uint64_t> sent;
+      peer.connection.flush(sent);
+      for (; work < kBudget && peer.in_flight < kMaxInFlightPerConnection; ++work) {
+        auto step = peer.connection.read_step();
+        if (!step) break;
+        if (*step == FrameReader::Step::kHeader) step = on_header(peer);
+        if (*step == FrameReader::Step::kFrame) on_frame(id, peer);
+      }
+      peer.connection.flush(sent);
+      for (uint64_t offset : sent) done(offset);
+      const uint32_t events = (peer.in_flight < kMaxInFlightPerConnection ? uint32_t{EPOLLIN} : 0u) |
+                              (peer.connection.wants_write() ? uint32_t{EPOLLOUT} : 0u);
+      if (events != peer.watched) context_.watch(peer.connection.fd(), peer.watched = events);
+    } catch (const FrameError& e) {
+      refuse(id, e.call_id, e.status, e.what());
+    } catch (const Error& e) {
+      drop(id, e.what());
+    }
+    return work;
+  }
+
+  FrameReader::Step on_header(Peer& peer) {
+    const FrameHeader& h = peer.connection.reader().header();
+    if (!peer.greeted) {
+      if (auto why = hello_mismatch(h, schema_)) throw FrameError(*why, 0, Status::kPeerRefused);
+      return peer.connection.reader().discard();
+    }
+    if (h.kind != FrameKind::kRequest) throw FrameError("expected a Request frame", h.call_id, Status::kBadDescriptor);
+    auto buffer = context_.allocate_reply(h.payload_length);
+    if (!buffer) return peer.connection.reader().discard();  // answered with an error at its end
+    peer.receiving_offset = buffer->offset;
+    return peer.connection.reader().accept(buffer->bytes);
+  }
+
+  void on_frame(uint64_t id, Peer& peer) {
+    const FrameHeader& h = peer.connection.reader().header();
+    if (!peer.greeted) {
+      peer.greeted = true;
+      return;
+    }
+    if (peer.receiving_offset == kNoOffset) return error(peer, h.call_id, Status::kNoReceiveSpace,
+                                                         "the serving application holds its receive heap full");
+    RpcMessage m;
+    m.kind = Kind::kRequest;
+    m.call_id = next_call_++;
+    m.method = h.method;
+    m.offset = std::exchange(peer.receiving_offset, kNoOffset);
+    m.length = h.payload_length;
+    calls_.emplace(m.call_id, Call{id, h.call_id});
+    ++peer.in_flight;
+    ports_->replies_out->push_back(m);
+  }
+
+  void error(Peer& peer, uint64_t call_id, Status status, const std::string& text) {
+    FrameHeader h;
+    h.kind = FrameKind::kError;
+    h.status = status;
+    h.call_id = call_id;
+    peer.connection.queue_owned(h, text.substr(0, kMaxErrorText));
+  }
+
+  // The peer broke the protocol: tell it why (best effort), then disconnect it.
+  void refuse(uint64_t id, uint64_t call_id, Status status, const std::string& why) {
+    Peer& peer = *peers_.at(id);
+    error(peer, call_id, status, why);
+    std::vector<uint64_t> sent;
+    try {
+      peer.connection.flush(sent);
+    } catch (const Error&) {
+      // It is gone already.
+    }
+    for (uint64_t offset : sent) done(offset);
+    drop(id, "refused: " + why);
+  }
+
+  void drop(uint64_t id, const std::string& why) {
+    auto it = peers_.find(id);
+    Peer& peer = *it->second;
+    net::log(LogLevel::kInfo, "rpc", "connection {}: peer connection {} closed: {}", context_.connection_id(), id, why);
+    if (peer.receiving_offset != kNoOffset) context_.free_reply(peer.receiving_offset);
+    std::vector<uint64_t> unsent;
+    peer.connection.abandon(unsent);
+    for (uint64_t offset : unsent) done(offset);
+    peers_.erase(it);  // its calls stay in calls_ until the application answers them (then: done only)
+  }
+
+  DatapathContext& context_;
+  const int listener_;
+  const SchemaHash schema_{};  // zero until schemas exist
+  EnginePorts* ports_ = nullptr;
+  std::map<uint64_t, std::unique_ptr<Peer>> peers_;
+  std::unordered_map<uint64_t, Call> calls_;  // by the call id the application sees
+  uint64_t next_peer_ = 1;
+  uint64_t next_call_ = 1;
+  uint64_t served_ = 0;
+};
+
+Engine* create(DatapathContext* context, const char* config) {
+  const std::string_view text(config);
+  int fd = -1;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), fd);
+  if (ec != std::errc() || end != text.data() + text.size() || fd < 0) {
+    net::log(LogLevel::kError, "rpc", "tcp-server engine: config '{}' is not a listening socket", text);
+    return nullptr;
+  }
+  return new TcpServerEngine(*context, fd);
+}
+
+const fixnet_rpc_engine_plugin kPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "tcp-server", &create};
+
+}  // namespace
+
+const fixnet_rpc_engine_plugin* builtin_tcp_server_engine() { return &kPlugin; }
+
+}  // namespace fixnet::rpc

@@ -1,0 +1,307 @@
+// The TCP transport end to end, in real processes over loopback: a client application → fixnetd A
+// (--peer) → TCP → fixnetd B (--listen) → a serving application, which answers echo (method 1) and a
+// tiny key-value store (2 put "key=value", 3 get "key"; 9 never answers). Then a peer service killed
+// mid-call, and raw TCP peers that break the framing.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <map>
+#include <random>
+#include <string>
+
+#include "core/error.h"
+#include "rpc/client.h"
+#include "rpc/server.h"
+#include "rpc/tcp_transport_frame.h"
+#include "rpc_test_util.h"
+
+namespace fixnet::rpc {
+namespace {
+
+using testing::exited_ok;
+using testing::ServiceProcess;
+using testing::spawn;
+namespace fs = std::filesystem;
+
+constexpr uint32_t kEcho = 1, kPut = 2, kGet = 3, kNeverAnswer = 9;
+
+std::vector<uint8_t> bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
+std::string text_of(std::span<const uint8_t> b) { return {b.begin(), b.end()}; }
+
+// The serving application: runs until the service goes away.
+bool serve(const fs::path& socket) {
+  auto server = Server::bind(socket);
+  std::map<std::string, std::string> store;
+  for (;;) {
+    std::optional<Server::Request> request;
+    try {
+      request = server->next_request();
+    } catch (const EnvironmentError&) {
+      return true;
+    }
+    const std::string body = text_of(request->bytes());
+    switch (request->method()) {
+      case kEcho: server->reply(request->call_id(), request->bytes()); break;
+      case kPut: {
+        const auto eq = body.find('=');
+        store[body.substr(0, eq)] = body.substr(eq + 1);
+        server->reply(request->call_id(), {});
+        break;
+      }
+      case kGet: server->reply(request->call_id(), bytes_of(store.count(body) ? store[body] : "")); break;
+      default: break;  // kNeverAnswer
+    }
+  }
+}
+
+uint16_t tcp_port(const ServiceProcess& service) {
+  std::string log;
+  EXPECT_TRUE(ServiceProcess::eventually([&] {
+    log = service.log();
+    return log.find("(tcp port ") != std::string::npos;
+  }));
+  return static_cast<uint16_t>(std::stoi(log.substr(log.find("(tcp port ") + 10)));
+}
+
+// Two services and a serving application on B.
+struct TwoServices {
+  ServiceProcess b{{"--listen", "127.0.0.1:0"}};
+  uint16_t port = tcp_port(b);
+  ServiceProcess a{{"--peer", "127.0.0.1:" + std::to_string(port)}};
+  pid_t server = spawn([this] { return serve(b.socket()); });
+  ~TwoServices() {
+    ::kill(server, SIGKILL);
+    int status;
+    ::waitpid(server, &status, 0);
+  }
+};
+
+std::vector<uint8_t> pattern(size_t size, uint64_t seed) {
+  std::vector<uint8_t> bytes(size);
+  std::mt19937_64 random(seed);
+  for (auto& b : bytes) b = static_cast<uint8_t>(random());
+  return bytes;
+}
+
+bool echoes(Client& client, size_t size, uint64_t seed) {
+  const auto request = pattern(size, seed);
+  auto reply = client.call(kEcho, request);
+  return reply.ok() && reply.bytes().size() == size && std::memcmp(reply.bytes().data(), request.data(), size) == 0;
+}
+
+TEST(RpcTcpTransport, EchoAndKeyValueThroughTwoServices) {
+  TwoServices s;
+  auto client = Client::connect(s.a.socket());
+  for (size_t size = 8; size <= (1u << 20); size *= 2)
+    for (uint64_t seed = 0; seed < 2; ++seed) ASSERT_TRUE(echoes(*client, size, seed)) << size << " bytes";
+  EXPECT_TRUE(client->call(kPut, bytes_of("colour=blue")).ok());
+  EXPECT_TRUE(client->call(kPut, bytes_of("shape=round")).ok());
+  EXPECT_EQ(text_of(client->call(kGet, bytes_of("colour")).bytes()), "blue");
+  EXPECT_EQ(text_of(client->call(kGet, bytes_of("shape")).bytes()), "round");
+  EXPECT_EQ(text_of(client->call(kGet, bytes_of("size")).bytes()), "");
+  EXPECT_EQ(client->send_heap_free_bytes(), client->welcome().send_heap_bytes)
+      << "every send buffer comes back once its reply arrived";
+}
+
+TEST(RpcTcpTransport, ManyCallsInFlightFromManyClients) {
+  TwoServices s;
+  std::vector<pid_t> clients;
+  for (int c = 0; c < 3; ++c)
+    clients.push_back(spawn([&, c] {
+      auto client = Client::connect(s.a.socket());
+      for (int round = 0; round < 10; ++round) {
+        std::vector<std::pair<uint64_t, uint64_t>> calls;  // call id, seed
+        for (int i = 0; i < 200; ++i) {
+          const uint64_t seed = c * 100000 + round * 1000 + i;
+          const auto request = pattern(32 + i * 7, seed);
+          auto m = client->allocate(request.size());
+          std::memcpy(m.bytes.data(), request.data(), request.size());
+          calls.emplace_back(client->send(kEcho, m, request.size()), seed);
+        }
+        for (size_t i = 0; i < calls.size(); ++i) {
+          auto reply = client->wait(calls[i].first, std::chrono::milliseconds(10000));
+          if (!reply.ok() || text_of(reply.bytes()) != text_of(pattern(32 + i * 7, calls[i].second))) return false;
+        }
+      }
+      return true;
+    }));
+  for (pid_t pid : clients) EXPECT_TRUE(exited_ok(pid));
+}
+
+TEST(RpcTcpTransport, PeerServiceKilledMidCallFailsEveryWaitingCall) {
+  auto b = std::make_unique<ServiceProcess>(std::vector<std::string>{"--listen", "127.0.0.1:0"});
+  ServiceProcess a({"--peer", "127.0.0.1:" + std::to_string(tcp_port(*b))});
+  const pid_t server = spawn([&] { return serve(b->socket()); });
+  auto client = Client::connect(a.socket());
+  ASSERT_TRUE(echoes(*client, 64, 1));
+  std::vector<uint64_t> waiting;
+  for (int i = 0; i < 20; ++i) {
+    auto m = client->allocate(100);
+    waiting.push_back(client->send(i % 2 ? kNeverAnswer : kEcho, m, 100));
+  }
+  for (int i = 0; i < 2; ++i) EXPECT_TRUE(client->wait(waiting[i * 2], std::chrono::milliseconds(5000)).ok());
+  ::kill(b->pid(), SIGKILL);
+  for (size_t i = 1; i < waiting.size(); i += 2)
+    EXPECT_EQ(client->wait(waiting[i], std::chrono::milliseconds(5000)).status(), Status::kTransportError);
+  // The dead peer refuses connections: new calls fail promptly, the service keeps running.
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(client->call(kEcho, pattern(64, 2)).status(), Status::kTransportError);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+  EXPECT_EQ(client->send_heap_free_bytes(), client->welcome().send_heap_bytes);
+  EXPECT_TRUE(a.alive());
+  b.reset();
+  EXPECT_TRUE(exited_ok(server));  // it saw its service go away
+}
+
+TEST(RpcTcpTransport, ServingNeedsATcpListener) {
+  ServiceProcess service;
+  try {
+    Server::bind(service.socket());
+    ADD_FAILURE() << "bound to a service that listens on no TCP address";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("--listen"), std::string::npos) << e.what();
+  }
+}
+
+// A raw TCP peer, blocking, with a receive timeout so a missing answer fails instead of hanging.
+class RawPeer {
+ public:
+  explicit RawPeer(uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in ip{};
+    ip.sin_family = AF_INET;
+    ip.sin_port = htons(port);
+    ip.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval timeout{5, 0};
+    ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    if (::connect(fd_.get(), reinterpret_cast<sockaddr*>(&ip), sizeof ip) != 0) throw std::runtime_error("connect");
+  }
+  void send(std::span<const uint8_t> bytes) { ASSERT_EQ(::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL), ssize_t(bytes.size())); }
+  void send(const FrameHeader& h, std::span<const uint8_t> payload = {}) {
+    send(encode_frame_header(h));
+    if (!payload.empty()) send(payload);
+  }
+  void hello() {
+    FrameHeader h;
+    h.kind = FrameKind::kHello;
+    send(h);
+  }
+  // The next frame and its payload, or nullopt when the service closed the connection.
+  std::optional<std::pair<FrameHeader, std::string>> receive() {
+    FrameHeaderBytes header;
+    if (!read_exactly(header)) return std::nullopt;
+    const FrameHeader h = decode_frame_header(header, 1 << 24);
+    std::string payload(h.payload_length, '\0');
+    if (!read_exactly({reinterpret_cast<uint8_t*>(payload.data()), payload.size()})) return std::nullopt;
+    return std::pair(h, payload);
+  }
+  // Reads frames until the service closes; the last Error frame before that.
+  std::optional<std::pair<FrameHeader, std::string>> error_then_close() {
+    std::optional<std::pair<FrameHeader, std::string>> error;
+    while (auto frame = receive())
+      if (frame->first.kind == FrameKind::kError) error = frame;
+    return error;
+  }
+
+ private:
+  bool read_exactly(std::span<uint8_t> into) {
+    for (size_t got = 0; got < into.size();) {
+      const ssize_t n = ::recv(fd_.get(), into.data() + got, into.size() - got, 0);
+      if (n <= 0) return false;
+      got += static_cast<size_t>(n);
+    }
+    return true;
+  }
+  net::UniqueFd fd_;
+};
+
+TEST(RpcTcpBadPeer, RawPeerSpeaksTheFraming) {
+  TwoServices s;
+  RawPeer peer(s.port);
+  peer.hello();
+  FrameHeader request;
+  request.kind = FrameKind::kRequest;
+  request.method = kEcho;
+  request.call_id = 77;
+  request.payload_length = 5;
+  peer.send(request, bytes_of("hello"));
+  auto hello = peer.receive();
+  ASSERT_TRUE(hello);
+  EXPECT_EQ(hello->first.kind, FrameKind::kHello);
+  auto reply = peer.receive();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->first.kind, FrameKind::kReply);
+  EXPECT_EQ(reply->first.call_id, 77u);
+  EXPECT_EQ(reply->second, "hello");
+}
+
+TEST(RpcTcpBadPeer, MalformedFramesAreRefusedAndOthersUnaffected) {
+  TwoServices s;
+  auto client = Client::connect(s.a.socket());
+  ASSERT_TRUE(echoes(*client, 64, 1));
+  {  // bad magic
+    RawPeer peer(s.port);
+    std::vector<uint8_t> junk(64, 'x');
+    peer.send(junk);
+    auto error = peer.error_then_close();
+    ASSERT_TRUE(error);
+    EXPECT_NE(error->second.find("magic"), std::string::npos) << error->second;
+  }
+  {  // another version
+    RawPeer peer(s.port);
+    FrameHeader h;
+    h.kind = FrameKind::kHello;
+    h.version = 2;
+    peer.send(h);
+    auto error = peer.error_then_close();
+    ASSERT_TRUE(error);
+    EXPECT_NE(error->second.find("version 2"), std::string::npos) << error->second;
+  }
+  {  // a wrong schema hash
+    RawPeer peer(s.port);
+    FrameHeader h;
+    h.kind = FrameKind::kHello;
+    h.schema_hash[0] = 0xab;
+    peer.send(h);
+    auto error = peer.error_then_close();
+    ASSERT_TRUE(error);
+    EXPECT_EQ(error->first.status, Status::kPeerRefused);
+    EXPECT_NE(error->second.find("schema hash mismatch"), std::string::npos) << error->second;
+  }
+  {  // an oversized length: the caller waiting on call 5 is told so
+    RawPeer peer(s.port);
+    peer.hello();
+    FrameHeader h;
+    h.kind = FrameKind::kRequest;
+    h.method = kEcho;
+    h.call_id = 5;
+    h.payload_length = uint64_t{1} << 40;
+    peer.send(h);
+    auto error = peer.error_then_close();
+    ASSERT_TRUE(error);
+    EXPECT_EQ(error->first.call_id, 5u);
+    EXPECT_EQ(error->first.status, Status::kTooLarge);
+  }
+  // Truncated frames: one peer stops mid-header and stays, another mid-payload and leaves.
+  RawPeer stalled(s.port);
+  stalled.hello();
+  stalled.send(std::vector<uint8_t>(20, 'F'));
+  {
+    RawPeer peer(s.port);
+    peer.hello();
+    FrameHeader h;
+    h.kind = FrameKind::kRequest;
+    h.method = kEcho;
+    h.call_id = 6;
+    h.payload_length = 1000;
+    peer.send(h, std::vector<uint8_t>(10, 1));
+  }
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(echoes(*client, 1000, i)) << "other connections are unaffected";
+  EXPECT_TRUE(s.a.alive());
+  EXPECT_TRUE(s.b.alive());
+}
+
+}  // namespace
+}  // namespace fixnet::rpc
