@@ -1,11 +1,12 @@
 #include "wasm/loaded_module.h"
 
-#include <cstring>
-
 #include <dlfcn.h>
 #include <fmt/format.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/error.h"
 #include "wasm/host_api.h"
@@ -69,11 +70,35 @@ size_t LoadedModule::instance_count() {
 }
 
 void LoadedModule::copy_segments(uint8_t* memory, uint64_t begin, uint64_t end) const {
+  // A large copy into fresh memory from the object's pages would take one page fault per 4 KiB on
+  // both sides; populating both ranges first takes a few system calls (best effort: older kernels
+  // lack MADV_POPULATE_*, and then the faults happen as before).
+  if (begin == 0 && end == UINT64_MAX) prefault_segments(memory);
   for (uint32_t i = 0; i < desc_->segment_count; ++i) {
     const uint64_t* seg = desc_->segments + 3 * i;  // memory offset, bytes, offset in the image
     const uint64_t from = std::max(begin, seg[0]), to = std::min(end, seg[0] + seg[1]);
     if (from < to) std::memcpy(memory + from, desc_->data_image + seg[2] + (from - seg[0]), to - from);
   }
+}
+
+void LoadedModule::prefault_segments(uint8_t* memory) const {
+#ifdef MADV_POPULATE_WRITE
+  constexpr uint64_t kWorthIt = uint64_t{1} << 20;
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  auto populate = [&](const void* p, uint64_t n, int advice) {
+    const uintptr_t from = reinterpret_cast<uintptr_t>(p) & ~(page - 1);
+    const uintptr_t to = (reinterpret_cast<uintptr_t>(p) + n + page - 1) & ~(page - 1);
+    ::madvise(reinterpret_cast<void*>(from), to - from, advice);
+  };
+  for (uint32_t i = 0; i < desc_->segment_count; ++i) {
+    const uint64_t* seg = desc_->segments + 3 * i;
+    if (seg[1] < kWorthIt) continue;
+    populate(desc_->data_image + seg[2], seg[1], MADV_POPULATE_READ);
+    populate(memory + seg[0], seg[1], MADV_POPULATE_WRITE);
+  }
+#else
+  (void)memory;
+#endif
 }
 
 void LoadedModule::copy_image(uint8_t* memory, uint64_t begin, uint64_t end) const {

@@ -51,6 +51,7 @@ class LoadedModule {
   std::vector<std::unique_ptr<Instance>> instances_;
   std::vector<Instance*> free_;
   void copy_segments(uint8_t* memory, uint64_t begin, uint64_t end) const;
+  void prefault_segments(uint8_t* memory) const;
 };
 
 }  // namespace fixnet::wasm
