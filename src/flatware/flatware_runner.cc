@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "flatware/guest_io.h"
 #include "flatware/program_input.h"
 #include "flatware/wasi_host.h"
 
@@ -20,13 +21,9 @@ class ObservedCalls : public wasm::SystemCalls {
     const uint32_t result = host_.call(call, args, memory);
     if (call == wasm::WasiCall::fd_write && result == 0 && (args[0] == 1 || args[0] == 2)) {
       try {
-        uint64_t left = memory.load<uint32_t>(args[3]);
-        for (uint64_t i = 0; i < args[2] && left > 0; ++i) {
-          const uint64_t base = memory.load<uint32_t>(args[1] + 8 * i);
-          const uint64_t len = std::min<uint64_t>(left, memory.load<uint32_t>(args[1] + 8 * i + 4));
-          observer_(static_cast<int>(args[0]), memory.read_string(base, len));
-          left -= len;
-        }
+        const std::string bytes = gather(memory, read_iovecs(memory, args[1], args[2]));
+        observer_(static_cast<int>(args[0]),
+                  std::string_view(bytes).substr(0, memory.load<uint32_t>(args[3])));
       } catch (const wasm::GuestFault&) {
         // The host read these bytes a moment ago; only a program racing itself could get here.
       }

@@ -14,29 +14,18 @@ namespace fixnet::rpc {
 namespace {
 
 using testing::exited_ok;
+using testing::echoes;
+using testing::pattern;
 using testing::ServiceProcess;
 using testing::spawn;
 
 constexpr uint32_t kEcho = 1;
 
-std::vector<uint8_t> pattern(size_t size, uint64_t seed) {
-  std::vector<uint8_t> bytes(size);
-  std::mt19937_64 random(seed);
-  for (auto& b : bytes) b = static_cast<uint8_t>(random());
-  return bytes;
-}
-
-bool echoes(Client& client, size_t size, uint64_t seed) {
-  const auto request = pattern(size, seed);
-  auto reply = client.call(kEcho, request);
-  return reply.ok() && reply.bytes().size() == size && std::memcmp(reply.bytes().data(), request.data(), size) == 0;
-}
-
 TEST(RpcEndToEnd, EchoesMessagesFrom8BytesTo1MiB) {
   ServiceProcess service;
   auto client = Client::connect(service.socket());
   for (size_t size = 8; size <= (1u << 20); size *= 2)
-    for (uint64_t seed = 0; seed < 4; ++seed) ASSERT_TRUE(echoes(*client, size, seed)) << size << " bytes";
+    for (uint64_t seed = 0; seed < 4; ++seed) ASSERT_TRUE(echoes(*client, kEcho, size, seed)) << size << " bytes";
   // Many small calls, 64 outstanding at a time, replies taken in reverse order.
   for (int round = 0; round < 40; ++round) {
     std::vector<std::pair<uint64_t, uint64_t>> calls;  // call id, seed
@@ -64,7 +53,7 @@ TEST(RpcEndToEnd, ManyClientProcessesAtOnce) {
     clients.push_back(spawn([&, c] {
       auto client = Client::connect(service.socket());
       for (int i = 0; i < 300; ++i)
-        if (!echoes(*client, 1 + (i * 997 + c * 131) % 20000, c * 1000 + i)) return false;
+        if (!echoes(*client, kEcho, 1 + (i * 997 + c * 131) % 20000, c * 1000 + i)) return false;
       return true;
     }));
   for (pid_t pid : clients) EXPECT_TRUE(exited_ok(pid));
@@ -75,8 +64,8 @@ TEST(RpcEndToEnd, DedicatedRuntimesWithThePluginTransport) {
   auto a = Client::connect(service.socket());
   auto b = Client::connect(service.socket());
   for (int i = 0; i < 200; ++i) {
-    ASSERT_TRUE(echoes(*a, 64, i));
-    ASSERT_TRUE(echoes(*b, 4096, i));
+    ASSERT_TRUE(echoes(*a, kEcho, 64, i));
+    ASSERT_TRUE(echoes(*b, kEcho, 4096, i));
   }
   EXPECT_NE(service.log().find("transport echo, dedicated runtimes"), std::string::npos) << service.log();
 }
@@ -95,19 +84,19 @@ TEST(RpcEndToEnd, RefusesAUidThatIsNotAllowed) {
 TEST(RpcEndToEnd, IdleServiceUsesAlmostNoCpu) {
   ServiceProcess service;
   auto client = Client::connect(service.socket());
-  for (int i = 0; i < 100; ++i) ASSERT_TRUE(echoes(*client, 64, i));
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(echoes(*client, kEcho, 64, i));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // past the spin period
   const double before = service.cpu_seconds();
   std::this_thread::sleep_for(std::chrono::seconds(1));
   const double used = service.cpu_seconds() - before;
   EXPECT_LT(used, 0.03) << "an idle service with a connected application used " << used << " s of CPU in 1 s";
-  ASSERT_TRUE(echoes(*client, 64, 1)) << "and it still wakes up";
+  ASSERT_TRUE(echoes(*client, kEcho, 64, 1)) << "and it still wakes up";
 }
 
 TEST(RpcEndToEnd, ClientNoticesTheServiceGoingAway) {
   auto service = std::make_unique<ServiceProcess>();
   auto client = Client::connect(service->socket());
-  ASSERT_TRUE(echoes(*client, 64, 1));
+  ASSERT_TRUE(echoes(*client, kEcho, 64, 1));
   ::kill(service->pid(), SIGKILL);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   const auto request = pattern(64, 2);

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
+#include <random>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -146,6 +148,22 @@ inline pid_t spawn(const std::function<bool()>& body) {
 inline bool exited_ok(pid_t pid) {
   int status = 0;
   return ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// `size` bytes that depend on `seed`: what echo tests send.
+inline std::vector<uint8_t> pattern(size_t size, uint64_t seed) {
+  std::vector<uint8_t> bytes(size);
+  std::mt19937_64 random(seed);
+  for (auto& b : bytes) b = static_cast<uint8_t>(random());
+  return bytes;
+}
+
+// Whether calling `method` (an echo) with a pattern of `size` bytes gives the same bytes back.
+template <class Client>
+bool echoes(Client& client, uint32_t method, size_t size, uint64_t seed) {
+  const auto request = pattern(size, seed);
+  auto reply = client.call(method, request);
+  return reply.ok() && reply.bytes().size() == size && std::memcmp(reply.bytes().data(), request.data(), size) == 0;
 }
 
 }  // namespace fixnet::rpc::testing

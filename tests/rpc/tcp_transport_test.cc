@@ -22,6 +22,8 @@ namespace fixnet::rpc {
 namespace {
 
 using testing::exited_ok;
+using testing::echoes;
+using testing::pattern;
 using testing::ServiceProcess;
 using testing::spawn;
 namespace fs = std::filesystem;
@@ -79,24 +81,11 @@ struct TwoServices {
   }
 };
 
-std::vector<uint8_t> pattern(size_t size, uint64_t seed) {
-  std::vector<uint8_t> bytes(size);
-  std::mt19937_64 random(seed);
-  for (auto& b : bytes) b = static_cast<uint8_t>(random());
-  return bytes;
-}
-
-bool echoes(Client& client, size_t size, uint64_t seed) {
-  const auto request = pattern(size, seed);
-  auto reply = client.call(kEcho, request);
-  return reply.ok() && reply.bytes().size() == size && std::memcmp(reply.bytes().data(), request.data(), size) == 0;
-}
-
 TEST(RpcTcpTransport, EchoAndKeyValueThroughTwoServices) {
   TwoServices s;
   auto client = Client::connect(s.a.socket());
   for (size_t size = 8; size <= (1u << 20); size *= 2)
-    for (uint64_t seed = 0; seed < 2; ++seed) ASSERT_TRUE(echoes(*client, size, seed)) << size << " bytes";
+    for (uint64_t seed = 0; seed < 2; ++seed) ASSERT_TRUE(echoes(*client, kEcho, size, seed)) << size << " bytes";
   EXPECT_TRUE(client->call(kPut, bytes_of("colour=blue")).ok());
   EXPECT_TRUE(client->call(kPut, bytes_of("shape=round")).ok());
   EXPECT_EQ(text_of(client->call(kGet, bytes_of("colour")).bytes()), "blue");
@@ -136,7 +125,7 @@ TEST(RpcTcpTransport, PeerServiceKilledMidCallFailsEveryWaitingCall) {
   ServiceProcess a({"--peer", "127.0.0.1:" + std::to_string(tcp_port(*b))});
   const pid_t server = spawn([&] { return serve(b->socket()); });
   auto client = Client::connect(a.socket());
-  ASSERT_TRUE(echoes(*client, 64, 1));
+  ASSERT_TRUE(echoes(*client, kEcho, 64, 1));
   std::vector<uint64_t> waiting;
   for (int i = 0; i < 20; ++i) {
     auto m = client->allocate(100);
@@ -240,7 +229,7 @@ TEST(RpcTcpBadPeer, RawPeerSpeaksTheFraming) {
 TEST(RpcTcpBadPeer, MalformedFramesAreRefusedAndOthersUnaffected) {
   TwoServices s;
   auto client = Client::connect(s.a.socket());
-  ASSERT_TRUE(echoes(*client, 64, 1));
+  ASSERT_TRUE(echoes(*client, kEcho, 64, 1));
   {  // bad magic
     RawPeer peer(s.port);
     std::vector<uint8_t> junk(64, 'x');
@@ -298,7 +287,7 @@ TEST(RpcTcpBadPeer, MalformedFramesAreRefusedAndOthersUnaffected) {
     h.payload_length = 1000;
     peer.send(h, std::vector<uint8_t>(10, 1));
   }
-  for (int i = 0; i < 50; ++i) ASSERT_TRUE(echoes(*client, 1000, i)) << "other connections are unaffected";
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(echoes(*client, kEcho, 1000, i)) << "other connections are unaffected";
   EXPECT_TRUE(s.a.alive());
   EXPECT_TRUE(s.b.alive());
 }

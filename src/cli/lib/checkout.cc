@@ -25,9 +25,7 @@ struct Entry {
 uint32_t mode_of(ObjectStore& store, Name blob) {
   const BlobData bytes = store.get_blob(blob);
   if (bytes->size() != 4) throw InputError("a directory Tree entry has a mode that is not 4 bytes");
-  uint32_t mode = 0;
-  for (int i = 0; i < 4; ++i) mode |= uint32_t{static_cast<uint8_t>((*bytes)[i])} << (8 * i);
-  return mode;
+  return static_cast<uint32_t>(read_u64_le(*bytes));
 }
 
 void check_entry_name(std::string_view name, const std::string& where) {
