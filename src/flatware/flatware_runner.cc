@@ -36,14 +36,27 @@ class ObservedCalls : public wasm::SystemCalls {
   const FlatwareRunner::OutputObserver& observer_;
 };
 
+// The dispatcher asks every Application's procedure; whether a module is a program depends on its
+// Name only, so this thread's last answer holds for any runner and spares the lock on the hot path.
+struct LastAnswer {
+  Name module;
+  bool program = false;
+  bool valid = false;
+};
+thread_local LastAnswer tl_last;
+
 }  // namespace
 
 FlatwareRunner::FlatwareRunner(wasm::WasmRunner& wasm) : wasm_(wasm) {}
 
 bool FlatwareRunner::handles(ObjectStore& store, Name procedure_blob) {
+  if (tl_last.valid && tl_last.module == procedure_blob) return tl_last.program;
   {
     std::shared_lock lock(mutex_);
-    if (auto it = is_program_.find(procedure_blob); it != is_program_.end()) return it->second;
+    if (auto it = is_program_.find(procedure_blob); it != is_program_.end()) {
+      tl_last = {procedure_blob, it->second, true};
+      return it->second;
+    }
   }
   if (!wasm_.handles(store, procedure_blob)) return false;
   bool program = false;
@@ -54,6 +67,7 @@ bool FlatwareRunner::handles(ObjectStore& store, Name procedure_blob) {
   }
   std::unique_lock lock(mutex_);
   is_program_.emplace(procedure_blob, program);
+  tl_last = {procedure_blob, program, true};
   return program;
 }
 
