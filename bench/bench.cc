@@ -43,6 +43,10 @@ const std::vector<Entry>& registry() {
        compile_benchmark},
       {{"flatware", "WASI programs under fixnet vs native: add vs vfork+exec, sort speed, large-module compile"},
        flatware_benchmark},
+      {{"rpc",
+        "one RPC through fixnet (app -> fixnetd -> TCP -> fixnetd -> app) vs raw TCP, gRPC C++ and gRPC through "
+        "nginx sidecars: latency, rate, goodput, CPU per call"},
+       rpc_benchmark},
   };
   return entries;
 }

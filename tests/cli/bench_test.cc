@@ -1,4 +1,4 @@
-// `fixnet bench invoke|compile|eval|flatware --quick --json`, run as a user runs them (no repository, no source
+// `fixnet bench invoke|compile|eval|flatware|rpc --quick --json`, run as a user runs them (no repository, no source
 // tree: the example procedures are embedded): each prints one JSON object holding every key
 // docs/performance.md documents, with positive figures. Correctness only: timings from a shared test
 // machine say nothing, so no figure is compared with a threshold.
@@ -16,6 +16,16 @@ namespace {
 struct Documented {
   std::vector<std::string> rows, ratios, targets, not_measured;
 };
+
+// bench rpc: the same rows for each system compared.
+std::vector<std::string> rpc_rows() {
+  std::vector<std::string> rows;
+  for (const char* system : {"raw_tcp", "grpc", "grpc_nginx", "fixnet"})
+    for (const char* figure : {"median", "p99", "cpu_per_rpc", "rate", "rate_per_core", "goodput_8k", "goodput_64k",
+                               "goodput_1m", "goodput_8m"})
+      rows.push_back(std::string(system) + "_" + figure);
+  return rows;
+}
 
 const std::map<std::string, Documented> documented = {
     {"invoke",
@@ -46,6 +56,11 @@ const std::map<std::string, Documented> documented = {
       {"vfork_exec_over_flatware_add", "posix_spawn_over_flatware_add", "sort_speed_vs_native"},
       {"add_vs_vfork_exec", "sort_speed"},
       {"third_party_compile"}}},  // never with --quick
+    {"rpc", {rpc_rows(), {"fixnet_median_over_raw_tcp", "grpc_median_over_raw_tcp", "grpc_median_over_fixnet",
+                          "grpc_nginx_median_over_raw_tcp", "grpc_nginx_median_over_fixnet",
+                          "fixnet_rate_per_core_over_grpc"},
+             {"median_vs_raw_tcp", "median_vs_grpc", "median_vs_grpc_sidecars", "rate_per_core_vs_grpc"},
+             {}}},
 };
 
 class BenchCommand : public ::testing::TestWithParam<std::string> {};
@@ -89,7 +104,7 @@ TEST_P(BenchCommand, QuickJsonHasEveryDocumentedKeyWithPositiveFigures) {
   EXPECT_EQ(j.at("not_measured").size(), keys.not_measured.size()) << "an undocumented unmeasured row";
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixnet, BenchCommand, ::testing::Values("invoke", "compile", "eval", "flatware"),
+INSTANTIATE_TEST_SUITE_P(Fixnet, BenchCommand, ::testing::Values("invoke", "compile", "eval", "flatware", "rpc"),
                          [](const auto& info) { return info.param; });
 
 TEST(BenchCommandTable, SaysWhyTheRrRowIsNotMeasured) {

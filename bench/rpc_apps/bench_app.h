@@ -1,0 +1,47 @@
+// The application processes of `fixnet bench rpc` (bench/rpc_bench.cc): one executable,
+// `fixnet-rpc-bench-app`, run once per process of a row — a serving application or a calling one —
+// for each of the systems compared: raw TCP (our own minimal ping-pong), gRPC C++ (direct, or through
+// nginx sidecars: the same client and server) and fixnet RPC (rpc::Client / rpc::Server with raw bytes).
+//
+// Every server answers every request, whatever its size, with kReplyBytes bytes: latency is 64 B
+// request / 8 B reply, rate 32 B requests, goodput large requests; the reply is the same small one.
+//
+// A calling application connects, makes a few calls (so connection set-up is not measured), prints
+// "ready", then obeys commands on stdin, one per line, answering each with one line on stdout:
+//   latency SIZE SECONDS         → "latency N ns…"   N calls one at a time, each one's round trip in ns
+//   rate SIZE OUTSTANDING SECONDS → "rate CALLS SECONDS"  OUTSTANDING calls kept in flight
+//   goodput SIZE SECONDS         → "goodput CALLS SECONDS" calls one at a time (at least one)
+// An error ends the process with "error MESSAGE" on stdout and exit code 1.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace fixnet::bench::rpc_app {
+
+inline constexpr size_t kReplyBytes = 8;
+
+// A connection of one calling application, whichever system it calls through.
+class Caller {
+ public:
+  virtual ~Caller() = default;
+  // One call of `size` request bytes; returns when its reply (kReplyBytes) arrived. Throws on error.
+  virtual void call(size_t size) = 0;
+  // Keeps `outstanding` calls of `size` bytes in flight until `seconds` passed, then drains them;
+  // returns the calls completed.
+  virtual uint64_t pipelined(size_t size, size_t outstanding, double seconds) = 0;
+};
+
+// Serving applications: each prints "port N" (TCP ones) or "ready" once it accepts calls, then serves
+// until killed.
+int serve_raw_tcp();
+int serve_grpc();
+int serve_fixnet(const std::string& socket);
+
+std::unique_ptr<Caller> raw_tcp_caller(uint16_t port);
+std::unique_ptr<Caller> grpc_caller(uint16_t port);
+std::unique_ptr<Caller> fixnet_caller(const std::string& socket);
+
+}  // namespace fixnet::bench::rpc_app

@@ -1,0 +1,37 @@
+// The systems `fixnet bench rpc` compares, each started as the real processes of one row, in a
+// directory of its own (sockets, logs, nginx's configuration and temp files):
+//   raw_tcp:    our minimal ping-pong server and client (bench/rpc_apps/raw_tcp.cc);
+//   grpc:       gRPC C++ server and client (bench/rpc_apps/grpc_echo.cc);
+//   grpc_nginx: the same, through two nginx sidecars (grpc_pass, HTTP/2 on loopback):
+//               client → nginx A → nginx B → server, standing in for Envoy;
+//   fixnet:     client app → fixnetd A ─TCP─► fixnetd B → server app (rpc::Client / rpc::Server).
+// The calling process is always the last of a row's processes.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench/child_process.h"
+
+namespace fixnet::bench {
+
+struct RpcSystem {
+  std::string key;
+  std::vector<std::unique_ptr<ChildProcess>> processes;
+
+  ChildProcess& caller() { return *processes.back(); }
+  double cpu_seconds() const;  // of all the row's processes
+};
+
+// Each throws EnvironmentError naming the process that did not start (with its log).
+std::unique_ptr<RpcSystem> start_raw_tcp(const std::filesystem::path& dir);
+std::unique_ptr<RpcSystem> start_grpc(const std::filesystem::path& dir);
+std::unique_ptr<RpcSystem> start_grpc_nginx(const std::filesystem::path& dir, const std::filesystem::path& nginx);
+std::unique_ptr<RpcSystem> start_fixnet(const std::filesystem::path& dir);
+
+// nginx from $PATH or /usr/sbin; empty when there is none.
+std::filesystem::path find_nginx();
+
+}  // namespace fixnet::bench
