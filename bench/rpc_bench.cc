@@ -168,7 +168,7 @@ Report rpc_benchmark(const Options& options) {
   report.method = fmt::format(
       "Every system runs as real processes started by the benchmark on this host, over loopback: raw_tcp is our "
       "own minimal C++ ping-pong (a 4-byte length and the request, an 8-byte reply; blocking sockets, "
-      "TCP_NODELAY); grpc is a C++ server (sync API) and client on Debian's libgrpc++ with examples/rpc/echo.proto "
+      "TCP_NODELAY); grpc is a C++ server (callback API) and client on Debian's libgrpc++ with examples/rpc/echo.proto "
       "(EchoRequest/EchoReply bytes data); grpc_nginx is the same client and server through two nginx processes "
       "(grpc_pass over cleartext HTTP/2, one process each, no master), standing in for Envoy sidecars; fixnet is "
       "client app -> fixnetd A -> TCP -> fixnetd B -> server app with rpc::Client / rpc::Server and raw bytes. "

@@ -45,6 +45,7 @@ void await_ready(ChildProcess& process) {
 
 // A directory of its own per row, open to the fixnetds (which run as nobody when we are root).
 fs::path row_dir(const fs::path& dir, const std::string& key) {
+  fs::permissions(dir, fs::perms::group_exec | fs::perms::others_exec, fs::perm_options::add);
   fs::create_directories(dir / key);
   fs::permissions(dir / key, fs::perms::all);
   return dir / key;

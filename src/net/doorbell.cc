@@ -1,6 +1,7 @@
 #include "net/doorbell.h"
 
 #include <poll.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -8,15 +9,7 @@
 
 namespace fixnet::net {
 
-namespace {
-
-void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
-
-}  // namespace
+void poll_pause() { ::sched_yield(); }
 
 UniqueFd Doorbell::make_eventfd() {
   UniqueFd fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -68,7 +61,7 @@ Doorbell::Wake Doorbell::wait(const std::function<bool()>& ready, std::chrono::n
     const auto spin_end = Clock::now() + spin;
     do {
       if (ready()) return Wake::kRung;
-      cpu_relax();
+      poll_pause();
     } while (Clock::now() < spin_end);
     announce_sleep();
     if (ready()) {

@@ -31,6 +31,12 @@
 
 namespace fixnet::net {
 
+// One step of a busy-poll loop: yields the core (sched_yield) to any other runnable thread, then comes
+// back at once if there is none. Pausing in place (x86 `pause`) would hold the core for the whole spin:
+// where busy processes outnumber cores — client, two services and server on two cores — the process
+// the message is waiting for would queue behind pollers that have nothing to do.
+void poll_pause();
+
 class Doorbell {
  public:
   // A new non-blocking eventfd, for the side that creates the queue.

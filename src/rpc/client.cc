@@ -73,15 +73,17 @@ uint64_t Client::send(uint32_t method, const Message& message, uint64_t length) 
 
 void Client::post_unchecked(const Descriptor& descriptor) { post(descriptor); }
 
-void Client::post(const Descriptor& descriptor) {
+void Client::post(const Descriptor& descriptor, bool wake) {
   const net::QueueSlot slot = to_slot(descriptor);
   while (submissions_.push({&slot, 1}) == 0) {
     if (submissions_.corrupt()) throw EnvironmentError("RPC submission queue corrupt; connection unusable");
-    // The service takes requests only while their replies have room: make room, then let it run.
+    // The service takes requests only while their replies have room: make room, then let it run
+    // (waking it: what fills the queue may be releases posted without a wake-up).
     collect_completions();
+    submission_bell_.ring();
     std::this_thread::yield();
   }
-  submission_bell_.ring();
+  if (wake) submission_bell_.ring();
 }
 
 void Client::collect_completions() {
@@ -98,7 +100,7 @@ void Client::collect_completions() {
 
 bool Client::await(const std::function<bool()>& ready, std::chrono::milliseconds timeout, const std::string& what) {
   if (ready()) return true;
-  // Releases wait in a batch; one we sit on while blocking may be what the service needs.
+  // Releases wait in a batch; post them before blocking, so the service has them with its next work.
   flush_releases();
   const auto woke = completion_bell_.wait(ready, options_.spin, timeout, control_.fd());
   if (woke == net::Doorbell::Wake::kOtherFd && !ready())
@@ -153,8 +155,11 @@ void Client::release(uint64_t offset, uint64_t length) {
     flush_releases();
 }
 
+// Releases wake no one: the service takes them with the next request it is woken for (before it, in
+// queue order), and nothing in the service waits for one — a full receive heap answers status 5 at
+// once. A wake-up per release would cost a sleeping service a wake-up per call.
 void Client::flush_releases() {
-  for (const auto& slot : pending_releases_) post(from_slot(slot));
+  for (const auto& slot : pending_releases_) post(from_slot(slot), false);
   pending_releases_.clear();
   pending_release_bytes_ = 0;
 }

@@ -107,7 +107,8 @@ class Client {
   Reply take(const Descriptor& d);  // a received message (reply, or a request for a server)
   // Waits until `ready`; false on timeout. Throws EnvironmentError naming `what` on a hang-up.
   bool await(const std::function<bool()>& ready, std::chrono::milliseconds timeout, const std::string& what);
-  void post(const Descriptor& descriptor);  // waits for a free submission slot
+  // Waits for a free submission slot; rings the service's doorbell unless `wake` is false.
+  void post(const Descriptor& descriptor, bool wake = true);
   void collect_completions();               // drains the completion queue, non-blocking
   void flush_releases();
   void release(uint64_t offset, uint64_t length);

@@ -88,21 +88,25 @@ void FrontendEngine::reply_error(const Descriptor& d, Status status) {
 
 size_t FrontendEngine::flush_completions() {
   size_t posted = 0;
+  bool awaited = false;
   while (!pending_.empty()) {
     net::QueueSlot batch[kBudget];
     const size_t n = std::min(pending_.size(), kBudget);
     std::copy_n(pending_.begin(), n, batch);
     const size_t pushed = completions_.push(std::span(batch, n));
+    for (size_t i = 0; i < pushed; ++i) awaited = awaited || is_awaited(from_slot(batch[i]));
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(pushed));
     posted += pushed;
     if (pushed < n) break;
   }
-  if (posted > 0) {
-    counters_.replies += posted;
-    completion_bell_.ring();
-  }
+  if (posted > 0) counters_.replies += posted;
+  // Only what an application waits for is worth a wake-up: a send buffer handed back alone (call id 0,
+  // after a serving application's reply went out) is collected with its next request or reply.
+  if (awaited) completion_bell_.ring();
   return posted;
 }
+
+bool FrontendEngine::is_awaited(const Descriptor& d) { return d.kind == Kind::kRequest || d.call_id != 0; }
 
 // State v1: in_flight, the counters, then the handed-out receive offsets (all u64, host order).
 EngineState FrontendEngine::decompose() {

@@ -45,6 +45,7 @@ class FrontendEngine final : public Engine {
   void take(const Descriptor& d, EnginePorts& ports);
   void reply_error(const Descriptor& d, Status status);
   size_t flush_completions();
+  static bool is_awaited(const Descriptor& d);  // a descriptor an application may be blocked on
 
   DatapathContext& context_;
   DescriptorLimits limits_;

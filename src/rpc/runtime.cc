@@ -16,12 +16,6 @@ namespace {
 // draining its queue rings no doorbell of ours.
 constexpr int kPendingRetryMs = 1;
 
-void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
-
 }  // namespace
 
 Runtime::Runtime(std::chrono::nanoseconds spin)
@@ -127,7 +121,7 @@ void Runtime::run() {
       sleep();
       last_work = Clock::now();
     } else {
-      cpu_relax();
+      net::poll_pause();
     }
   }
   datapaths_.clear();
