@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "net/tcp.h"
 
 namespace fixnet::bench {
 
@@ -146,27 +147,15 @@ void ChildProcess::fail(const std::string& why) const {
 }
 
 uint16_t free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  if (fd >= 0) ::close(fd);
-  if (!ok) throw EnvironmentError(fmt::format("cannot find a free TCP port on 127.0.0.1: {}", std::strerror(errno)));
-  return ntohs(address.sin_port);
+  return net::bound_port(net::tcp_listen(net::parse_tcp_address("127.0.0.1:0")).get());
 }
 
 void await_loopback_port(uint16_t port, const std::string& what) {
+  const sockaddr_in address = net::parse_tcp_address(fmt::format("127.0.0.1:{}", port)).ip;
   const Clock::time_point deadline = Clock::now() + std::chrono::seconds(10);
   for (;;) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(port);
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    const bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
     ::close(fd);
     if (ok) return;
     if (Clock::now() > deadline)

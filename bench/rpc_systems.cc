@@ -91,21 +91,18 @@ double RpcSystem::cpu_seconds() const {
   return sum;
 }
 
-std::unique_ptr<RpcSystem> start_raw_tcp(const fs::path& dir) {
-  auto system = std::make_unique<RpcSystem>(RpcSystem{"raw_tcp", {}});
-  const fs::path d = row_dir(dir, system->key);
-  const std::string port = port_of(add(*system, d, "raw-tcp-server", {app(), "serve", "raw-tcp"}));
-  await_ready(add(*system, d, "raw-tcp-client", {app(), "call", "raw-tcp", port}));
+// A calling application straight to a serving one, over TCP: `kind` is raw-tcp or grpc.
+std::unique_ptr<RpcSystem> start_direct(const fs::path& dir, const std::string& key, const std::string& kind) {
+  auto system = std::make_unique<RpcSystem>(RpcSystem{key, {}});
+  const fs::path d = row_dir(dir, key);
+  const std::string port = port_of(add(*system, d, kind + "-server", {app(), "serve", kind}));
+  await_ready(add(*system, d, kind + "-client", {app(), "call", kind, port}));
   return system;
 }
 
-std::unique_ptr<RpcSystem> start_grpc(const fs::path& dir) {
-  auto system = std::make_unique<RpcSystem>(RpcSystem{"grpc", {}});
-  const fs::path d = row_dir(dir, system->key);
-  const std::string port = port_of(add(*system, d, "grpc-server", {app(), "serve", "grpc"}));
-  await_ready(add(*system, d, "grpc-client", {app(), "call", "grpc", port}));
-  return system;
-}
+std::unique_ptr<RpcSystem> start_raw_tcp(const fs::path& dir) { return start_direct(dir, "raw_tcp", "raw-tcp"); }
+
+std::unique_ptr<RpcSystem> start_grpc(const fs::path& dir) { return start_direct(dir, "grpc", "grpc"); }
 
 std::unique_ptr<RpcSystem> start_grpc_nginx(const fs::path& dir, const fs::path& nginx) {
   auto system = std::make_unique<RpcSystem>(RpcSystem{"grpc_nginx", {}});

@@ -1,6 +1,7 @@
 // The raw TCP row: our own minimal ping-pong over blocking loopback sockets with TCP_NODELAY, the
 // floor any RPC over TCP stands on. A request is a 4-byte little-endian length and that many bytes;
 // the reply is kReplyBytes bytes. No framing checks beyond that: both ends are ours.
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "bench/rpc_apps/bench_app.h"
+#include "net/tcp.h"
 
 namespace fixnet::bench::rpc_app {
 namespace {
@@ -86,11 +88,8 @@ class RawTcpCaller : public Caller {
  public:
   explicit RawTcpCaller(uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
     if (fd_ < 0) fail("raw tcp socket");
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(port);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) fail("raw tcp connect");
+    const sockaddr_in address = net::parse_tcp_address("127.0.0.1:" + std::to_string(port)).ip;
+    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) fail("raw tcp connect");
     no_delay(fd_);
   }
   ~RawTcpCaller() override { ::close(fd_); }
@@ -146,17 +145,11 @@ class RawTcpCaller : public Caller {
 }  // namespace
 
 int serve_raw_tcp() {
-  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  if (listener < 0 || ::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::listen(listener, 16) != 0 || ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) != 0)
-    fail("raw tcp listen");
-  std::cout << "port " << ntohs(address.sin_port) << std::endl;
+  const net::UniqueFd listener = net::tcp_listen(net::parse_tcp_address("127.0.0.1:0"));
+  ::fcntl(listener.get(), F_SETFL, 0);  // blocking accepts: this server waits in the kernel, no event loop
+  std::cout << "port " << net::bound_port(listener.get()) << std::endl;
   for (;;) {
-    const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    const int fd = ::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
     no_delay(fd);
     std::thread(serve_connection, fd).detach();
