@@ -8,6 +8,9 @@
 //   CPU       CPU time of all the row's processes per call, one call at a time (/proc/PID/stat).
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <map>
+#include <regex>
 #include <sstream>
 
 #include "bench/child_process.h"
@@ -83,6 +86,36 @@ std::function<Sample()> goodput(RpcSystem& system, size_t bytes, double slice) {
   };
 }
 
+// Debian's sockperf ping-pong over TCP, 64 B each way, full round trips (--full-rtt): a second raw TCP
+// figure, from a tool not ours. It times itself for whole seconds, so it runs once, after the rounds.
+void sockperf_rows(Report& report, const Options& options, const std::filesystem::path& dir) {
+  const auto sockperf = find_program("sockperf");
+  if (sockperf.empty()) {
+    report.not_measured.emplace_back("sockperf", "no sockperf (scripts/setup installs it)");
+    return;
+  }
+  const std::string port = std::to_string(free_loopback_port());
+  ChildProcess server("sockperf-server", {sockperf.string(), "server", "--tcp", "-i", "127.0.0.1", "-p", port},
+                      dir / "sockperf-server.log");
+  await_loopback_port(static_cast<uint16_t>(std::stoul(port)), "sockperf server");
+  const int seconds = options.quick ? 1 : std::max(1, static_cast<int>(options.seconds * 2));
+  ChildProcess client("sockperf-client",
+                      {sockperf.string(), "ping-pong", "--tcp", "-i", "127.0.0.1", "-p", port, "-m",
+                       std::to_string(kLatencyBytes), "-t", std::to_string(seconds), "--full-rtt"},
+                      dir / "sockperf-client.log");
+  std::map<std::string, double> percentiles;  // "50.000" → µs
+  const std::regex line(R"(percentile (\d+\.\d+) =\s*([0-9.]+))");
+  while (!percentiles.count("50.000")) {
+    std::smatch m;
+    const std::string text = client.read_line(std::chrono::seconds(seconds + 30));
+    if (std::regex_search(text, m, line)) percentiles[m[1].str()] = std::stod(m[2].str());
+  }
+  const double raw = report.row("raw_tcp_median").value;
+  report.add({"sockperf_median", percentiles.at("50.000"), "us", "raw_tcp_median", percentiles.at("50.000") / raw});
+  report.add({"sockperf_p99", percentiles.at("99.000"), "us", "", std::nullopt});
+  report.inputs["sockperf_seconds"] = seconds;
+}
+
 }  // namespace
 
 Report rpc_benchmark(const Options& options) {
@@ -92,7 +125,7 @@ Report rpc_benchmark(const Options& options) {
   progress("rpc: starting raw TCP, gRPC, gRPC + nginx and fixnet (two fixnetd) processes");
   systems.push_back(start_raw_tcp(dir.path()));
   systems.push_back(start_grpc(dir.path()));
-  if (const auto nginx = find_nginx(); !nginx.empty())
+  if (const auto nginx = find_program("nginx"); !nginx.empty())
     systems.push_back(start_grpc_nginx(dir.path(), nginx));
   else
     report.not_measured.emplace_back("grpc_nginx", "no nginx (scripts/setup installs nginx-light)");
@@ -136,6 +169,8 @@ Report rpc_benchmark(const Options& options) {
     }
   }
 
+  sockperf_rows(report, options, dir.path());
+
   auto index_of = [&](const std::string& key) -> std::optional<size_t> {
     for (size_t s = 0; s < systems.size(); ++s)
       if (systems[s]->key == key) return s;
@@ -168,7 +203,8 @@ Report rpc_benchmark(const Options& options) {
   report.method = fmt::format(
       "Every system runs as real processes started by the benchmark on this host, over loopback: raw_tcp is our "
       "own minimal C++ ping-pong (a 4-byte length and the request, an 8-byte reply; blocking sockets, "
-      "TCP_NODELAY); grpc is a C++ server (callback API) and client on Debian's libgrpc++ with examples/rpc/echo.proto "
+      "TCP_NODELAY), and sockperf_* Debian's sockperf ping-pong (TCP, 64 B both ways, --full-rtt, run once after "
+      "the rounds); grpc is a C++ server (callback API) and client on Debian's libgrpc++ with examples/rpc/echo.proto "
       "(EchoRequest/EchoReply bytes data); grpc_nginx is the same client and server through two nginx processes "
       "(grpc_pass over cleartext HTTP/2, one process each, no master), standing in for Envoy sidecars; fixnet is "
       "client app -> fixnetd A -> TCP -> fixnetd B -> server app with rpc::Client / rpc::Server and raw bytes. "

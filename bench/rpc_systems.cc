@@ -139,14 +139,14 @@ std::unique_ptr<RpcSystem> start_fixnet(const fs::path& dir) {
   return system;
 }
 
-fs::path find_nginx() {
+fs::path find_program(const std::string& name) {
   std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
   path += ":/usr/sbin:/sbin";
   size_t start = 0;
   while (start <= path.size()) {
     size_t end = path.find(':', start);
     if (end == std::string::npos) end = path.size();
-    const fs::path candidate = fs::path(path.substr(start, end - start)) / "nginx";
+    const fs::path candidate = fs::path(path.substr(start, end - start)) / name;
     if (end > start && ::access(candidate.c_str(), X_OK) == 0) return candidate;
     start = end + 1;
   }

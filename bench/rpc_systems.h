@@ -31,7 +31,7 @@ std::unique_ptr<RpcSystem> start_grpc(const std::filesystem::path& dir);
 std::unique_ptr<RpcSystem> start_grpc_nginx(const std::filesystem::path& dir, const std::filesystem::path& nginx);
 std::unique_ptr<RpcSystem> start_fixnet(const std::filesystem::path& dir);
 
-// nginx from $PATH or /usr/sbin; empty when there is none.
-std::filesystem::path find_nginx();
+// A program (nginx, sockperf) from $PATH, /usr/sbin or /sbin; empty when there is none.
+std::filesystem::path find_program(const std::string& name);
 
 }  // namespace fixnet::bench

@@ -17,13 +17,14 @@ struct Documented {
   std::vector<std::string> rows, ratios, targets, not_measured;
 };
 
-// bench rpc: the same rows for each system compared.
+// bench rpc: the same rows for each system compared, and sockperf's latency.
 std::vector<std::string> rpc_rows() {
   std::vector<std::string> rows;
   for (const char* system : {"raw_tcp", "grpc", "grpc_nginx", "fixnet"})
     for (const char* figure : {"median", "p99", "cpu_per_rpc", "rate", "rate_per_core", "goodput_8k", "goodput_64k",
                                "goodput_1m", "goodput_8m"})
       rows.push_back(std::string(system) + "_" + figure);
+  rows.insert(rows.end(), {"sockperf_median", "sockperf_p99"});  // Debian's sockperf, installed by scripts/setup
   return rows;
 }
 
