@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "core/error.h"
 #include "net/log.h"
@@ -46,7 +47,9 @@ Service::Service(ServiceConfig config)
       transport_(EnginePlugin::resolve(config_.transport)),
       transport_config_(config_.peer),
       listener_(net::UnixListener::bind(config_.socket)),
-      runtimes_(config_.runtime) {
+      runtimes_(config_.runtime),
+      marshallers_(config_.schema_cache.empty() ? default_schema_cache() : config_.schema_cache),
+      marshal_engine_(EnginePlugin::resolve("marshal")) {
   if (!config_.listen.empty()) {
     tcp_listener_ = net::tcp_listen(net::parse_tcp_address(config_.listen));
     server_transport_ = EnginePlugin::resolve("tcp-server");
@@ -99,12 +102,14 @@ void Service::on_hello(uint64_t id) {
   if (it == connections_.end()) return;
   Connection& c = *it->second;
   if (c.datapath) return disconnect(id, "application closed its control socket");  // the lifeline moved
-  std::optional<net::ControlMessage> hello;
+  std::optional<net::ControlMessage> packet;
+  Hello hello;
   bool serving = false;
   try {
-    hello = c.control.receive(kMaxControlBytes, 0);
-    if (!hello) return disconnect(id, "closed before its hello");
-    const uint32_t flags = decode_hello(hello->bytes).flags;
+    packet = c.control.receive(kMaxHelloBytes, 0);
+    if (!packet) return disconnect(id, "closed before its hello");
+    hello = decode_hello(packet->bytes);
+    const uint32_t flags = hello.flags;
     if ((flags & ~kHelloServe) != 0) throw InputError("hello has unknown flags " + std::to_string(flags));
     serving = flags == kHelloServe;
   } catch (const Error& e) {
@@ -125,6 +130,16 @@ void Service::on_hello(uint64_t id) {
            "this service listens on no TCP address, so nobody can call a serving application (fixnetd --listen)");
     return disconnect(id, "serving, but no listener");
   }
+  Datapath::Marshalling marshal;
+  try {
+    marshal = marshalling(id, hello);
+  } catch (const InputError& e) {
+    refuse(c, RefusalReason::kMalformedHello, e.what());
+    return disconnect(id, "bad schema");
+  } catch (const Error& e) {
+    refuse(c, RefusalReason::kInternal, e.what());
+    return disconnect(id, "schema not compiled");
+  }
   try {
     Welcome shape{id, net::SharedMemory::round_to_pages(config_.send_heap_bytes),
                   net::SharedMemory::round_to_pages(config_.receive_heap_bytes), config_.queue_slots,
@@ -133,9 +148,10 @@ void Service::on_hello(uint64_t id) {
     c.control.send(encode(shape), memory.fds());
     if (serving) {
       c.datapath = std::make_shared<Datapath>(std::move(memory), c.control.fd(), server_transport_,
-                                              std::to_string(tcp_listener_.get()), true);
+                                              std::to_string(tcp_listener_.get()), true, std::move(marshal));
     } else {
-      c.datapath = std::make_shared<Datapath>(std::move(memory), c.control.fd(), transport_, transport_config_);
+      c.datapath = std::make_shared<Datapath>(std::move(memory), c.control.fd(), transport_, transport_config_,
+                                              false, std::move(marshal));
     }
   } catch (const Error& e) {
     refuse(c, RefusalReason::kInternal, e.what());
@@ -146,6 +162,23 @@ void Service::on_hello(uint64_t id) {
   ++stats_.active;
   net::log(LogLevel::kInfo, "rpc", "connection {}: pid {} uid {} attached{}", id, c.peer.pid, c.peer.uid,
            serving ? " (serving)" : "");
+}
+
+Datapath::Marshalling Service::marshalling(uint64_t id, const Hello& hello) {
+  if (hello.schema_hash == SchemaHash{}) return {};
+  const auto start = std::chrono::steady_clock::now();
+  auto schema = Schema::from_canonical(
+      std::span(reinterpret_cast<const uint8_t*>(hello.schema.data()), hello.schema.size()));
+  if (schema->hash() != hello.schema_hash)
+    throw InputError("the Hello's schema hash " + hex(hello.schema_hash) + " is not the hash of its schema (" +
+                     schema->hash_hex() + ")");
+  bool compiled = false;
+  const auto object = marshallers_.ensure(*schema, &compiled);
+  const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  net::log(LogLevel::kInfo, "rpc", "connection {}: schema {} ({}, {} methods): marshaller {} in {:.1f} ms", id,
+           schema->hash_hex(), schema->file()->name(), schema->methods().size(),
+           compiled ? "generated and compiled" : "found in the cache", ms);
+  return {schema->hash(), marshal_engine_, object.string()};
 }
 
 void Service::disconnect(uint64_t id, const char* why) {

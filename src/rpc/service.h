@@ -18,7 +18,10 @@
 
 #include "net/event_loop.h"
 #include "net/unix_control.h"
+#include "rpc/control_protocol.h"
+#include "rpc/datapath.h"
 #include "rpc/engine_plugin.h"
+#include "rpc/marshaller.h"
 #include "rpc/runtime.h"
 
 namespace fixnet::rpc {
@@ -35,6 +38,7 @@ struct ServiceConfig {
   std::string transport = "echo";  // a built-in engine name or a plugin path
   std::string listen;  // "HOST:PORT": accept peer services' connections for serving applications
   std::string peer;    // "HOST:PORT": calling applications' requests go there (the tcp-client transport)
+  std::filesystem::path schema_cache;  // compiled marshallers (marshaller.h); empty: default_schema_cache()
 };
 
 struct ServiceStats {
@@ -61,6 +65,9 @@ class Service {
   void on_hello(uint64_t id);
   void refuse(Connection& c, RefusalReason reason, const std::string& text);
   void disconnect(uint64_t id, const char* why);
+  // The marshalling stage for an application's schema (compiled now unless cached); throws InputError
+  // for a bad schema, EnvironmentError when it cannot be compiled.
+  Datapath::Marshalling marshalling(uint64_t id, const Hello& hello);
 
   ServiceConfig config_;
   std::shared_ptr<const EnginePlugin> transport_;
@@ -70,6 +77,8 @@ class Service {
   net::EventLoop loop_;
   net::UnixListener listener_;
   RuntimePool runtimes_;
+  MarshallerCache marshallers_;
+  std::shared_ptr<const EnginePlugin> marshal_engine_;
   std::map<uint64_t, std::unique_ptr<Connection>> connections_;
   uint64_t next_id_ = 1;
   ServiceStats stats_;

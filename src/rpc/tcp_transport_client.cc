@@ -90,7 +90,12 @@ class TcpClientEngine final : public Engine {
     h.method = m.method;
     h.call_id = next_call_id_++;
     h.payload_length = m.length;
-    connection_->queue(h, context_.request_bytes(m.offset, m.length), kNoOffset);
+    if (m.wire) {
+      h.payload_length = m.wire->length;
+      connection_->queue(h, wire_pieces(context_, *m.wire), kNoOffset, m.wire);
+    } else {
+      connection_->queue(h, context_.request_bytes(m.offset, m.length), kNoOffset);
+    }
     waiting_.emplace(h.call_id, m);
   }
 
@@ -214,7 +219,7 @@ class TcpClientEngine final : public Engine {
 
   DatapathContext& context_;
   const net::TcpAddress peer_;
-  const SchemaHash schema_{};  // zero until schemas exist
+  const SchemaHash schema_ = context_.schema_hash();
   EnginePorts* ports_ = nullptr;
   State state_ = State::kDown;
   std::unique_ptr<FramedConnection> connection_;
