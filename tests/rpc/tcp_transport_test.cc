@@ -26,6 +26,7 @@ using testing::echoes;
 using testing::pattern;
 using testing::ServiceProcess;
 using testing::spawn;
+using testing::tcp_port;
 namespace fs = std::filesystem;
 
 constexpr uint32_t kEcho = 1, kPut = 2, kGet = 3, kNeverAnswer = 9;
@@ -57,15 +58,6 @@ bool serve(const fs::path& socket) {
       default: break;  // kNeverAnswer
     }
   }
-}
-
-uint16_t tcp_port(const ServiceProcess& service) {
-  std::string log;
-  EXPECT_TRUE(ServiceProcess::eventually([&] {
-    log = service.log();
-    return log.find("(tcp port ") != std::string::npos;
-  }));
-  return static_cast<uint16_t>(std::stoi(log.substr(log.find("(tcp port ") + 10)));
 }
 
 // Two services and a serving application on B.
