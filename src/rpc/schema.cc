@@ -5,6 +5,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
+#include <cstring>
 #include <functional>
 #include <set>
 
@@ -177,7 +178,7 @@ std::unique_ptr<Schema> Schema::from_canonical(std::span<const uint8_t> bytes) {
   check_supported(file, nullptr, seen);
   auto schema = std::unique_ptr<Schema>(new Schema(std::move(pool), file));
   if (schema->canonical().size() != bytes.size() ||
-      !std::equal(bytes.begin(), bytes.end(), schema->canonical().begin()))
+      std::memcmp(bytes.data(), schema->canonical().data(), bytes.size()) != 0)
     throw InputError("schema bytes are not in canonical form (send Schema::canonical() of the file)");
   return schema;
 }

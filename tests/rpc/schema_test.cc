@@ -69,9 +69,10 @@ TEST(RpcSchema, HashIgnoresCommentsAndWhitespaceButNotMeaning) {
   TempDir other;
   const auto b_as_a = other.write("a.proto", testing::read_text(b));
   EXPECT_EQ(Schema::parse(a)->hash(), Schema::parse(b_as_a)->hash());
-  const auto c_as_a = TempDir().write("a.proto", testing::read_text(renamed));
+  TempDir third, fourth;
+  const auto c_as_a = third.write("a.proto", testing::read_text(renamed));
   EXPECT_NE(Schema::parse(a)->hash(), Schema::parse(c_as_a)->hash());
-  const auto d_as_a = TempDir().write("a.proto", testing::read_text(renumbered));
+  const auto d_as_a = fourth.write("a.proto", testing::read_text(renumbered));
   EXPECT_NE(Schema::parse(a)->hash(), Schema::parse(d_as_a)->hash());
   EXPECT_EQ(Schema::parse(a)->hash_hex().size(), 64u);
   EXPECT_NE(Schema::parse(a)->hash(), SchemaHash{});
