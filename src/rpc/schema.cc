@@ -4,6 +4,7 @@
 #include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/stubs/logging.h>
 
 #include <cstring>
 #include <functional>
@@ -160,6 +161,13 @@ std::unique_ptr<Schema> Schema::parse(const fs::path& proto, const std::vector<f
 }
 
 std::unique_ptr<Schema> Schema::from_canonical(std::span<const uint8_t> bytes) {
+  // libprotobuf logs what it finds wrong with hostile bytes to stderr; our InputError says it once,
+  // so an application cannot flood the service's log. (Process-wide: fixnet logs through its own.)
+  static const bool quiet = [] {
+    pb::SetLogHandler(nullptr);
+    return true;
+  }();
+  (void)quiet;
   if (bytes.size() > kMaxSchemaBytes)
     throw InputError("schema of " + std::to_string(bytes.size()) + " bytes is over the limit of " +
                      std::to_string(kMaxSchemaBytes));
