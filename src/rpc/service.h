@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "net/event_loop.h"
@@ -65,9 +66,14 @@ class Service {
   void on_hello(uint64_t id);
   void refuse(Connection& c, RefusalReason reason, const std::string& text);
   void disconnect(uint64_t id, const char* why);
-  // The marshalling stage for an application's schema (compiled now unless cached); throws InputError
-  // for a bad schema, EnvironmentError when it cannot be compiled.
-  Datapath::Marshalling marshalling(uint64_t id, const Hello& hello);
+  struct Compile;
+  // Welcome + datapath for an admitted application.
+  void attach(Connection& c, Datapath::Marshalling marshal);
+  // The Hello's schema (null for raw bytes); throws InputError for a bad one.
+  std::shared_ptr<const Schema> checked_schema(const Hello& hello);
+  // Compiles a schema's marshaller on a thread; the application waits (compiling) until compiled().
+  void compile(uint64_t id, std::shared_ptr<const Schema> schema);
+  void compiled(const std::string& key);
 
   ServiceConfig config_;
   std::shared_ptr<const EnginePlugin> transport_;
@@ -78,6 +84,7 @@ class Service {
   net::UnixListener listener_;
   RuntimePool runtimes_;
   MarshallerCache marshallers_;
+  std::map<std::string, std::unique_ptr<Compile>> compiles_;  // by schema hash (hex)
   std::shared_ptr<const EnginePlugin> marshal_engine_;
   std::map<uint64_t, std::unique_ptr<Connection>> connections_;
   uint64_t next_id_ = 1;
