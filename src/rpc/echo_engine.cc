@@ -36,19 +36,10 @@ class EchoEngine final : public fixnet::rpc::Engine {
     return done;
   }
 
-  EngineState decompose() override {
-    EngineState state{kStateVersion, std::vector<uint8_t>(16)};
-    std::memcpy(state.bytes.data(), &echoed_, 8);
-    std::memcpy(state.bytes.data() + 8, &refused_, 8);
-    return state;
-  }
+  EngineState decompose() override { return fixnet::rpc::counters_state(kStateVersion, {echoed_, refused_}); }
 
   void restore(const EngineState& state) override {
-    if (state.version != kStateVersion || state.bytes.size() != 16)
-      throw fixnet::InputError("echo engine cannot restore state version " + std::to_string(state.version) +
-                               " of " + std::to_string(state.bytes.size()) + " bytes (it reads version 1, 16 bytes)");
-    std::memcpy(&echoed_, state.bytes.data(), 8);
-    std::memcpy(&refused_, state.bytes.data() + 8, 8);
+    fixnet::rpc::restore_counters(state, kStateVersion, "echo", {&echoed_, &refused_});
   }
 
  private:

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
+#include <initializer_list>
 #include <deque>
 #include <memory>
 #include <string>
@@ -15,6 +17,7 @@
 #include <span>
 #include <vector>
 
+#include "core/error.h"
 #include "rpc/descriptor.h"
 
 namespace fixnet::rpc {
@@ -64,6 +67,23 @@ struct EngineState {
   uint32_t version = 0;
   std::vector<uint8_t> bytes;
 };
+
+// For engines whose state is a few u64 counters (host order): their state, and back. restore_counters
+// throws InputError naming `engine` for another version or size.
+inline EngineState counters_state(uint32_t version, std::initializer_list<uint64_t> counters) {
+  EngineState state{version, std::vector<uint8_t>(counters.size() * 8)};
+  std::memcpy(state.bytes.data(), std::data(counters), state.bytes.size());
+  return state;
+}
+inline void restore_counters(const EngineState& state, uint32_t version, const char* engine,
+                             std::initializer_list<uint64_t*> counters) {
+  if (state.version != version || state.bytes.size() != counters.size() * 8)
+    throw InputError(std::string(engine) + " engine cannot restore state version " + std::to_string(state.version) +
+                     " of " + std::to_string(state.bytes.size()) + " bytes (it reads version " +
+                     std::to_string(version) + ", " + std::to_string(counters.size() * 8) + " bytes)");
+  size_t at = 0;
+  for (uint64_t* counter : counters) std::memcpy(counter, state.bytes.data() + 8 * at++, 8);
+}
 
 struct ReplyBuffer {
   uint64_t offset;

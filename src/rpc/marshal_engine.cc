@@ -51,18 +51,10 @@ class MarshalEngine final : public Engine {
     return work;
   }
 
-  EngineState decompose() override {
-    EngineState state{kStateVersion, std::vector<uint8_t>(16)};
-    std::memcpy(state.bytes.data(), &marshalled_, 8);
-    std::memcpy(state.bytes.data() + 8, &refused_, 8);
-    return state;
-  }
+  EngineState decompose() override { return counters_state(kStateVersion, {marshalled_, refused_}); }
 
   void restore(const EngineState& state) override {
-    if (state.version != kStateVersion || state.bytes.size() != 16)
-      throw InputError("marshal engine cannot restore state version " + std::to_string(state.version));
-    std::memcpy(&marshalled_, state.bytes.data(), 8);
-    std::memcpy(&refused_, state.bytes.data() + 8, 8);
+    restore_counters(state, kStateVersion, "marshal", {&marshalled_, &refused_});
   }
 
  private:

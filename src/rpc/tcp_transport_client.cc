@@ -44,19 +44,11 @@ class TcpClientEngine final : public Engine {
     return work;
   }
 
-  EngineState decompose() override {
-    // Connections do not move across an upgrade; the counters do.
-    EngineState state{kStateVersion, std::vector<uint8_t>(16)};
-    std::memcpy(state.bytes.data(), &replies_, 8);
-    std::memcpy(state.bytes.data() + 8, &failed_, 8);
-    return state;
-  }
+  // Connections do not move across an upgrade; the counters do.
+  EngineState decompose() override { return counters_state(kStateVersion, {replies_, failed_}); }
 
   void restore(const EngineState& state) override {
-    if (state.version != kStateVersion || state.bytes.size() != 16)
-      throw InputError("tcp-client engine cannot restore state version " + std::to_string(state.version));
-    std::memcpy(&replies_, state.bytes.data(), 8);
-    std::memcpy(&failed_, state.bytes.data() + 8, 8);
+    restore_counters(state, kStateVersion, "tcp-client", {&replies_, &failed_});
   }
 
  private:

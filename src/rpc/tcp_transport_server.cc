@@ -76,17 +76,9 @@ class TcpServerEngine final : public Engine {
     return work;
   }
 
-  EngineState decompose() override {
-    EngineState state{kStateVersion, std::vector<uint8_t>(8)};
-    std::memcpy(state.bytes.data(), &served_, 8);
-    return state;
-  }
+  EngineState decompose() override { return counters_state(kStateVersion, {served_}); }
 
-  void restore(const EngineState& state) override {
-    if (state.version != kStateVersion || state.bytes.size() != 8)
-      throw InputError("tcp-server engine cannot restore state version " + std::to_string(state.version));
-    std::memcpy(&served_, state.bytes.data(), 8);
-  }
+  void restore(const EngineState& state) override { restore_counters(state, kStateVersion, "tcp-server", {&served_}); }
 
  private:
   struct Call {
