@@ -16,9 +16,9 @@
 namespace fixnet::bench::rpc_app {
 namespace {
 
-using examples::Echo;
-using examples::EchoReply;
-using examples::EchoRequest;
+using examples::echo::Echo;
+using examples::echo::EchoReply;
+using examples::echo::EchoRequest;
 
 constexpr int kMaxMessage = 64 << 20;  // goodput sends 8 MiB; gRPC's default limit is 4 MB
 

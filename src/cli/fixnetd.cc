@@ -62,6 +62,9 @@ int run(int argc, char** argv) {
                  "Accept peer services on this TCP HOST:PORT (port 0: any) for serving applications (rpc::Server)");
   app.add_option("--peer", config.peer, "Send applications' calls to the service at this TCP HOST:PORT")
       ->excludes("--transport");
+  app.add_option("--schema-cache", config.schema_cache,
+                 "Compiled marshallers of RPC schemas (default $FIXNET_SCHEMA_CACHE, else ~/.cache/fixnet/rpc-schemas; "
+                 "fill it ahead with `fixnet rpc register`)");
   app.add_option("--send-heap-mib", send_mib, "Each application's send heap")->check(CLI::Range(1, 4096));
   app.add_option("--receive-heap-mib", receive_mib, "Each application's receive heap")->check(CLI::Range(1, 4096));
   app.add_option("--queue-slots", config.queue_slots, "Slots per descriptor queue (a power of two)");

@@ -45,7 +45,7 @@ Name Evaluator::eval_tree(Name tree, TreeData* entries_out) {
   if (tree.size() == 0) return tree;
   if (options_.read_memo)
     if (auto memo = relations_.get(Relation::Eval, tree)) {
-      stats_.memo_hits.fetch_add(1, std::memory_order_relaxed);
+      stats_.memo_hits.add();
       return *memo;
     }
   TreeData entries = store_.get_tree(tree);
@@ -93,10 +93,10 @@ Name Evaluator::eval_tree(Name tree, TreeData* entries_out) {
 Name Evaluator::force(Name thunk) {
   if (!thunk.is_thunk())
     throw InputError(fmt::format("force needs a thunk, got a {} ({})", kind_name(thunk.kind()), thunk.short_hex()));
-  stats_.forces.fetch_add(1, std::memory_order_relaxed);
+  stats_.forces.add();
   if (options_.read_memo)
     if (auto memo = relations_.get(Relation::Think, thunk)) {
-      stats_.memo_hits.fetch_add(1, std::memory_order_relaxed);
+      stats_.memo_hits.add();
       return *memo;
     }
   Name result;
@@ -132,7 +132,7 @@ Name Evaluator::apply(Name application) {
     throw ProcedureError(fmt::format("an Application needs a Tree [limits, procedure, arg…], got {} entries", encode.size()));
   if (!entries) entries = store_.get_tree(encode);
   Invocation invocation{store_, encode, (*entries)[1], Limits::parse((*entries)[0]), entries.get()};
-  stats_.applications.fetch_add(1, std::memory_order_relaxed);
+  stats_.applications.add();
   Name result = runner_.apply(invocation);
   if (result.is_null()) throw ProcedureError("the procedure returned the null Name");
   return result;

@@ -15,6 +15,7 @@
 #include "core/procedure.h"
 #include "core/relation.h"
 #include "core/store.h"
+#include "core/thread_counter.h"
 #include "core/thread_pool.h"
 
 namespace fixnet {
@@ -27,9 +28,9 @@ struct EvaluatorOptions {
 };
 
 struct EvaluatorStats {
-  std::atomic<uint64_t> applications{0};  // procedures actually run
-  std::atomic<uint64_t> memo_hits{0};
-  std::atomic<uint64_t> forces{0};
+  ThreadCounter applications;  // procedures actually run
+  ThreadCounter memo_hits;
+  ThreadCounter forces;
 };
 
 class Evaluator {

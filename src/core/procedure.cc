@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <bit>
 #include <cstring>
 #include <mutex>
@@ -126,6 +127,34 @@ void NativeProcedures::add_builtins(NativeProcedures& natives) {
   });
 }
 
+namespace {
+
+std::atomic<uint64_t> next_dispatcher_id{1};
+
+// This thread's last routing decision. Which runner handles a procedure never changes once one does
+// (runners recognise procedures by their bytes: a Wasm magic, a native's prefix; natives are only
+// ever added), so a repeated procedure skips asking every runner.
+struct Route {
+  uint64_t dispatcher = 0;
+  Name root;
+  ProcedureRunner* runner = nullptr;
+};
+thread_local Route tl_route;
+
+}  // namespace
+
+ProcedureDispatcher::ProcedureDispatcher() : id_(next_dispatcher_id.fetch_add(1)) {}
+
+ProcedureRunner* ProcedureDispatcher::route(ObjectStore& store, Name root) {
+  if (tl_route.dispatcher == id_ && tl_route.root == root) return tl_route.runner;
+  for (ProcedureRunner* r : runners_)
+    if (r->handles(store, root)) {
+      tl_route = Route{id_, root, r};
+      return r;
+    }
+  return nullptr;
+}
+
 bool ProcedureDispatcher::handles(ObjectStore& store, Name procedure_blob) {
   for (ProcedureRunner* r : runners_)
     if (r->handles(store, procedure_blob)) return true;
@@ -134,8 +163,7 @@ bool ProcedureDispatcher::handles(ObjectStore& store, Name procedure_blob) {
 
 Name ProcedureDispatcher::apply(const Invocation& invocation) {
   Name root = procedure_root(invocation.store, invocation.procedure);
-  for (ProcedureRunner* r : runners_)
-    if (r->handles(invocation.store, root)) return r->apply(invocation);
+  if (ProcedureRunner* r = route(invocation.store, root)) return r->apply(invocation);
   // Not the input's fault: a fixnet with another runner may run it, so this is never memoized.
   throw EnvironmentError(fmt::format(
       "no procedure runner of this fixnet can run procedure {} (a Blob of {} bytes)", root.short_hex(), root.size()));

@@ -74,11 +74,15 @@ class NativeProcedures : public ProcedureRunner {
 // Tries each runner in order; the first that handles the procedure runs it.
 class ProcedureDispatcher : public ProcedureRunner {
  public:
+  ProcedureDispatcher();
   void add(ProcedureRunner* runner) { runners_.push_back(runner); }
   bool handles(ObjectStore& store, Name procedure_blob) override;
   Name apply(const Invocation& invocation) override;
 
  private:
+  ProcedureRunner* route(ObjectStore& store, Name root);
+
+  const uint64_t id_;  // tells this dispatcher's entry in a thread's route cache from another's
   std::vector<ProcedureRunner*> runners_;
 };
 

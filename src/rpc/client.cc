@@ -16,12 +16,18 @@ constexpr size_t kPopBatch = 32;
 }  // namespace
 
 std::unique_ptr<Client> Client::connect(const std::filesystem::path& socket, Options options) {
-  return open(socket, options, 0);
+  return open(socket, options, 0, {});
 }
 
-std::unique_ptr<Client> Client::open(const std::filesystem::path& socket, Options options, uint32_t hello_flags) {
+std::unique_ptr<Client> Client::connect(const std::filesystem::path& socket, const SchemaBinding& schema,
+                                        Options options) {
+  return open(socket, options, 0, schema);
+}
+
+std::unique_ptr<Client> Client::open(const std::filesystem::path& socket, Options options, uint32_t hello_flags,
+                                     const SchemaBinding& schema) {
   auto control = net::UnixControl::connect(socket);
-  control.send(encode(Hello{hello_flags}));
+  control.send(encode(Hello{hello_flags, schema.hash, std::string(schema.canonical)}));
   auto answer = control.receive(kMaxControlBytes, kWelcomeFds);
   if (!answer) throw EnvironmentError("the RPC service at " + socket.string() + " closed the connection");
   auto reply = decode_reply(answer->bytes);
@@ -91,11 +97,19 @@ void Client::collect_completions() {
   for (size_t n; (n = completions_.pop(slots)) > 0;) {
     for (size_t i = 0; i < n; ++i) {
       const Descriptor d = from_slot(slots[i]);
-      if (d.done_offset != kNoOffset) send_allocator_.free(d.done_offset);  // unknown offsets are refused
+      if (d.done_offset != kNoOffset) free_done(d.done_offset);
       if (d.kind == Kind::kReply && d.call_id != 0) arrived_[d.call_id] = d;
       if (d.kind == Kind::kRequest) incoming_.push_back(d);
     }
   }
+}
+
+void Client::free_done(uint64_t offset) {
+  send_allocator_.free(offset);  // unknown offsets are refused
+  if (tied_.empty()) return;
+  auto [begin, end] = tied_.equal_range(offset);
+  for (auto it = begin; it != end; ++it) send_allocator_.free(it->second);
+  tied_.erase(begin, end);
 }
 
 bool Client::await(const std::function<bool()>& ready, std::chrono::milliseconds timeout, const std::string& what) {

@@ -22,6 +22,7 @@
 #include <deque>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -37,6 +38,13 @@
 #include "rpc/descriptor.h"
 
 namespace fixnet::rpc {
+
+// The schema an application speaks (generated stubs carry it: protoc-gen-fixnet): sent in the Hello,
+// so the service marshals the application's messages (docs/rpc.md, "Schemas"). Empty: raw bytes.
+struct SchemaBinding {
+  SchemaHash hash{};
+  std::string_view canonical;  // the canonical descriptor set; must outlive connect()
+};
 
 struct ClientOptions {
   std::chrono::nanoseconds spin = std::chrono::microseconds(50);  // busy-poll before sleeping
@@ -77,6 +85,10 @@ class Client {
   };
 
   static std::unique_ptr<Client> connect(const std::filesystem::path& socket, Options options = Options());
+  // Connects speaking `schema`: requests and replies are messages in the schema's heap layout. The
+  // service refuses a schema it cannot use (InputError saying why).
+  static std::unique_ptr<Client> connect(const std::filesystem::path& socket, const SchemaBinding& schema,
+                                         Options options = Options());
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -89,6 +101,14 @@ class Client {
   // The reply to `call_id`; waits for it (adaptive polling). Throws EnvironmentError on timeout
   // (negative: none) or when the service hangs up.
   Reply wait(uint64_t call_id, std::chrono::milliseconds timeout = std::chrono::milliseconds(-1));
+  // Gives back a message that was never sent.
+  void free_unsent(const Message& message) { send_allocator_.free(message.offset); }
+  // Frees `extra` (another message of this application) together with `root`, when the service is
+  // done with root: a request whose parts span several buffers (generated stubs) is one to the service.
+  void free_with(uint64_t root, uint64_t extra) { tied_.emplace(root, extra); }
+  // The shared heaps: messages' offsets are relative to these.
+  std::span<uint8_t> send_heap() { return {memory_.send_heap.data(), memory_.send_heap.size()}; }
+  std::span<const uint8_t> receive_heap() const { return {memory_.receive_heap.data(), memory_.receive_heap.size()}; }
   // allocate + copy + send + wait.
   Reply call(uint32_t method, std::span<const uint8_t> request);
 
@@ -102,7 +122,9 @@ class Client {
 
  private:
   friend class Server;
-  static std::unique_ptr<Client> open(const std::filesystem::path& socket, Options options, uint32_t hello_flags);
+  static std::unique_ptr<Client> open(const std::filesystem::path& socket, Options options, uint32_t hello_flags,
+                                      const SchemaBinding& schema);
+  void free_done(uint64_t offset);  // a buffer the service is done with, and what is tied to it
   Client(net::UnixControl control, ConnectionMemory memory, Options options);
   Reply take(const Descriptor& d);  // a received message (reply, or a request for a server)
   // Waits until `ready`; false on timeout. Throws EnvironmentError naming `what` on a hang-up.
@@ -125,6 +147,7 @@ class Client {
   std::deque<Descriptor> incoming_;                    // requests for a server, not yet taken
   std::vector<net::QueueSlot> pending_releases_;
   uint64_t pending_release_bytes_ = 0;
+  std::unordered_multimap<uint64_t, uint64_t> tied_;  // root send buffer → buffers freed with it
   uint64_t next_call_id_ = 1;
 };
 

@@ -1,5 +1,6 @@
 #include "rpc/control_protocol.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/error.h"
@@ -11,7 +12,7 @@ namespace {
 constexpr uint8_t kMagic[4] = {'F', 'X', 'R', 'P'};
 enum class Type : uint16_t { kHello = 1, kWelcome = 2, kRefusal = 3 };
 constexpr size_t kHeader = 8;
-constexpr size_t kHelloBytes = 16;
+constexpr size_t kHelloBytes = 48;  // without the schema bytes
 constexpr size_t kWelcomeBytes = 48;
 constexpr size_t kMaxRefusalText = 200;
 
@@ -56,7 +57,9 @@ void check_size(std::span<const uint8_t> packet, size_t expected, const char* wh
 std::vector<uint8_t> encode(const Hello& hello) {
   auto out = header(Type::kHello);
   put<uint32_t>(out, hello.flags);
-  put<uint32_t>(out, 0);
+  put<uint32_t>(out, static_cast<uint32_t>(hello.schema.size()));
+  out.insert(out.end(), hello.schema_hash.begin(), hello.schema_hash.end());
+  out.insert(out.end(), hello.schema.begin(), hello.schema.end());
   return out;
 }
 
@@ -82,8 +85,18 @@ std::vector<uint8_t> encode(const Refusal& r) {
 
 Hello decode_hello(std::span<const uint8_t> packet) {
   if (check_header(packet) != Type::kHello) throw InputError("expected a Hello control message");
-  check_size(packet, kHelloBytes, "Hello");
-  return Hello{get<uint32_t>(packet, 8)};
+  if (packet.size() < kHelloBytes) check_size(packet, kHelloBytes, "Hello");
+  Hello hello;
+  hello.flags = get<uint32_t>(packet, 8);
+  const uint64_t schema_bytes = get<uint32_t>(packet, 12);
+  check_size(packet, kHelloBytes + schema_bytes, "Hello");
+  std::copy(packet.begin() + 16, packet.begin() + 48, hello.schema_hash.begin());
+  hello.schema.assign(packet.begin() + kHelloBytes, packet.end());
+  if (hello.schema_hash == SchemaHash{} && !hello.schema.empty())
+    throw InputError("Hello carries schema bytes but a zero schema hash");
+  if (hello.schema_hash != SchemaHash{} && hello.schema.empty())
+    throw InputError("Hello carries a schema hash but no schema");
+  return hello;
 }
 
 std::variant<Welcome, Refusal> decode_reply(std::span<const uint8_t> packet) {

@@ -9,16 +9,22 @@
 #include <variant>
 #include <vector>
 
+#include "rpc/descriptor.h"
+
 namespace fixnet::rpc {
 
-inline constexpr uint16_t kControlVersion = 1;
-inline constexpr size_t kMaxControlBytes = 256;
+// Version 2: the Hello carries the application's schema (hash and canonical descriptor set).
+inline constexpr uint16_t kControlVersion = 2;
+inline constexpr size_t kMaxControlBytes = 256;     // Welcome, Refusal
+inline constexpr size_t kMaxHelloBytes = 48 + 64 * 1024;  // a Hello with the largest schema (kMaxSchemaBytes)
 inline constexpr size_t kWelcomeFds = 5;  // send heap, receive heap, queues, submission and completion eventfds
 
 inline constexpr uint32_t kHelloServe = 1;  // the application answers remote callers (rpc::Server)
 
 struct Hello {
   uint32_t flags = 0;  // kHelloServe or 0; other bits are refused
+  SchemaHash schema_hash{};  // all zero: raw bytes, no schema (then `schema` is empty)
+  std::string schema;        // the canonical descriptor set (rpc/schema.h) whose hash schema_hash is
 };
 
 struct Welcome {

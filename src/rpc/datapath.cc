@@ -9,8 +9,9 @@
 namespace fixnet::rpc {
 
 Datapath::Datapath(ConnectionMemory memory, int control_fd, std::shared_ptr<const EnginePlugin> transport,
-                   const std::string& transport_config, bool serving)
+                   const std::string& transport_config, bool serving, Marshalling marshalling)
     : memory_(std::move(memory)),
+      schema_(marshalling.schema),
       control_fd_(control_fd),
       receive_allocator_(memory_.receive_heap.size()),
       submission_bell_(net::queue_sleep_flag(memory_.submission_region()),
@@ -20,6 +21,10 @@ Datapath::Datapath(ConnectionMemory memory, int control_fd, std::shared_ptr<cons
   auto frontend = std::make_unique<FrontendEngine>(memory_, *this, serving);
   frontend_ = frontend.get();
   stages_.push_back(Stage{nullptr, std::move(frontend)});
+  if (marshalling.engine) {
+    auto marshal = marshalling.engine->create(*this, marshalling.config);
+    stages_.push_back(Stage{std::move(marshalling.engine), std::move(marshal)});
+  }
   auto engine = transport->create(*this, transport_config);
   stages_.push_back(Stage{std::move(transport), std::move(engine)});
   const size_t n = stages_.size();
@@ -63,6 +68,12 @@ std::span<const uint8_t> Datapath::request_bytes(uint64_t offset, uint64_t lengt
   // The frontend validated the range against this heap's size; this is the one place it turns into
   // an address.
   return {memory_.send_heap.data() + offset, length};
+}
+
+std::span<const uint8_t> Datapath::reply_bytes(uint64_t offset, uint64_t length) {
+  // Engines ask only for buffers they allocated; a wrong range is a bug in the service, so contain it.
+  if (offset > memory_.receive_heap.size() || length > memory_.receive_heap.size() - offset) return {};
+  return {memory_.receive_heap.data() + offset, length};
 }
 
 std::optional<ReplyBuffer> Datapath::allocate_reply(uint64_t length) {

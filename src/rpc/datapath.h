@@ -22,14 +22,23 @@ namespace fixnet::rpc {
 
 class FrontendEngine;
 
+// The marshalling engine between frontend and transport (with its config), for an application that
+// speaks `schema`; a null engine for raw bytes.
+struct DatapathMarshalling {
+  SchemaHash schema{};
+  std::shared_ptr<const EnginePlugin> engine;
+  std::string config;
+};
+
 class Datapath final : public DatapathContext {
  public:
   // `control_fd` is the connection's socket: shut down (not closed) when the application breaks
   // its queues, so the control side sees a hang-up and reclaims the connection.
   // `transport_config` goes to the transport's create(); `serving` makes this a serving application's
   // datapath (its frontend takes Replies and hands out Requests).
+  using Marshalling = DatapathMarshalling;
   Datapath(ConnectionMemory memory, int control_fd, std::shared_ptr<const EnginePlugin> transport,
-           const std::string& transport_config = "", bool serving = false);
+           const std::string& transport_config = "", bool serving = false, Marshalling marshalling = {});
   ~Datapath() override;
 
   // One round over the chain; returns the work done.
@@ -46,6 +55,9 @@ class Datapath final : public DatapathContext {
   std::span<const uint8_t> request_bytes(uint64_t offset, uint64_t length) override;
   std::optional<ReplyBuffer> allocate_reply(uint64_t length) override;
   void free_reply(uint64_t offset) override;
+  std::span<const uint8_t> send_heap() override { return {memory_.send_heap.data(), memory_.send_heap.size()}; }
+  std::span<const uint8_t> reply_bytes(uint64_t offset, uint64_t length) override;
+  const SchemaHash& schema_hash() const override { return schema_; }
   uint64_t max_message_bytes() const override { return memory_.shape.max_message_bytes; }
   void watch(int fd, uint32_t events) override;
 
@@ -56,6 +68,7 @@ class Datapath final : public DatapathContext {
   };
 
   ConnectionMemory memory_;
+  SchemaHash schema_{};
   int control_fd_;
   bool shut_down_ = false;
   net::HeapAllocator receive_allocator_;

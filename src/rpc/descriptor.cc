@@ -2,6 +2,13 @@
 
 namespace fixnet::rpc {
 
+std::string hex(const SchemaHash& hash) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (uint8_t b : hash) out += {digits[b >> 4], digits[b & 15]};
+  return out;
+}
+
 std::string_view status_text(Status status) {
   switch (status) {
     case Status::kOk: return "ok";
@@ -12,6 +19,7 @@ std::string_view status_text(Status status) {
     case Status::kNoReceiveSpace: return "no space for the reply (release received replies)";
     case Status::kTransportError: return "transport error";
     case Status::kPeerRefused: return "the peer service refused the connection (version or schema mismatch)";
+    case Status::kBadMessage: return "the message does not fit its schema (layout or wire encoding)";
   }
   return "unknown status";
 }

@@ -4,7 +4,9 @@
 // validate_descriptor(); nothing else of a descriptor is trusted.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <string>
 #include <cstring>
 #include <string_view>
 
@@ -14,6 +16,10 @@ namespace fixnet::rpc {
 
 inline constexpr uint8_t kDescriptorVersion = 1;
 inline constexpr uint64_t kNoOffset = ~uint64_t{0};
+
+// A schema hash (rpc/schema.h): all zero for raw-bytes connections without a schema.
+using SchemaHash = std::array<uint8_t, 32>;
+std::string hex(const SchemaHash& hash);
 
 enum class Kind : uint8_t { kRequest = 1, kRelease = 2, kReply = 3 };
 
@@ -26,6 +32,7 @@ enum class Status : uint16_t {
   kNoReceiveSpace = 5,
   kTransportError = 6,
   kPeerRefused = 7,
+  kBadMessage = 8,  // a message that does not fit its schema: a bad layout, or wire bytes that do not decode
 };
 std::string_view status_text(Status status);
 

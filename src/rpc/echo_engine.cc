@@ -36,19 +36,10 @@ class EchoEngine final : public fixnet::rpc::Engine {
     return done;
   }
 
-  EngineState decompose() override {
-    EngineState state{kStateVersion, std::vector<uint8_t>(16)};
-    std::memcpy(state.bytes.data(), &echoed_, 8);
-    std::memcpy(state.bytes.data() + 8, &refused_, 8);
-    return state;
-  }
+  EngineState decompose() override { return fixnet::rpc::counters_state(kStateVersion, {echoed_, refused_}); }
 
   void restore(const EngineState& state) override {
-    if (state.version != kStateVersion || state.bytes.size() != 16)
-      throw fixnet::InputError("echo engine cannot restore state version " + std::to_string(state.version) +
-                               " of " + std::to_string(state.bytes.size()) + " bytes (it reads version 1, 16 bytes)");
-    std::memcpy(&echoed_, state.bytes.data(), 8);
-    std::memcpy(&refused_, state.bytes.data() + 8, 8);
+    fixnet::rpc::restore_counters(state, kStateVersion, "echo", {&echoed_, &refused_});
   }
 
  private:
@@ -59,10 +50,10 @@ class EchoEngine final : public fixnet::rpc::Engine {
     reply.done_offset = request.offset;  // we copy now: the request buffer is free once the reply goes
     if (request.method != kEchoMethod) {
       reply.status = Status::kUnknownMethod;
-    } else if (auto buffer = context_.allocate_reply(request.length)) {
-      std::memcpy(buffer->bytes.data(), context_.request_bytes(request.offset, request.length).data(), request.length);
+    } else if (auto buffer = context_.allocate_reply(length(request))) {
+      copy(request, buffer->bytes.data());
       reply.offset = buffer->offset;
-      reply.length = request.length;
+      reply.length = length(request);
       ++echoed_;
       return reply;
     } else {
@@ -70,6 +61,21 @@ class EchoEngine final : public fixnet::rpc::Engine {
     }
     ++refused_;
     return reply;
+  }
+
+  // A marshalled request is echoed as its wire bytes (the marshalling engine turns them back).
+  static uint64_t length(const RpcMessage& request) { return request.wire ? request.wire->length : request.length; }
+  void copy(const RpcMessage& request, uint8_t* to) {
+    if (!request.wire) {
+      std::memcpy(to, context_.request_bytes(request.offset, request.length).data(), request.length);
+      return;
+    }
+    for (const auto& piece : request.wire->pieces) {
+      const uint8_t* from = piece.heap ? context_.request_bytes(piece.offset, piece.length).data()
+                                       : reinterpret_cast<const uint8_t*>(request.wire->made.data()) + piece.offset;
+      std::memcpy(to, from, piece.length);
+      to += piece.length;
+    }
   }
 
   DatapathContext& context_;

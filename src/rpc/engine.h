@@ -8,14 +8,33 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
+#include <initializer_list>
 #include <deque>
+#include <memory>
+#include <string>
 #include <optional>
 #include <span>
 #include <vector>
 
+#include "core/error.h"
 #include "rpc/descriptor.h"
 
 namespace fixnet::rpc {
+
+// A message in the protobuf wire encoding, as the marshalling engine produced it from a layout:
+// pieces, in order, of bytes it made (tags, lengths, numbers: in `made`) and ranges of the
+// application's send heap (string and bytes fields: sent from there, never copied).
+struct WirePayload {
+  struct Piece {
+    bool heap;  // true: send-heap offset; false: offset in `made`
+    uint64_t offset;
+    uint64_t length;
+  };
+  std::string made;
+  std::vector<Piece> pieces;
+  uint64_t length = 0;  // all pieces together
+};
 
 // One RPC inside the service. Requests refer to the send heap, replies to the receive heap.
 struct RpcMessage {
@@ -28,6 +47,9 @@ struct RpcMessage {
   // Toward the application: kReply (an answer, or with call_id 0 only a done_offset) or kRequest (a
   // remote caller's request, for a serving application). Toward the transport: the descriptor's kind.
   Kind kind = Kind::kReply;
+  // Toward the transport, after a marshalling engine: the wire encoding to send instead of the
+  // bytes at [offset, offset + length) (which stay the application's buffer, returned by done_offset).
+  std::shared_ptr<const WirePayload> wire = nullptr;
 };
 
 using MessageQueue = std::deque<RpcMessage>;
@@ -46,6 +68,23 @@ struct EngineState {
   std::vector<uint8_t> bytes;
 };
 
+// For engines whose state is a few u64 counters (host order): their state, and back. restore_counters
+// throws InputError naming `engine` for another version or size.
+inline EngineState counters_state(uint32_t version, std::initializer_list<uint64_t> counters) {
+  EngineState state{version, std::vector<uint8_t>(counters.size() * 8)};
+  std::memcpy(state.bytes.data(), std::data(counters), state.bytes.size());
+  return state;
+}
+inline void restore_counters(const EngineState& state, uint32_t version, const char* engine,
+                             std::initializer_list<uint64_t*> counters) {
+  if (state.version != version || state.bytes.size() != counters.size() * 8)
+    throw InputError(std::string(engine) + " engine cannot restore state version " + std::to_string(state.version) +
+                     " of " + std::to_string(state.bytes.size()) + " bytes (it reads version " +
+                     std::to_string(version) + ", " + std::to_string(counters.size() * 8) + " bytes)");
+  size_t at = 0;
+  for (uint64_t* counter : counters) std::memcpy(counter, state.bytes.data() + 8 * at++, 8);
+}
+
 struct ReplyBuffer {
   uint64_t offset;
   std::span<uint8_t> bytes;
@@ -59,6 +98,12 @@ class DatapathContext {
   // Bytes of a request the frontend validated. The application may rewrite them at any moment:
   // copy whatever you interpret before you check it.
   virtual std::span<const uint8_t> request_bytes(uint64_t offset, uint64_t length) = 0;
+  // The whole send heap (a marshaller checks every range in it itself).
+  virtual std::span<const uint8_t> send_heap() = 0;
+  // Bytes of a receive buffer this datapath allocated (allocate_reply) and still holds.
+  virtual std::span<const uint8_t> reply_bytes(uint64_t offset, uint64_t length) = 0;
+  // The application's schema hash (rpc/schema.h); zero for raw bytes.
+  virtual const SchemaHash& schema_hash() const = 0;
   // A receive-heap buffer for a reply, or nullopt when the application holds the heap full.
   virtual std::optional<ReplyBuffer> allocate_reply(uint64_t length) = 0;
   // Frees a reply buffer (one never handed to the application, or one it released).
@@ -92,7 +137,7 @@ class Engine {
 //   const fixnet_rpc_engine_plugin* fixnet_rpc_engine_plugin_entry(void);
 // returning a descriptor that lives as long as the object is loaded. abi_version covers this
 // struct and the C++ Engine/DatapathContext interfaces above: plugins are built with this tree.
-#define FIXNET_RPC_ENGINE_ABI_VERSION 2u
+#define FIXNET_RPC_ENGINE_ABI_VERSION 3u
 #define FIXNET_RPC_ENGINE_ENTRY "fixnet_rpc_engine_plugin_entry"
 
 extern "C" {

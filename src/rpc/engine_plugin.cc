@@ -47,8 +47,9 @@ std::shared_ptr<const EnginePlugin> EnginePlugin::resolve(std::string_view spec)
   if (spec == "echo") return adopt(nullptr, builtin_echo_engine(), "echo");
   if (spec == "tcp-client") return adopt(nullptr, builtin_tcp_client_engine(), "tcp-client");
   if (spec == "tcp-server") return adopt(nullptr, builtin_tcp_server_engine(), "tcp-server");
+  if (spec == "marshal") return adopt(nullptr, builtin_marshal_engine(), "marshal");
   throw InputError("no built-in engine named '" + one_line(spec) +
-                   "' (built in: echo, tcp-client, tcp-server; or give a path to a .so)");
+                   "' (built in: echo, tcp-client, tcp-server, marshal; or give a path to a .so)");
 }
 
 std::unique_ptr<Engine> EnginePlugin::create(DatapathContext& context, std::string_view config) const {

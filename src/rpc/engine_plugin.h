@@ -15,7 +15,7 @@ namespace fixnet::rpc {
 
 class EnginePlugin {
  public:
-  // "echo", "tcp-client", "tcp-server", or a path to a shared object (anything containing '/'). Throws InputError saying what
+  // "echo", "tcp-client", "tcp-server", "marshal", or a path to a shared object (anything containing '/'). Throws InputError saying what
   // is wrong: an unknown name, a file that does not load, a missing entry point, a wrong ABI version.
   static std::shared_ptr<const EnginePlugin> resolve(std::string_view spec);
   static std::shared_ptr<const EnginePlugin> load(const std::filesystem::path& shared_object);
@@ -40,5 +40,6 @@ class EnginePlugin {
 
 // The built-in engines' descriptors (defined beside each engine).
 const fixnet_rpc_engine_plugin* builtin_echo_engine();
+const fixnet_rpc_engine_plugin* builtin_marshal_engine();  // config: a compiled marshaller (marshaller.h)
 
 }  // namespace fixnet::rpc

@@ -8,7 +8,12 @@
 namespace fixnet::rpc {
 
 std::unique_ptr<Server> Server::bind(const std::filesystem::path& socket, Client::Options options) {
-  return std::unique_ptr<Server>(new Server(Client::open(socket, options, kHelloServe)));
+  return std::unique_ptr<Server>(new Server(Client::open(socket, options, kHelloServe, {})));
+}
+
+std::unique_ptr<Server> Server::bind(const std::filesystem::path& socket, const SchemaBinding& schema,
+                                     Client::Options options) {
+  return std::unique_ptr<Server>(new Server(Client::open(socket, options, kHelloServe, schema)));
 }
 
 std::optional<Server::Request> Server::next_request(std::chrono::milliseconds timeout) {

@@ -28,6 +28,9 @@ class Server {
 
   // Throws InputError when the service refuses (e.g. it listens on no TCP address).
   static std::unique_ptr<Server> bind(const std::filesystem::path& socket, Client::Options options = {});
+  // Serving `schema` (generated skeletons): requests arrive and replies leave in its heap layout.
+  static std::unique_ptr<Server> bind(const std::filesystem::path& socket, const SchemaBinding& schema,
+                                      Client::Options options = {});
 
   // The next request; waits up to `timeout` (negative: forever) and returns nullopt when it passed.
   // Throws EnvironmentError when the service hangs up.

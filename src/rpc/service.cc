@@ -1,12 +1,15 @@
 #include "rpc/service.h"
 
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "core/error.h"
 #include "net/log.h"
+#include "net/system_error.h"
 #include "net/tcp.h"
 #include "rpc/connection_memory.h"
 #include "rpc/control_protocol.h"
@@ -22,6 +25,20 @@ struct Service::Connection {
   net::UnixControl control;
   net::PeerCredentials peer;
   std::shared_ptr<Datapath> datapath;  // null until the handshake completes
+  bool serving = false;
+  bool compiling = false;  // its Hello was fine; it waits for its schema's marshaller to compile
+};
+
+// A marshaller being compiled on a thread of its own, so the control thread goes on admitting
+// applications meanwhile; every application that asked for the same schema waits for this one.
+struct Service::Compile {
+  std::shared_ptr<const Schema> schema;
+  std::vector<uint64_t> waiting;  // connection ids
+  net::UniqueFd done;             // eventfd the thread writes when it finished
+  std::thread thread;
+  std::filesystem::path object;   // the result, or
+  std::string error;              // why it failed
+  std::chrono::steady_clock::time_point start;
 };
 
 namespace {
@@ -46,7 +63,9 @@ Service::Service(ServiceConfig config)
       transport_(EnginePlugin::resolve(config_.transport)),
       transport_config_(config_.peer),
       listener_(net::UnixListener::bind(config_.socket)),
-      runtimes_(config_.runtime) {
+      runtimes_(config_.runtime),
+      marshallers_(config_.schema_cache.empty() ? default_schema_cache() : config_.schema_cache),
+      marshal_engine_(EnginePlugin::resolve("marshal")) {
   if (!config_.listen.empty()) {
     tcp_listener_ = net::tcp_listen(net::parse_tcp_address(config_.listen));
     server_transport_ = EnginePlugin::resolve("tcp-server");
@@ -60,6 +79,7 @@ Service::Service(ServiceConfig config)
 }
 
 Service::~Service() {
+  for (auto& [hash, job] : compiles_) job->thread.join();
   std::vector<uint64_t> ids;
   for (auto& [id, c] : connections_) ids.push_back(id);
   for (uint64_t id : ids) disconnect(id, "service stopping");
@@ -99,12 +119,15 @@ void Service::on_hello(uint64_t id) {
   if (it == connections_.end()) return;
   Connection& c = *it->second;
   if (c.datapath) return disconnect(id, "application closed its control socket");  // the lifeline moved
-  std::optional<net::ControlMessage> hello;
+  if (c.compiling) return disconnect(id, "left while its schema compiled");
+  std::optional<net::ControlMessage> packet;
+  Hello hello;
   bool serving = false;
   try {
-    hello = c.control.receive(kMaxControlBytes, 0);
-    if (!hello) return disconnect(id, "closed before its hello");
-    const uint32_t flags = decode_hello(hello->bytes).flags;
+    packet = c.control.receive(kMaxHelloBytes, 0);
+    if (!packet) return disconnect(id, "closed before its hello");
+    hello = decode_hello(packet->bytes);
+    const uint32_t flags = hello.flags;
     if ((flags & ~kHelloServe) != 0) throw InputError("hello has unknown flags " + std::to_string(flags));
     serving = flags == kHelloServe;
   } catch (const Error& e) {
@@ -125,17 +148,46 @@ void Service::on_hello(uint64_t id) {
            "this service listens on no TCP address, so nobody can call a serving application (fixnetd --listen)");
     return disconnect(id, "serving, but no listener");
   }
+  c.serving = serving;
+  std::shared_ptr<const Schema> schema;
+  try {
+    schema = checked_schema(hello);
+  } catch (const InputError& e) {
+    refuse(c, RefusalReason::kMalformedHello, e.what());
+    return disconnect(id, "bad schema");
+  }
+  if (!schema) return attach(c, {});
+  const auto object = marshallers_.path_of(schema->hash());
+  std::error_code ec;
+  if (std::filesystem::exists(object, ec)) {
+    net::log(LogLevel::kInfo, "rpc", "connection {}: schema {} ({}, {} methods): marshaller found in the cache", id,
+             schema->hash_hex(), schema->file()->name(), schema->methods().size());
+    return attach(c, {schema->hash(), marshal_engine_, object.string()});
+  }
+  c.compiling = true;
+  try {
+    compile(id, std::move(schema));
+  } catch (const Error& e) {
+    refuse(c, RefusalReason::kInternal, e.what());
+    disconnect(id, "schema not compiled");
+  }
+}
+
+void Service::attach(Connection& c, Datapath::Marshalling marshal) {
+  const uint64_t id = c.id;
+  c.compiling = false;
   try {
     Welcome shape{id, net::SharedMemory::round_to_pages(config_.send_heap_bytes),
                   net::SharedMemory::round_to_pages(config_.receive_heap_bytes), config_.queue_slots,
                   config_.max_message_bytes};
     auto memory = ConnectionMemory::create(shape);
     c.control.send(encode(shape), memory.fds());
-    if (serving) {
+    if (c.serving) {
       c.datapath = std::make_shared<Datapath>(std::move(memory), c.control.fd(), server_transport_,
-                                              std::to_string(tcp_listener_.get()), true);
+                                              std::to_string(tcp_listener_.get()), true, std::move(marshal));
     } else {
-      c.datapath = std::make_shared<Datapath>(std::move(memory), c.control.fd(), transport_, transport_config_);
+      c.datapath = std::make_shared<Datapath>(std::move(memory), c.control.fd(), transport_, transport_config_,
+                                              false, std::move(marshal));
     }
   } catch (const Error& e) {
     refuse(c, RefusalReason::kInternal, e.what());
@@ -145,7 +197,68 @@ void Service::on_hello(uint64_t id) {
   ++stats_.accepted;
   ++stats_.active;
   net::log(LogLevel::kInfo, "rpc", "connection {}: pid {} uid {} attached{}", id, c.peer.pid, c.peer.uid,
-           serving ? " (serving)" : "");
+           c.serving ? " (serving)" : "");
+}
+
+std::shared_ptr<const Schema> Service::checked_schema(const Hello& hello) {
+  if (hello.schema_hash == SchemaHash{}) return nullptr;
+  std::shared_ptr<const Schema> schema = Schema::from_canonical(
+      std::span(reinterpret_cast<const uint8_t*>(hello.schema.data()), hello.schema.size()));
+  if (schema->hash() != hello.schema_hash)
+    throw InputError("the Hello's schema hash " + hex(hello.schema_hash) + " is not the hash of its schema (" +
+                     schema->hash_hex() + ")");
+  return schema;
+}
+
+void Service::compile(uint64_t id, std::shared_ptr<const Schema> schema) {
+  const std::string key = schema->hash_hex();
+  if (auto it = compiles_.find(key); it != compiles_.end()) {
+    it->second->waiting.push_back(id);
+    return;
+  }
+  auto job = std::make_unique<Compile>();
+  job->schema = std::move(schema);
+  job->waiting.push_back(id);
+  job->done = net::UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!job->done) net::throw_system_error("eventfd", "a schema compile");
+  job->start = std::chrono::steady_clock::now();
+  Compile* j = job.get();
+  loop_.add(j->done.get(), EPOLLIN, [this, key](uint32_t) { compiled(key); });
+  j->thread = std::thread([this, j] {
+    try {
+      j->object = marshallers_.ensure(*j->schema);
+    } catch (const std::exception& e) {
+      j->error = e.what();
+    }
+    const uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(j->done.get(), &one, sizeof one);
+  });
+  net::log(LogLevel::kInfo, "rpc", "connection {}: schema {} ({}): compiling its marshaller (fixnet rpc register "
+           "compiles ahead of time)", id, j->schema->hash_hex(), j->schema->file()->name());
+  compiles_.emplace(key, std::move(job));
+}
+
+void Service::compiled(const std::string& key) {
+  auto it = compiles_.find(key);
+  if (it == compiles_.end()) return;
+  std::unique_ptr<Compile> job = std::move(it->second);
+  compiles_.erase(it);
+  loop_.remove(job->done.get());
+  job->thread.join();
+  const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - job->start).count();
+  net::log(job->error.empty() ? LogLevel::kInfo : LogLevel::kWarning, "rpc",
+           "schema {} ({}): marshaller {} in {:.0f} ms", job->schema->hash_hex(), job->schema->file()->name(),
+           job->error.empty() ? "generated and compiled" : "failed: " + job->error, ms);
+  for (uint64_t id : job->waiting) {
+    auto c = connections_.find(id);
+    if (c == connections_.end() || !c->second->compiling) continue;  // it left meanwhile
+    if (!job->error.empty()) {
+      refuse(*c->second, RefusalReason::kInternal, job->error);
+      disconnect(id, "schema not compiled");
+      continue;
+    }
+    attach(*c->second, {job->schema->hash(), marshal_engine_, job->object.string()});
+  }
 }
 
 void Service::disconnect(uint64_t id, const char* why) {

@@ -14,11 +14,15 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "net/event_loop.h"
 #include "net/unix_control.h"
+#include "rpc/control_protocol.h"
+#include "rpc/datapath.h"
 #include "rpc/engine_plugin.h"
+#include "rpc/marshaller.h"
 #include "rpc/runtime.h"
 
 namespace fixnet::rpc {
@@ -35,6 +39,7 @@ struct ServiceConfig {
   std::string transport = "echo";  // a built-in engine name or a plugin path
   std::string listen;  // "HOST:PORT": accept peer services' connections for serving applications
   std::string peer;    // "HOST:PORT": calling applications' requests go there (the tcp-client transport)
+  std::filesystem::path schema_cache;  // compiled marshallers (marshaller.h); empty: default_schema_cache()
 };
 
 struct ServiceStats {
@@ -61,6 +66,14 @@ class Service {
   void on_hello(uint64_t id);
   void refuse(Connection& c, RefusalReason reason, const std::string& text);
   void disconnect(uint64_t id, const char* why);
+  struct Compile;
+  // Welcome + datapath for an admitted application.
+  void attach(Connection& c, Datapath::Marshalling marshal);
+  // The Hello's schema (null for raw bytes); throws InputError for a bad one.
+  std::shared_ptr<const Schema> checked_schema(const Hello& hello);
+  // Compiles a schema's marshaller on a thread; the application waits (compiling) until compiled().
+  void compile(uint64_t id, std::shared_ptr<const Schema> schema);
+  void compiled(const std::string& key);
 
   ServiceConfig config_;
   std::shared_ptr<const EnginePlugin> transport_;
@@ -70,6 +83,9 @@ class Service {
   net::EventLoop loop_;
   net::UnixListener listener_;
   RuntimePool runtimes_;
+  MarshallerCache marshallers_;
+  std::map<std::string, std::unique_ptr<Compile>> compiles_;  // by schema hash (hex)
+  std::shared_ptr<const EnginePlugin> marshal_engine_;
   std::map<uint64_t, std::unique_ptr<Connection>> connections_;
   uint64_t next_id_ = 1;
   ServiceStats stats_;

@@ -44,19 +44,11 @@ class TcpClientEngine final : public Engine {
     return work;
   }
 
-  EngineState decompose() override {
-    // Connections do not move across an upgrade; the counters do.
-    EngineState state{kStateVersion, std::vector<uint8_t>(16)};
-    std::memcpy(state.bytes.data(), &replies_, 8);
-    std::memcpy(state.bytes.data() + 8, &failed_, 8);
-    return state;
-  }
+  // Connections do not move across an upgrade; the counters do.
+  EngineState decompose() override { return counters_state(kStateVersion, {replies_, failed_}); }
 
   void restore(const EngineState& state) override {
-    if (state.version != kStateVersion || state.bytes.size() != 16)
-      throw InputError("tcp-client engine cannot restore state version " + std::to_string(state.version));
-    std::memcpy(&replies_, state.bytes.data(), 8);
-    std::memcpy(&failed_, state.bytes.data() + 8, 8);
+    restore_counters(state, kStateVersion, "tcp-client", {&replies_, &failed_});
   }
 
  private:
@@ -90,7 +82,12 @@ class TcpClientEngine final : public Engine {
     h.method = m.method;
     h.call_id = next_call_id_++;
     h.payload_length = m.length;
-    connection_->queue(h, context_.request_bytes(m.offset, m.length), kNoOffset);
+    if (m.wire) {
+      h.payload_length = m.wire->length;
+      connection_->queue(h, wire_pieces(context_, *m.wire), kNoOffset, m.wire);
+    } else {
+      connection_->queue(h, context_.request_bytes(m.offset, m.length), kNoOffset);
+    }
     waiting_.emplace(h.call_id, m);
   }
 
@@ -214,7 +211,7 @@ class TcpClientEngine final : public Engine {
 
   DatapathContext& context_;
   const net::TcpAddress peer_;
-  const SchemaHash schema_{};  // zero until schemas exist
+  const SchemaHash schema_ = context_.schema_hash();
   EnginePorts* ports_ = nullptr;
   State state_ = State::kDown;
   std::unique_ptr<FramedConnection> connection_;

@@ -13,33 +13,47 @@ namespace fixnet::rpc {
 
 namespace {
 
-constexpr size_t kMaxIov = 64;  // 32 frames per sendmsg
+constexpr size_t kMaxIov = 256;  // frames, or a marshalled message's pieces, per sendmsg
 
 }  // namespace
 
 void FramedConnection::queue(const FrameHeader& header, std::span<const uint8_t> payload, uint64_t tag) {
-  out_.push_back(OutFrame{encode_frame_header(header), {}, payload, 0, tag});
+  out_.push_back(OutFrame{encode_frame_header(header), {}, {payload}, payload.size(), 0, tag, nullptr});
+}
+
+void FramedConnection::queue(const FrameHeader& header, std::vector<std::span<const uint8_t>> pieces, uint64_t tag,
+                             std::shared_ptr<const void> keep) {
+  uint64_t bytes = 0;
+  for (const auto& p : pieces) bytes += p.size();
+  out_.push_back(OutFrame{encode_frame_header(header), {}, std::move(pieces), bytes, 0, tag, std::move(keep)});
 }
 
 void FramedConnection::queue_owned(const FrameHeader& header, std::string payload) {
   FrameHeader h = header;
   h.payload_length = payload.size();
-  out_.push_back(OutFrame{encode_frame_header(h), std::move(payload), {}, 0, kNoOffset});
+  out_.push_back(OutFrame{encode_frame_header(h), std::move(payload), {}, 0, 0, kNoOffset, nullptr});
   OutFrame& f = out_.back();
-  f.payload = std::span(reinterpret_cast<const uint8_t*>(f.owned.data()), f.owned.size());
+  f.payload = {std::span(reinterpret_cast<const uint8_t*>(f.owned.data()), f.owned.size())};
+  f.payload_bytes = f.owned.size();
 }
 
 void FramedConnection::flush(std::vector<uint64_t>& sent) {
   while (!out_.empty()) {
     iovec iov[kMaxIov];
     size_t n = 0;
-    for (auto it = out_.begin(); it != out_.end() && n + 2 <= kMaxIov; ++it) {
-      const uint64_t skip_header = std::min<uint64_t>(it->sent, kFrameHeaderBytes);
-      if (skip_header < kFrameHeaderBytes)
-        iov[n++] = {it->header.data() + skip_header, kFrameHeaderBytes - skip_header};
-      const uint64_t skip_payload = it->sent - skip_header;
-      if (skip_payload < it->payload.size())
-        iov[n++] = {const_cast<uint8_t*>(it->payload.data()) + skip_payload, it->payload.size() - skip_payload};
+    for (auto it = out_.begin(); it != out_.end() && n < kMaxIov; ++it) {
+      uint64_t skip = it->sent;  // what the kernel already took of this frame
+      auto add = [&](const uint8_t* data, uint64_t length) {
+        if (n == kMaxIov || length == 0) return;
+        if (skip >= length) {
+          skip -= length;
+          return;
+        }
+        iov[n++] = {const_cast<uint8_t*>(data) + skip, length - skip};
+        skip = 0;
+      };
+      add(it->header.data(), kFrameHeaderBytes);
+      for (const auto& piece : it->payload) add(piece.data(), piece.size());
     }
     msghdr message{};
     message.msg_iov = iov;
@@ -53,10 +67,10 @@ void FramedConnection::flush(std::vector<uint64_t>& sent) {
     uint64_t left = static_cast<uint64_t>(wrote);
     while (!out_.empty()) {
       OutFrame& f = out_.front();
-      const uint64_t take = std::min(left, kFrameHeaderBytes + f.payload.size() - f.sent);
+      const uint64_t take = std::min(left, kFrameHeaderBytes + f.payload_bytes - f.sent);
       f.sent += take;
       left -= take;
-      if (f.sent < kFrameHeaderBytes + f.payload.size()) break;
+      if (f.sent < kFrameHeaderBytes + f.payload_bytes) break;
       if (f.tag != kNoOffset) sent.push_back(f.tag);
       out_.pop_front();
     }
@@ -79,18 +93,20 @@ std::optional<FrameReader::Step> FramedConnection::read_step() {
   net::throw_system_error("recv", "a peer connection");
 }
 
+std::vector<std::span<const uint8_t>> wire_pieces(DatapathContext& context, const WirePayload& wire) {
+  std::vector<std::span<const uint8_t>> pieces;
+  pieces.reserve(wire.pieces.size());
+  for (const auto& p : wire.pieces)
+    pieces.push_back(p.heap ? context.request_bytes(p.offset, p.length)
+                            : std::span(reinterpret_cast<const uint8_t*>(wire.made.data()) + p.offset, p.length));
+  return pieces;
+}
+
 FrameHeader hello_header(const SchemaHash& ours) {
   FrameHeader h;
   h.kind = FrameKind::kHello;
   h.schema_hash = ours;
   return h;
-}
-
-std::string hex(const SchemaHash& hash) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out;
-  for (uint8_t b : hash) out += {digits[b >> 4], digits[b & 15]};
-  return out;
 }
 
 std::optional<std::string> hello_mismatch(const FrameHeader& peer, const SchemaHash& ours) {

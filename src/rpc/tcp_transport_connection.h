@@ -7,11 +7,13 @@
 #pragma once
 
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "net/unique_fd.h"
+#include "rpc/engine.h"
 #include "rpc/tcp_transport_frame.h"
 
 namespace fixnet::rpc {
@@ -26,6 +28,10 @@ class FramedConnection {
   // Queues a frame whose payload stays valid (and unchanged by us) until flush() returns `tag`
   // (kNoOffset: nobody waits for this frame).
   void queue(const FrameHeader& header, std::span<const uint8_t> payload, uint64_t tag);
+  // The same for a payload in pieces (a marshalled message: made bytes and send-heap ranges), sent
+  // with one sendmsg; `keep` holds the made bytes alive until the frame is sent.
+  void queue(const FrameHeader& header, std::vector<std::span<const uint8_t>> pieces, uint64_t tag,
+             std::shared_ptr<const void> keep);
   // Queues a frame whose payload is a short text we own (Hello, Error).
   void queue_owned(const FrameHeader& header, std::string payload);
   // Writes what the kernel takes now; appends the tags of frames it took completely to `sent`.
@@ -44,9 +50,11 @@ class FramedConnection {
   struct OutFrame {
     FrameHeaderBytes header;
     std::string owned;
-    std::span<const uint8_t> payload;
+    std::vector<std::span<const uint8_t>> payload;
+    uint64_t payload_bytes = 0;
     uint64_t sent = 0;  // bytes of header + payload the kernel took
     uint64_t tag = kNoOffset;
+    std::shared_ptr<const void> keep;
   };
 
   net::UniqueFd socket_;
@@ -57,6 +65,7 @@ class FramedConnection {
 // Why a peer's Hello is refused, or nullopt when it matches ours (same version, same schema hash).
 std::optional<std::string> hello_mismatch(const FrameHeader& peer, const SchemaHash& ours);
 FrameHeader hello_header(const SchemaHash& ours);
-std::string hex(const SchemaHash& hash);
+// The iovec pieces of a marshalled payload: made bytes and send-heap ranges.
+std::vector<std::span<const uint8_t>> wire_pieces(DatapathContext& context, const WirePayload& wire);
 
 }  // namespace fixnet::rpc

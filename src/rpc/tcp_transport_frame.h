@@ -23,8 +23,6 @@ inline constexpr size_t kMaxErrorText = 256;  // an Error frame's payload: a rea
 
 enum class FrameKind : uint8_t { kHello = 1, kRequest = 2, kReply = 3, kError = 4 };
 
-using SchemaHash = std::array<uint8_t, 32>;  // zero until schemas exist
-
 struct FrameHeader {
   uint16_t version = kFrameVersion;
   FrameKind kind = FrameKind::kRequest;

@@ -77,17 +77,9 @@ class TcpServerEngine final : public Engine {
     return work;
   }
 
-  EngineState decompose() override {
-    EngineState state{kStateVersion, std::vector<uint8_t>(8)};
-    std::memcpy(state.bytes.data(), &served_, 8);
-    return state;
-  }
+  EngineState decompose() override { return counters_state(kStateVersion, {served_}); }
 
-  void restore(const EngineState& state) override {
-    if (state.version != kStateVersion || state.bytes.size() != 8)
-      throw InputError("tcp-server engine cannot restore state version " + std::to_string(state.version));
-    std::memcpy(&served_, state.bytes.data(), 8);
-  }
+  void restore(const EngineState& state) override { restore_counters(state, kStateVersion, "tcp-server", {&served_}); }
 
  private:
   struct Call {
@@ -111,18 +103,30 @@ class TcpServerEngine final : public Engine {
       if (it != peers_.end()) peer = it->second.get();
     }
     if (peer == nullptr) return done(m.offset);  // an unknown call, or its caller left
-    FrameHeader h;
-    h.kind = FrameKind::kReply;
-    h.method = m.method;
-    h.call_id = call->second.wire_call_id;
-    h.payload_length = m.length;
-    peer->connection.queue(h, context_.request_bytes(m.offset, m.length), m.offset);
+    if (m.status != Status::kOk) {
+      // The marshalling engine refused the reply (or the request): the caller learns why.
+      error(*peer, call->second.wire_call_id, m.status, std::string(status_text(m.status)));
+      done(m.offset);
+    } else {
+      FrameHeader h;
+      h.kind = FrameKind::kReply;
+      h.method = m.method;
+      h.call_id = call->second.wire_call_id;
+      h.payload_length = m.length;
+      if (m.wire) {
+        h.payload_length = m.wire->length;
+        peer->connection.queue(h, wire_pieces(context_, *m.wire), m.offset, m.wire);
+      } else {
+        peer->connection.queue(h, context_.request_bytes(m.offset, m.length), m.offset);
+      }
+    }
     --peer->in_flight;
     calls_.erase(call);
     ++served_;
   }
 
   void done(uint64_t send_offset) {
+    if (send_offset == kNoOffset) return;
     RpcMessage m;
     m.call_id = 0;
     m.done_offset = send_offset;
@@ -221,7 +225,7 @@ class TcpServerEngine final : public Engine {
 
   DatapathContext& context_;
   const int listener_;
-  const SchemaHash schema_{};  // zero until schemas exist
+  const SchemaHash schema_ = context_.schema_hash();
   EnginePorts* ports_ = nullptr;
   std::map<uint64_t, std::unique_ptr<Peer>> peers_;
   std::unordered_map<uint64_t, Call> calls_;  // by the call id the application sees

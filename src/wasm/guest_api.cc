@@ -8,7 +8,7 @@ namespace fixnet::wasm {
 namespace {
 
 #define FIXNET_DESCRIBE(name, ret, wres, wparams, params, args) GuestFunction{#name, wparams, wres},
-constexpr std::array kFunctions = {FIXNET_GUEST_API_VALUE(FIXNET_DESCRIBE)
+constexpr std::array kFunctions = {FIXNET_GUEST_API_FAST(FIXNET_DESCRIBE) FIXNET_GUEST_API_VALUE(FIXNET_DESCRIBE)
                                        FIXNET_GUEST_API_VOID(FIXNET_DESCRIBE)};
 constexpr std::array kWasiFunctions = {FIXNET_WASI_CALLS(FIXNET_DESCRIBE)};
 #undef FIXNET_DESCRIBE

@@ -22,24 +22,38 @@ namespace {
 // (cold), so that the checks inline into each entry point (a few ns of a call's ~10).
 [[noreturn, gnu::cold, gnu::noinline]] void bad_handle(HostContext& c, uint32_t h, const char* fn) {
   fault(fmt::format("fixnet_{}: handle {} is not valid (this invocation has {} handles)", fn, h,
-                    c.handles.size()));
+                    c.env.count));
 }
 
 [[noreturn, gnu::cold, gnu::noinline]] void too_many_handles(const char* fn) {
   fault(fmt::format("fixnet_{}: more than {} handles in one invocation", fn, kMaxHandles));
 }
 
-const HandleSlot& slot(HostContext& c, uint32_t h, const char* fn) {
-  if (h >= c.handles.size()) [[unlikely]]
+// The Name of handle h, checked.
+Name slot(HostContext& c, uint32_t h, const char* fn) {
+  if (h >= c.env.count) [[unlikely]]
     bad_handle(c, h, fn);
-  return c.handles[h];
+  return handle_name(c, h);
 }
 
 uint32_t add_handle(HostContext& c, Name name, const char* fn) {
-  if (c.handles.size() >= kMaxHandles) [[unlikely]]
-    too_many_handles(fn);
-  c.handles.emplace_back().name = name;
-  return static_cast<uint32_t>(c.handles.size() - 1);
+  fixnet_env& env = c.env;
+  if (env.count >= env.capacity) {  // grow the table the glue appends to (it never grows it itself)
+    if (env.capacity >= kMaxHandles) [[unlikely]]
+      too_many_handles(fn);
+    c.slots.resize(std::min<size_t>(size_t{env.capacity} * 2, kMaxHandles));
+    env.slots = c.slots.data();
+    env.capacity = static_cast<uint32_t>(c.slots.size());
+  }
+  fixnet_handle_slot& s = env.slots[env.count];
+  std::memcpy(s.name, name.bytes().data(), sizeof s.name);
+  s.entries = nullptr;
+  return env.count++;
+}
+
+HandleHold& hold(HostContext& c, uint32_t h) {
+  if (c.holds.size() <= h) c.holds.resize(h + 1);
+  return c.holds[h];
 }
 
 const char* describe(Name n) {
@@ -92,15 +106,19 @@ uint8_t* guest_write(HostContext& c, uint32_t addr, uint64_t len, const char* fn
   }
 }
 
-const std::vector<Name>& tree_of(HostContext& c, uint32_t h, const char* fn) {
-  HandleSlot& s = c.handles[h];
+// The entries of an accessible Tree (h is valid), loaded once per handle.
+std::span<const Name> tree_of(HostContext& c, uint32_t h, const char* fn) {
+  const Name n = handle_name(c, h);
+  fixnet_handle_slot& s = c.env.slots[h];
   if (!s.entries) {
-    if (!s.name.is_tree() || s.name.is_ref() || !s.name.is_value())
-      fault(fmt::format("fixnet_{}: handle {} is {}, not an accessible Tree", fn, h, describe(s.name)));
-    s.tree = c.store->get_tree(s.name);
-    s.entries = s.tree.get();
+    if (!n.is_tree() || n.is_ref() || !n.is_value())
+      fault(fmt::format("fixnet_{}: handle {} is {}, not an accessible Tree", fn, h, describe(n)));
+    if (n.size() == 0) return {};
+    HandleHold& held = hold(c, h);
+    held.tree = c.store->get_tree(n);
+    s.entries = reinterpret_cast<const uint8_t*>(held.tree->data());
   }
-  return *s.entries;
+  return {reinterpret_cast<const Name*>(s.entries), n.size()};
 }
 
 [[noreturn, gnu::cold, gnu::noinline]] void not_a_blob(Name n, uint32_t h, const char* fn) {
@@ -109,12 +127,13 @@ const std::vector<Name>& tree_of(HostContext& c, uint32_t h, const char* fn) {
 
 // Bytes of an accessible Blob; a literal's bytes live in its Name, with no store access.
 std::string_view blob_of(HostContext& c, uint32_t h, const char* fn) {
-  HandleSlot& s = c.handles[h];
-  if (!s.name.is_blob() || s.name.is_ref() || !s.name.is_value()) [[unlikely]]
-    not_a_blob(s.name, h, fn);
-  if (s.name.is_literal()) return s.name.literal_bytes();
-  if (!s.blob) s.blob = c.store->get_blob(s.name);
-  return *s.blob;
+  const Name n = handle_name(c, h);
+  if (!n.is_blob() || n.is_ref() || !n.is_value()) [[unlikely]]
+    not_a_blob(n, h, fn);
+  if (n.is_literal()) return std::string_view(reinterpret_cast<const char*>(c.env.slots[h].name), n.size());
+  HandleHold& held = hold(c, h);
+  if (!held.blob) held.blob = c.store->get_blob(n);
+  return *held.blob;
 }
 
 // Name derivations throw InputError for a role that makes no sense; for a guest that is its own fault.
@@ -130,7 +149,7 @@ Name derive(const char* fn, uint32_t h, Name n, F&& f) {
 namespace api {
 
 uint32_t kind(HostContext& c, uint32_t h) {
-  Name n = slot(c, h, "kind").name;
+  Name n = slot(c, h, "kind");
   if (n.is_ref()) return n.is_blob() ? FIXNET_KIND_BLOB_REF : FIXNET_KIND_TREE_REF;
   switch (n.kind()) {
     case Kind::Blob:
@@ -152,7 +171,7 @@ uint32_t kind(HostContext& c, uint32_t h) {
 }
 
 uint64_t size(HostContext& c, uint32_t h) {
-  Name n = slot(c, h, "size").name;
+  Name n = slot(c, h, "size");
   if (!n.is_value())
     fault(fmt::format("fixnet_size: handle {} is {}, not a Blob, a Tree or a Ref", h, describe(n)));
   return n.size();
@@ -160,7 +179,7 @@ uint64_t size(HostContext& c, uint32_t h) {
 
 uint32_t tree_entry(HostContext& c, uint32_t h, uint64_t i) {
   slot(c, h, "tree_entry");
-  const std::vector<Name>& entries = tree_of(c, h, "tree_entry");
+  const std::span<const Name> entries = tree_of(c, h, "tree_entry");
   if (i >= entries.size())
     fault(fmt::format("fixnet_tree_entry: index {} is out of range for a Tree of {} entries", i,
                       entries.size()));
@@ -205,7 +224,7 @@ uint32_t tree_create(HostContext& c, uint32_t src, uint32_t count) {
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t h;
     std::memcpy(&h, in + 4 * i, 4);  // wasm32 is little-endian, like every host fixnet supports
-    entries[i] = slot(c, h, "tree_create").name;
+    entries[i] = slot(c, h, "tree_create");
   }
   return add_handle(c, c.store->put_tree(std::move(entries)), "tree_create");
 }
@@ -213,13 +232,13 @@ uint32_t tree_create(HostContext& c, uint32_t src, uint32_t count) {
 // Thunks of Refs name the value itself: a Ref is inaccessible here, but whoever forces the thunk gets
 // the value (that is how a procedure passes data along without loading it).
 uint32_t application(HostContext& c, uint32_t h) {
-  Name n = slot(c, h, "application").name;
+  Name n = slot(c, h, "application");
   return add_handle(c, derive("application", h, n, [](Name x) { return x.unref().application(); }),
                     "application");
 }
 
 uint32_t identification(HostContext& c, uint32_t h) {
-  Name n = slot(c, h, "identification").name;
+  Name n = slot(c, h, "identification");
   if (!n.is_value())
     fault(fmt::format("fixnet_identification: handle {} is {}, not a value", h, describe(n)));
   return add_handle(c, derive("identification", h, n, [](Name x) { return x.unref().identification(); }),
@@ -227,17 +246,17 @@ uint32_t identification(HostContext& c, uint32_t h) {
 }
 
 uint32_t selection(HostContext& c, uint32_t h) {
-  Name n = slot(c, h, "selection").name;
+  Name n = slot(c, h, "selection");
   return add_handle(c, derive("selection", h, n, [](Name x) { return x.unref().selection(); }), "selection");
 }
 
 uint32_t strict(HostContext& c, uint32_t h) {
-  Name n = slot(c, h, "strict").name;
+  Name n = slot(c, h, "strict");
   return add_handle(c, derive("strict", h, n, [](Name x) { return x.strict(); }), "strict");
 }
 
 uint32_t shallow(HostContext& c, uint32_t h) {
-  Name n = slot(c, h, "shallow").name;
+  Name n = slot(c, h, "shallow");
   return add_handle(c, derive("shallow", h, n, [](Name x) { return x.shallow(); }), "shallow");
 }
 
@@ -329,6 +348,7 @@ fixnet_host_api make_api() {
   a.allocate_table = host_allocate_table;
   a.free_table = host_free_table;
 #define FIXNET_BIND(name, ret, wres, wparams, params, args) a.name = &entry<&api::name>;
+  FIXNET_GUEST_API_FAST(FIXNET_BIND)
   FIXNET_GUEST_API_VALUE(FIXNET_BIND)
   FIXNET_GUEST_API_VOID(FIXNET_BIND)
 #undef FIXNET_BIND

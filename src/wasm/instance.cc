@@ -90,7 +90,10 @@ Instance::Instance(LoadedModule& module) : module_(module), desc_(module.descrip
   state_ = std::make_unique<std::byte[]>(state_size_);  // zeroed, as wasm2c expects
   context_.dirty = reinterpret_cast<uint64_t*>(state_.get() + desc_.dirty_offset);
   context_.dirty_shift = desc_.dirty_shift;
-  context_.handles.reserve(64);
+  context_.env.host = this;
+  context_.slots.resize(64);
+  context_.env.slots = context_.slots.data();
+  context_.env.capacity = static_cast<uint32_t>(context_.slots.size());
   Call call{&desc_, state_.get(), env(), 0};
   int code;
   {
@@ -121,6 +124,8 @@ void Instance::begin(ObjectStore& store, const Limits& limits) {
         fmt::format("procedure {} needs {} bytes of memory initially; the memory limit is {}",
                     module_.name().short_hex(), initial_memory_bytes_, c.limits.memory_bytes));
   c.store = &store;
+  c.env.limit_memory = c.limits.memory_bytes;
+  c.env.limit_fuel = c.limits.fuel;
   std::memcpy(state_.get() + desc_.fuel_offset, &c.limits.fuel, sizeof(uint64_t));
 }
 
@@ -132,7 +137,13 @@ Name Instance::apply(const Invocation& invocation) {
         "`fixnet run` or as a Flatware Application (docs/flatware.md)",
         module_.name().short_hex()));
   begin(invocation.store, invocation.limits);
-  c.handles.push_back(HandleSlot{invocation.encode, {}, {}, invocation.entries});  // handle 0: the encode tree
+  // Handle 0: the encode tree, its entries those the evaluator already holds (no fetch).
+  fixnet_handle_slot& encode = c.slots[0];
+  std::memcpy(encode.name, invocation.encode.bytes().data(), sizeof encode.name);
+  encode.entries = invocation.entries && !invocation.entries->empty()
+                       ? reinterpret_cast<const uint8_t*>(invocation.entries->data())
+                       : nullptr;
+  c.env.count = 1;
 
   Call call{&desc_, state_.get(), env(), 0};
   int code;
@@ -141,14 +152,14 @@ Name Instance::apply(const Invocation& invocation) {
     code = run_guarded(apply_body, &call);
   }
   if (code != 0) throw_trap(code);
-  if (call.result >= c.handles.size()) {
-    const size_t count = c.handles.size();
+  if (call.result >= c.env.count) {
+    const size_t count = c.env.count;
     reset();
     throw ProcedureError(
         fmt::format("procedure {} returned handle {}, which is not valid (the invocation had {})",
                     module_.name().short_hex(), call.result, count));
   }
-  const Name result = c.handles[call.result].name;
+  const Name result = handle_name(c, call.result);
   reset();
   return result;
 }
@@ -202,7 +213,8 @@ void Instance::reset() {
   if (table_ && desc_.may_write_table)
     std::memcpy(table_->data, table_snapshot_.data(), table_snapshot_.size() * sizeof(wasm_rt_funcref_t));
   std::memcpy(state_.get(), snapshot_.get(), state_size_);  // globals, sizes, fuel, depth, dirty
-  context_.handles.clear();
+  context_.env.count = 0;
+  context_.holds.clear();
   context_.store = nullptr;
 }
 

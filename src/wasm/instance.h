@@ -9,7 +9,9 @@
 // is zeroed; the table only if the module has table-writing instructions.
 #pragma once
 
+#include <cstring>
 #include <exception>
+#include <type_traits>
 #include <memory>
 #include <vector>
 
@@ -21,13 +23,11 @@ namespace fixnet::wasm {
 
 class LoadedModule;
 
-// One handle: the Name and, once read, its contents (so a Tree read entry by entry is fetched once).
-struct HandleSlot {
-  Name name;
+// What the host keeps alive for one handle once it has read its contents: a Tree's entries (which the
+// handle's slot in fixnet_env points to, so a Tree read entry by entry is fetched once) or a Blob.
+struct HandleHold {
   TreeData tree;
   BlobData blob;
-  // A Tree's entries once known: `tree`'s, or, for the encode tree, the invocation's (no fetch).
-  const std::vector<Name>* entries = nullptr;
 };
 
 // What host functions see of an invocation.
@@ -36,7 +36,11 @@ class SystemCalls;
 struct HostContext {
   ObjectStore* store = nullptr;
   EffectiveLimits limits{};
-  std::vector<HandleSlot> handles;
+  // The handle table, shared with the glue (fixnet_abi.h): env.slots points into `slots`, whose size is
+  // env.capacity; env.count handles are in use. `holds` is indexed like the handles, as far as needed.
+  fixnet_env env{};
+  std::vector<fixnet_handle_slot> slots;
+  std::vector<HandleHold> holds;
   wasm_rt_memory_t* memory = nullptr;  // the module's memory, if it has one
   uint64_t* dirty = nullptr;           // the instance's mask of written memory chunks
   uint32_t dirty_shift = 0;            // log2 of a chunk's bytes
@@ -44,6 +48,14 @@ struct HostContext {
   SystemCalls* system = nullptr;       // answers WASI calls while a Flatware program runs
   uint32_t exit_code = 0;              // proc_exit's code (FIXNET_TRAP_EXIT)
 };
+
+// The Name of handle h (h < env.count).
+inline Name handle_name(const HostContext& c, uint32_t h) {
+  static_assert(std::is_trivially_copyable_v<Name> && sizeof(Name) == sizeof(fixnet_handle_slot::name));
+  Name n;
+  std::memcpy(static_cast<void*>(&n), c.slots[h].name, sizeof n);
+  return n;
+}
 
 class Instance {
  public:
@@ -63,8 +75,8 @@ class Instance {
   uint32_t run(ObjectStore& store, const Limits& limits, SystemCalls& system);
 
   HostContext& context() { return context_; }
-  fixnet_env* env() { return reinterpret_cast<fixnet_env*>(this); }
-  static Instance* from_env(fixnet_env* env) { return reinterpret_cast<Instance*>(env); }
+  fixnet_env* env() { return &context_.env; }
+  static Instance* from_env(fixnet_env* env) { return static_cast<Instance*>(env->host); }
   // The instance whose guest code runs on this thread (for wasm-rt callbacks, which get no env).
   static Instance* current();
 

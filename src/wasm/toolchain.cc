@@ -95,7 +95,8 @@ void Toolchain::init() {
     std::string flags;
     for (const std::string& f : compile_flags()) flags += f + " ";
     const auto glue_hash =
-        sha256(std::string(abi_header_text()) + std::string(wasi_header_text()) + std::string(glue_text()));
+        sha256(std::string(abi_header_text()) + std::string(wasi_header_text()) +
+                                     std::string(guest_header_text()) + std::string(glue_text()));
     version_ = fmt::format("wabt {}; codegen {}; cc {}; flags {}; glue {}; arch {}", WABT_VERSION_STRING,
                            kCodegenVersion, cc_.identity, flags, hex(std::span(glue_hash).first(8)), host.machine);
     const auto version_digest = sha256(version_);
@@ -151,6 +152,8 @@ void Toolchain::compile(Name name, std::string_view bytes, const fs::path& artif
   write_file(work / kGeneratedHeaderName, c.header);
   write_file(work / "fixnet_abi.h", abi_header_text());
   write_file(work / "wasi_abi.h", wasi_header_text());
+  fs::create_directories(work / "fixnet", ec);
+  write_file(work / "fixnet" / "guest.h", guest_header_text());
   write_file(work / kDataImageName, c.data_image);
   write_file(work / "module.c", c.source);
   const fs::path object = work / "module.so";

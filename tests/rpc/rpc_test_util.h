@@ -130,6 +130,32 @@ class ServiceProcess {
   pid_t pid_ = -1;
 };
 
+// The TCP port a service listening on port 0 got (from its log).
+inline uint16_t tcp_port(const ServiceProcess& service) {
+  std::string log;
+  EXPECT_TRUE(ServiceProcess::eventually([&] {
+    log = service.log();
+    return log.find("(tcp port ") != std::string::npos;
+  }));
+  return static_cast<uint16_t>(std::stoi(log.substr(log.find("(tcp port ") + 10)));
+}
+
+// Runs a shell command line; its exit code and what it wrote to stdout and stderr.
+struct ProgramResult {
+  int exit_code;
+  std::string output;
+};
+inline ProgramResult run_program(const std::string& command_line) {
+  ProgramResult r{-1, {}};
+  FILE* pipe = ::popen((command_line + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return r;
+  char buffer[4096];
+  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) r.output.append(buffer, n);
+  const int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
 // Runs `body` in a forked child process; its exit code is 0 when body returns true.
 inline pid_t spawn(const std::function<bool()>& body) {
   const pid_t pid = ::fork();

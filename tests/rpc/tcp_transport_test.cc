@@ -16,6 +16,7 @@
 #include "rpc/client.h"
 #include "rpc/server.h"
 #include "rpc/tcp_transport_frame.h"
+#include "raw_peer.h"
 #include "rpc_test_util.h"
 
 namespace fixnet::rpc {
@@ -24,8 +25,10 @@ namespace {
 using testing::exited_ok;
 using testing::echoes;
 using testing::pattern;
+using testing::RawPeer;
 using testing::ServiceProcess;
 using testing::spawn;
+using testing::tcp_port;
 namespace fs = std::filesystem;
 
 constexpr uint32_t kEcho = 1, kPut = 2, kGet = 3, kNeverAnswer = 9;
@@ -57,15 +60,6 @@ bool serve(const fs::path& socket) {
       default: break;  // kNeverAnswer
     }
   }
-}
-
-uint16_t tcp_port(const ServiceProcess& service) {
-  std::string log;
-  EXPECT_TRUE(ServiceProcess::eventually([&] {
-    log = service.log();
-    return log.find("(tcp port ") != std::string::npos;
-  }));
-  return static_cast<uint16_t>(std::stoi(log.substr(log.find("(tcp port ") + 10)));
 }
 
 // Two services and a serving application on B.
@@ -154,57 +148,6 @@ TEST(RpcTcpTransport, ServingNeedsATcpListener) {
     EXPECT_NE(std::string(e.what()).find("--listen"), std::string::npos) << e.what();
   }
 }
-
-// A raw TCP peer, blocking, with a receive timeout so a missing answer fails instead of hanging.
-class RawPeer {
- public:
-  explicit RawPeer(uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in ip{};
-    ip.sin_family = AF_INET;
-    ip.sin_port = htons(port);
-    ip.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    timeval timeout{5, 0};
-    ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    if (::connect(fd_.get(), reinterpret_cast<sockaddr*>(&ip), sizeof ip) != 0) throw std::runtime_error("connect");
-  }
-  void send(std::span<const uint8_t> bytes) { ASSERT_EQ(::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL), ssize_t(bytes.size())); }
-  void send(const FrameHeader& h, std::span<const uint8_t> payload = {}) {
-    send(encode_frame_header(h));
-    if (!payload.empty()) send(payload);
-  }
-  void hello() {
-    FrameHeader h;
-    h.kind = FrameKind::kHello;
-    send(h);
-  }
-  // The next frame and its payload, or nullopt when the service closed the connection.
-  std::optional<std::pair<FrameHeader, std::string>> receive() {
-    FrameHeaderBytes header;
-    if (!read_exactly(header)) return std::nullopt;
-    const FrameHeader h = decode_frame_header(header, 1 << 24);
-    std::string payload(h.payload_length, '\0');
-    if (!read_exactly({reinterpret_cast<uint8_t*>(payload.data()), payload.size()})) return std::nullopt;
-    return std::pair(h, payload);
-  }
-  // Reads frames until the service closes; the last Error frame before that.
-  std::optional<std::pair<FrameHeader, std::string>> error_then_close() {
-    std::optional<std::pair<FrameHeader, std::string>> error;
-    while (auto frame = receive())
-      if (frame->first.kind == FrameKind::kError) error = frame;
-    return error;
-  }
-
- private:
-  bool read_exactly(std::span<uint8_t> into) {
-    for (size_t got = 0; got < into.size();) {
-      const ssize_t n = ::recv(fd_.get(), into.data() + got, into.size() - got, 0);
-      if (n <= 0) return false;
-      got += static_cast<size_t>(n);
-    }
-    return true;
-  }
-  net::UniqueFd fd_;
-};
 
 TEST(RpcTcpBadPeer, RawPeerSpeaksTheFraming) {
   TwoServices s;

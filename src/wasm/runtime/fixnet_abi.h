@@ -22,7 +22,7 @@
 extern "C" {
 #endif
 
-#define FIXNET_ABI_VERSION 2u
+#define FIXNET_ABI_VERSION 3u
 
 /* The guest-visible export names. */
 #define FIXNET_APPLY_EXPORT "_fixnet_apply"
@@ -35,26 +35,48 @@ extern "C" {
 #define FIXNET_TRAP_HOST 100u /* a host function failed; the host holds the reason */
 #define FIXNET_TRAP_EXIT 101u /* a Flatware program called proc_exit; the host holds the code */
 
-/* The host's per-instance context, opaque to the object: it is what wasm2c calls the instance of the
- * imported module "fixnet", passed back to every host function. */
-typedef struct Z_fixnet_instance_t fixnet_env;
+/* One handle of an invocation: its Name (32 bytes, layout version 1 of docs/format.md) and, once the
+ * host has loaded a Tree, that Tree's entries (its Names, 32 bytes each), else 0. */
+typedef struct fixnet_handle_slot {
+  uint8_t name[32];
+  const uint8_t* entries;
+} fixnet_handle_slot;
 
-/* Guest API functions returning a value. */
-#define FIXNET_GUEST_API_VALUE(X)                                                                          \
+/* The per-instance context: what wasm2c calls the instance of the imported module "fixnet", passed to
+ * every import. The handle table lives here, in memory the guest's code cannot address (it reaches
+ * only its linear memory), so the glue, which is trusted code compiled with the module, answers the
+ * common reads and small creations itself without a call into the host (a call costs more than the
+ * work); everything else, and every case that must fail, goes to the host. Only the host grows
+ * `slots` (`capacity`); the glue appends while `count < capacity`. */
+typedef struct Z_fixnet_instance_t {
+  fixnet_handle_slot* slots;
+  uint32_t count;
+  uint32_t capacity;
+  uint64_t limit_memory; /* the invocation's limits, defaults applied */
+  uint64_t limit_fuel;
+  void* host; /* the host's Instance */
+} fixnet_env;
+
+/* Guest API functions the glue answers itself in the common case (see fixnet_env), calling the host
+ * for the rest. */
+#define FIXNET_GUEST_API_FAST(X)                                                                           \
   X(kind, uint32_t, "i", "i", (fixnet_env * env, uint32_t h), (env, h))                                    \
   X(size, uint64_t, "I", "i", (fixnet_env * env, uint32_t h), (env, h))                                    \
   X(tree_entry, uint32_t, "i", "iI", (fixnet_env * env, uint32_t h, uint64_t i), (env, h, i))              \
   X(blob_u64, uint64_t, "I", "i", (fixnet_env * env, uint32_t h), (env, h))                                \
-  X(blob_create, uint32_t, "i", "ii", (fixnet_env * env, uint32_t src, uint32_t len), (env, src, len))     \
   X(blob_from_u64, uint32_t, "i", "Ii", (fixnet_env * env, uint64_t v, uint32_t n), (env, v, n))           \
+  X(limit_memory, uint64_t, "I", "", (fixnet_env * env), (env))                                            \
+  X(limit_fuel, uint64_t, "I", "", (fixnet_env * env), (env))
+
+/* Guest API functions returning a value, always answered by the host. */
+#define FIXNET_GUEST_API_VALUE(X)                                                                          \
+  X(blob_create, uint32_t, "i", "ii", (fixnet_env * env, uint32_t src, uint32_t len), (env, src, len))     \
   X(tree_create, uint32_t, "i", "ii", (fixnet_env * env, uint32_t src, uint32_t count), (env, src, count)) \
   X(application, uint32_t, "i", "i", (fixnet_env * env, uint32_t h), (env, h))                             \
   X(identification, uint32_t, "i", "i", (fixnet_env * env, uint32_t h), (env, h))                          \
   X(selection, uint32_t, "i", "i", (fixnet_env * env, uint32_t h), (env, h))                               \
   X(strict, uint32_t, "i", "i", (fixnet_env * env, uint32_t h), (env, h))                                  \
-  X(shallow, uint32_t, "i", "i", (fixnet_env * env, uint32_t h), (env, h))                                 \
-  X(limit_memory, uint64_t, "I", "", (fixnet_env * env), (env))                                            \
-  X(limit_fuel, uint64_t, "I", "", (fixnet_env * env), (env))
+  X(shallow, uint32_t, "i", "i", (fixnet_env * env, uint32_t h), (env, h))
 
 /* Guest API functions returning nothing. */
 #define FIXNET_GUEST_API_VOID(X)                                                                             \
@@ -74,6 +96,7 @@ typedef struct fixnet_host_api {
   void (*free_memory)(wasm_rt_memory_t* memory);
   void (*allocate_table)(wasm_rt_funcref_table_t* table, uint32_t elements, uint32_t max_elements);
   void (*free_table)(wasm_rt_funcref_table_t* table);
+  FIXNET_GUEST_API_FAST(FIXNET_API_POINTER)
   FIXNET_GUEST_API_VALUE(FIXNET_API_POINTER)
   FIXNET_GUEST_API_VOID(FIXNET_API_POINTER)
   /* Every WASI import of a Flatware program: `call` is its FIXNET_WASI_* index (wasi_abi.h), `args`

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 
 #include "fixnet_abi.h"
+#include "fixnet/guest.h" /* the FIXNET_KIND_* constants */
 
 #define FIXNET_VISIBLE __attribute__((visibility("default")))
 
@@ -74,9 +75,104 @@ void wasm_rt_allocate_funcref_table(wasm_rt_funcref_table_t* t, uint32_t n, uint
 }
 void wasm_rt_free_funcref_table(wasm_rt_funcref_table_t* t) { fixnet_host->free_table(t); }
 
-/* The guest API: each import forwards to the host with the env wasm2c passes along. */
+/* The guest API: each import forwards to the host with the env wasm2c passes along, except for the
+ * common cases of the FIXNET_GUEST_API_FAST functions, answered below from the handle table (a Name's
+ * layout is docs/format.md's: byte 31 the tag, byte 30 the version and a literal's length, bytes
+ * 24..29 the size). Each fast path answers only what cannot fail; anything else (a bad handle, a
+ * thunk, a Ref, a Tree not loaded, a full table) goes to the host, which answers or traps. */
 #define FIXNET_FORWARD_VALUE(name, ret, wres, wparams, params, args) \
   ret Z_fixnetZ_##name params { return fixnet_host->name args; }
+
+enum {
+  FIXNET_TAG_LITERAL = 2u,           /* how (bits 0..1) */
+  FIXNET_TAG_TREE = 1u << 2,         /* content */
+  FIXNET_TAG_THUNK = 3u << 3,        /* thunk kind */
+  FIXNET_TAG_ENCODE = 3u << 5,       /* encode mode */
+  FIXNET_TAG_REF = 1u << 7,
+  FIXNET_NAME_VERSION_BYTE = 1u << 5 /* byte 30: layout version 1 */
+};
+
+static inline uint8_t fixnet_tag(const fixnet_handle_slot* s) { return s->name[31]; }
+
+static inline uint64_t fixnet_name_size(const uint8_t* name) {
+  if ((name[31] & 3u) == FIXNET_TAG_LITERAL) return name[30] & 0x1fu;
+  uint64_t size = 0;
+  memcpy(&size, name + 24, 6); /* 48-bit little-endian; fixnet's hosts are little-endian */
+  return size;
+}
+
+/* Appends a handle, or returns UINT32_MAX when only the host may (the table is full). */
+static inline uint32_t fixnet_push(fixnet_env* env, const uint8_t* name) {
+  if (env->count >= env->capacity) return UINT32_MAX;
+  fixnet_handle_slot* s = &env->slots[env->count];
+  memcpy(s->name, name, 32);
+  s->entries = 0;
+  return env->count++;
+}
+
+uint32_t Z_fixnetZ_kind(fixnet_env* env, uint32_t h) {
+  if (h < env->count) {
+    const uint8_t tag = fixnet_tag(&env->slots[h]);
+    const uint32_t roles = tag & (FIXNET_TAG_THUNK | FIXNET_TAG_ENCODE);
+    if (tag & FIXNET_TAG_REF) {
+      if (!roles) return (tag & FIXNET_TAG_TREE) ? FIXNET_KIND_TREE_REF : FIXNET_KIND_BLOB_REF;
+    } else if (tag & FIXNET_TAG_ENCODE) {
+      return ((tag >> 5) & 3u) == 1 ? FIXNET_KIND_STRICT : FIXNET_KIND_SHALLOW;
+    } else if (tag & FIXNET_TAG_THUNK) {
+      return FIXNET_KIND_APPLICATION - 1 + ((tag >> 3) & 3u);
+    } else {
+      return (tag & FIXNET_TAG_TREE) ? FIXNET_KIND_TREE : FIXNET_KIND_BLOB;
+    }
+  }
+  return fixnet_host->kind(env, h);
+}
+
+uint64_t Z_fixnetZ_size(fixnet_env* env, uint32_t h) {
+  if (h < env->count && !(fixnet_tag(&env->slots[h]) & FIXNET_TAG_THUNK))
+    return fixnet_name_size(env->slots[h].name);
+  return fixnet_host->size(env, h);
+}
+
+uint32_t Z_fixnetZ_tree_entry(fixnet_env* env, uint32_t h, uint64_t i) {
+  if (h < env->count) {
+    const fixnet_handle_slot* s = &env->slots[h];
+    if (s->entries && i < fixnet_name_size(s->name)) {
+      const uint32_t handle = fixnet_push(env, s->entries + 32 * i);
+      if (handle != UINT32_MAX) return handle;
+    }
+  }
+  return fixnet_host->tree_entry(env, h, i);
+}
+
+uint64_t Z_fixnetZ_blob_u64(fixnet_env* env, uint32_t h) {
+  /* An accessible literal Blob (no roles, not a Ref) of at most 8 bytes: its bytes are in the Name,
+   * zero padded, so the little-endian word at byte 0 is the value. */
+  if (h < env->count) {
+    const uint8_t* name = env->slots[h].name;
+    if (name[31] == FIXNET_TAG_LITERAL && (name[30] & 0x1fu) <= 8) {
+      uint64_t v;
+      memcpy(&v, name, 8);
+      return v;
+    }
+  }
+  return fixnet_host->blob_u64(env, h);
+}
+
+uint32_t Z_fixnetZ_blob_from_u64(fixnet_env* env, uint64_t v, uint32_t n) {
+  if (n <= 8) {
+    uint8_t name[32] = {0};
+    for (uint32_t i = 0; i < n; ++i) name[i] = (uint8_t)(v >> (8 * i));
+    name[30] = (uint8_t)(FIXNET_NAME_VERSION_BYTE | n);
+    name[31] = FIXNET_TAG_LITERAL;
+    const uint32_t handle = fixnet_push(env, name);
+    if (handle != UINT32_MAX) return handle;
+  }
+  return fixnet_host->blob_from_u64(env, v, n);
+}
+
+uint64_t Z_fixnetZ_limit_memory(fixnet_env* env) { return env->limit_memory; }
+uint64_t Z_fixnetZ_limit_fuel(fixnet_env* env) { return env->limit_fuel; }
+
 #define FIXNET_FORWARD_VOID(name, ret, wres, wparams, params, args) \
   void Z_fixnetZ_##name params { fixnet_host->name args; }
 FIXNET_GUEST_API_VALUE(FIXNET_FORWARD_VALUE)
