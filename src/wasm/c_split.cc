@@ -213,24 +213,28 @@ SplitC split(const std::string& source, size_t function_count, const SplitLimits
   }
   out.main += trailer;
 
-  CFunctionPart part;
-  auto flush = [&] {
+  // Functions in order, cut into units of about part_bytes; huge ones into units of their own kind
+  // (compiled with other flags: see CFunctionPart::huge).
+  CFunctionPart normal, huge;
+  huge.huge = true;
+  auto flush = [&](CFunctionPart& part) {
     if (part.functions == 0) return;
     out.parts.push_back(std::move(part));
     part = CFunctionPart{};
+    part.huge = &part == &huge;
   };
   for (size_t i = 0; i < starts.size(); ++i) {
     const std::string_view chunk = text.substr(starts[i], ends[i] - starts[i]);
     if (!is_whole_definition(chunk))
       throw Failure{fmt::format("the definition of {} is not one balanced block", declarations[i].name)};
-    const bool huge = chunk.size() >= limits.huge_function_bytes;
-    if (huge) flush();
+    CFunctionPart& part = chunk.size() >= limits.huge_function_bytes ? huge : normal;
     part.text += chunk.substr(kStatic.size());  // hidden (declared so in the shared header), not static
     part.functions += 1;
     part.largest = std::max(part.largest, chunk.size());
-    if (huge || part.text.size() >= limits.part_bytes) flush();
+    if (part.text.size() >= limits.part_bytes) flush(part);
   }
-  flush();
+  flush(normal);
+  flush(huge);
   return out;
 }
 

@@ -29,6 +29,7 @@ struct CFunctionPart {
   std::string text;      // function definitions, without the shared header's #include
   size_t functions = 0;  // how many
   size_t largest = 0;    // bytes of the largest function in it
+  bool huge = false;     // only functions of at least SplitLimits::huge_function_bytes
 };
 
 struct SplitC {
@@ -40,7 +41,9 @@ struct SplitC {
 
 struct SplitLimits {
   size_t part_bytes = 0;  // cut a new unit once this many bytes of functions are in one
-  size_t huge_function_bytes = 0;  // a function this large gets a unit of its own
+  // Functions this large go into units of their own, compiled with huge_unit_flags() (compiler.h):
+  // -O2's cost grows faster than a function's size.
+  size_t huge_function_bytes = 0;
 };
 
 // `source` is wasm2c's C file for a module with `function_count` defined (not imported) functions,

@@ -111,6 +111,8 @@ CCompiler find_c_compiler() {
 
 std::vector<std::string> compile_flags() {
   return {"-std=gnu11", "-O2", "-fPIC", "-shared", "-fvisibility=hidden",
+          // A unit that calls a function it does not declare must not compile (int would be assumed).
+          "-Werror=implicit-function-declaration",
           // Floating point exactly as written: no contraction into fused multiply-adds.
           "-ffp-contract=off",
           // Explicit bounds checks (no guard pages, no signal handler) and wasm2c's depth counting.

@@ -30,7 +30,7 @@ namespace fixnet::wasm {
 
 // Default cut of a module's C into units (c_split.h), from measurements (docs/performance.md).
 inline constexpr size_t kPartBytes = size_t{4} << 20;
-inline constexpr size_t kHugeFunctionBytes = size_t{1} << 20;
+inline constexpr size_t kHugeFunctionBytes = size_t{256} << 10;
 
 // Told how a compile of several units goes: units done (the link counts as one) of total, from any
 // thread; done == total when it ends (successfully).

@@ -89,6 +89,15 @@ TEST(SplitC, CutsTheModuleAlongItsFunctions) {
   EXPECT_THAT(c.source, Not(HasSubstr("FUNC_PROLOGUE;"))) << "no function body in the main unit";
 }
 
+TEST(SplitC, PutsHugeFunctionsInUnitsOfTheirOwn) {
+  const std::string wasm = wat_to_wasm(busy_module());
+  GeneratedC all_huge = translate_module(wasm, SplitLimits{1, 1});
+  ASSERT_EQ(all_huge.parts.size(), 5u);
+  for (const CFunctionPart& part : all_huge.parts) EXPECT_TRUE(part.huge);
+  GeneratedC none_huge = translate_module(wasm, SplitLimits{1, size_t{1} << 30});
+  for (const CFunctionPart& part : none_huge.parts) EXPECT_FALSE(part.huge);
+}
+
 TEST(SplitC, SmallModulesStayOneUnit) {
   GeneratedC c = translate_module(wat_to_wasm(busy_module()));
   EXPECT_TRUE(c.parts.empty());
@@ -125,15 +134,17 @@ TEST(SplitC, RefusesTextOfAnotherShape) {
   EXPECT_THAT(why(extra_variable), HasSubstr("unexpected file-scope variable: static u32 shared_state;"));
 }
 
-// Split compiles: every unit a few functions (FIXNET_WASM_PART_KB=1).
-class SplitCompileTest : public WasmTest {
+// Split compiles: every unit a few functions (FIXNET_WASM_PART_KB=1), in a cache of their own.
+struct OwnCache {
+  TempDir cache;
+};
+class SplitCompileTest : protected OwnCache, public WasmTest {
  protected:
   SplitCompileTest() : WasmTest(cache.path()) { ::setenv("FIXNET_WASM_PART_KB", "1", 1); }
   ~SplitCompileTest() override { ::unsetenv("FIXNET_WASM_PART_KB"); }
   fs::path artifact_of(Name m) {
     return runner->toolchain().artifact(m, [] () -> BlobData { throw std::logic_error("not compiled"); });
   }
-  TempDir cache;
 };
 
 TEST_F(SplitCompileTest, RunsLikeTheWholeModule) {
