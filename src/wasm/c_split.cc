@@ -165,10 +165,11 @@ SplitC split(const std::string& source, size_t function_count, const SplitLimits
     const std::string needle = "\n" + d.definition;
     size_t found = text.find(needle, cursor == 0 ? 0 : cursor - 1);
     while (found != std::string_view::npos) {
+      // The parameter list, wrapped over several lines when long, then ") {".
       const size_t after = found + needle.size();
-      const size_t eol = text.find('\n', after);
-      if (after < text.size() && (text[after] == ')' || text[after] == ',') && eol != std::string_view::npos &&
-          text.substr(found + 1, eol - found - 1).ends_with(") {"))
+      const size_t open = text.find(") {\n", after);
+      if (after < text.size() && (text[after] == ')' || text[after] == ',') && open != std::string_view::npos &&
+          text.substr(after, open - after).find_first_of(";{}") == std::string_view::npos)
         break;
       found = text.find(needle, after);
     }

@@ -65,7 +65,9 @@ std::vector<std::string> include_flags(const fs::path& source) {
 }
 
 // Runs one compiler command; throws EnvironmentError with its first error line if it fails.
-void run_compiler(const CCompiler& cc, const std::vector<std::string>& args, const fs::path& log) {
+// `what` names the unit (or the link) in the message.
+void run_compiler(const CCompiler& cc, const std::vector<std::string>& args, const fs::path& log,
+                  std::string_view what) {
   const int status = run_supervised(args, log);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
   const std::string output_text = read_text(log, 64 * 1024);
@@ -73,8 +75,8 @@ void run_compiler(const CCompiler& cc, const std::vector<std::string>& args, con
   if (output_text.find("stack usage") != std::string::npos)
     why = fmt::format("a function needs a native stack frame over {} bytes with this compiler ({})",
                       kMaxFrameBytes, why);
-  throw EnvironmentError(fmt::format("the C compiler {} failed on a generated procedure: {}{}",
-                                     cc.path.string(), why,
+  throw EnvironmentError(fmt::format("the C compiler {} failed on a generated procedure ({}): {}{}",
+                                     cc.path.string(), what, why,
                                      WIFSIGNALED(status) ? " (killed by a signal)" : ""));
 }
 
@@ -143,7 +145,7 @@ void compile_shared_object(const CCompiler& cc, const std::vector<CompileUnit>& 
     for (std::string& flag : include_flags(units[0].source)) args.push_back(std::move(flag));
     args.insert(args.end(), {"-o", output.string(), units[0].source.string(), "-lm"});
     CompileSlot slot;
-    run_compiler(cc, args, output.string() + ".log");
+    run_compiler(cc, args, output.string() + ".log", units[0].source.filename().string());
     return;
   }
 
@@ -172,7 +174,7 @@ void compile_shared_object(const CCompiler& cc, const std::vector<CompileUnit>& 
         for (std::string& flag : include_flags(units[i].source)) args.push_back(std::move(flag));
         args.insert(args.end(), {"-c", "-o", objects[i].string(), units[i].source.string()});
         try {
-          run_compiler(cc, args, objects[i].string() + ".log");
+          run_compiler(cc, args, objects[i].string() + ".log", units[i].source.filename().string());
         } catch (...) {
           std::lock_guard lock(mutex);
           if (!failure) failure = std::current_exception();
@@ -196,7 +198,7 @@ void compile_shared_object(const CCompiler& cc, const std::vector<CompileUnit>& 
   args.push_back("-lm");
   {
     CompileSlot slot;
-    run_compiler(cc, args, output.string() + ".log");
+    run_compiler(cc, args, output.string() + ".log", "the link");
   }
   if (progress) progress(total, total);
 }

@@ -35,8 +35,12 @@ void kill_group(int) {
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (::getppid() != parent) kill_group(0);  // the parent died before the line above
 
+  const pid_t self = ::getpid();
   const pid_t child = ::fork();
   if (child == 0) {
+    // Should the supervisor itself be killed outright, the command (at least) goes with it.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != self) ::_exit(126);
     const int out = ::open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (out < 0 || in < 0 || ::dup2(in, STDIN_FILENO) < 0 || ::dup2(out, STDOUT_FILENO) < 0 ||

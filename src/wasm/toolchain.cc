@@ -149,11 +149,12 @@ void Toolchain::compile(Name name, std::string_view bytes, const fs::path& artif
   std::error_code ec;
   fs::create_directories(work, ec);
   if (ec) throw EnvironmentError(fmt::format("cannot create {}: {}", work.string(), ec.message()));
-  struct Cleanup {
+  struct Cleanup {  // $FIXNET_KEEP_C keeps the C (to look into a failing compile)
     fs::path dir;
     ~Cleanup() {
+      const char* keep = std::getenv("FIXNET_KEEP_C");
       std::error_code ignored;
-      fs::remove_all(dir, ignored);
+      if (!keep || !*keep) fs::remove_all(dir, ignored);
     }
   } cleanup{work};
 
