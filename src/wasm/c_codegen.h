@@ -6,6 +6,7 @@
 // beside them when they are compiled.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,7 @@ struct GeneratedC {
 // compiler takes minutes over for a large module) and translates it. Throws ProcedureError if a
 // segment does not fit the initial memory (the instantiation would fail) or wabt's C writer refuses
 // the module.
-GeneratedC generate_c(wabt::Module& module, const ModuleFacts& facts, const Instrumented& instrumented,
-                      const SplitLimits& limits);
+GeneratedC generate_c(std::unique_ptr<wabt::Module> module, const ModuleFacts& facts,
+                      const Instrumented& instrumented, const SplitLimits& limits);
 
 }  // namespace fixnet::wasm

@@ -87,7 +87,7 @@ std::string unique_suffix() {
 GeneratedC translate_module(std::string_view bytes, const SplitLimits& limits) {
   CheckedModule checked = check_module(bytes);
   const Instrumented instrumented = instrument(*checked.module);
-  return generate_c(*checked.module, checked.facts, instrumented, limits);
+  return generate_c(std::move(checked.module), checked.facts, instrumented, limits);
 }
 
 Toolchain::Toolchain(fs::path cache_dir) : dir_(std::move(cache_dir) / "wasm") {}

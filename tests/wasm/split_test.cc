@@ -1,25 +1,17 @@
 // Modules with much code are compiled as several C units (c_split.h): the cut follows wasm2c's
 // structure and refuses any other, a split module behaves exactly like one compiled whole (indirect
 // calls, passive segments, table.init, the depth limit, resets), nothing it shares between units is
-// visible outside its object, a long compile reports progress, and killing the process that compiles
-// kills the compiler and its children.
+// visible outside its object, and a compile of several units reports progress. (A killed compile:
+// toolchain_test.cc.)
 #include <dlfcn.h>
 #include <fmt/format.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <mutex>
-#include <thread>
 
 #include "wasm/c_split.h"
 #include "wasm/toolchain.h"
 #include "wasm_test_util.h"
-
-extern char** environ;
 
 namespace fixnet::wasm::testing {
 namespace {
@@ -221,79 +213,6 @@ TEST_F(SplitCompileTest, ReportsProgressUnitByUnit) {
   }
   EXPECT_EQ(reports.back().first, total);
   EXPECT_EQ(reports.size(), total + 1) << "once at the start, once per unit, once for the link";
-}
-
-// --- A killed compile ----------------------------------------------------------------------------------
-
-// The child half: compiles the module $FIXNET_SPLIT_TEST_MODULE with the compiler in $FIXNET_CC.
-TEST(SplitCompileChild, Compiles) {
-  const char* module = std::getenv("FIXNET_SPLIT_TEST_MODULE");
-  const char* cache = std::getenv("FIXNET_SPLIT_TEST_CACHE");
-  if (!module || !cache) GTEST_SKIP() << "run by SplitCompileKill only";
-  MemoryStore store;
-  WasmRunner runner(cache);
-  runner.prepare(store, store.put_blob(read_file(module)));
-}
-
-// Running, or stopped: not gone and not a zombie (an orphan's zombie may never be reaped here).
-bool alive(pid_t pid) {
-  const std::string stat = read_file(fmt::format("/proc/{}/stat", pid));
-  const size_t paren = stat.rfind(')');
-  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
-}
-
-TEST(SplitCompileKill, KillingTheCompilingProcessKillsTheCompilerAndItsChildren) {
-  TempDir dir;
-  // A "compiler" that starts a child of its own (as cc starts cc1) and never finishes.
-  const fs::path cc = dir.path() / "slowcc";
-  std::ofstream(cc) << "#!/bin/sh\nsleep 600 &\necho $! >> " << (dir.path() / "children").string()
-                    << "\necho $$ >> " << (dir.path() / "drivers").string() << "\nwait\n";
-  fs::permissions(cc, fs::perms::owner_all);
-  const fs::path module = dir.path() / "m.wasm";
-  std::ofstream(module, std::ios::binary) << wat_to_wasm(busy_module());
-
-  std::string exe = fs::read_symlink("/proc/self/exe").string();
-  std::string filter = "--gtest_filter=SplitCompileChild.Compiles";
-  std::vector<char*> argv{exe.data(), filter.data(), nullptr};
-  std::vector<std::string> env_strings{"FIXNET_SPLIT_TEST_MODULE=" + module.string(),
-                                       "FIXNET_SPLIT_TEST_CACHE=" + (dir.path() / "cache").string(),
-                                       "FIXNET_CC=" + cc.string(), "FIXNET_WASM_PART_KB=1",
-                                       "FIXNET_COMPILE_JOBS=2"};
-  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  pid_t child = 0;
-  ASSERT_EQ(posix_spawn(&child, exe.c_str(), &actions, nullptr, argv.data(), envp.data()), 0);
-  posix_spawn_file_actions_destroy(&actions);
-
-  // Both compiler slots busy: two drivers, each with a child.
-  auto pids = [&](const char* file) {
-    std::vector<pid_t> out;
-    std::ifstream in(dir.path() / file);
-    for (pid_t p; in >> p;) out.push_back(p);
-    return out;
-  };
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (pids("children").size() < 2 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  ASSERT_EQ(pids("children").size(), 2u) << "the compilers did not start";
-  ASSERT_EQ(pids("drivers").size(), 2u);
-  for (pid_t p : pids("children")) EXPECT_TRUE(alive(p));
-
-  ::kill(child, SIGKILL);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  std::vector<pid_t> all = pids("children");
-  for (pid_t p : pids("drivers")) all.push_back(p);
-  for (pid_t p : all) {
-    while (alive(p) && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    EXPECT_FALSE(alive(p)) << "process " << p << " outlived the compile";
-  }
 }
 
 }  // namespace
