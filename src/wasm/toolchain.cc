@@ -1,6 +1,7 @@
 #include "wasm/toolchain.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <fmt/format.h>
 #include <sys/file.h>
 #include <sys/utsname.h>
@@ -170,6 +171,7 @@ void Toolchain::compile(Name name, std::string_view bytes, const fs::path& artif
     write_file(units.back().source, c.parts[i].text);
   }
   c = GeneratedC{};  // hundreds of MB for a big module: not kept while the compilers run
+  ::malloc_trim(0);   // nor the GBs the IR took, which glibc would otherwise keep for this process
   const fs::path object = work / "module.so";
   CompileProgress progress;
   if (progress_ && units.size() > 1)
