@@ -36,13 +36,14 @@ std::string hex(std::span<const uint8_t> bytes) {
 }
 
 // Where generate_c cuts a module's C into units: $FIXNET_WASM_PART_KB (tests use a small one to
-// split small modules), else the default measured in docs/performance.md.
+// split small modules) and $FIXNET_WASM_HUGE_KB, else the defaults (toolchain.h).
 SplitLimits split_limits() {
   SplitLimits limits{kPartBytes, kHugeFunctionBytes};
-  const char* kb = std::getenv("FIXNET_WASM_PART_KB");
-  if (kb && *kb) {
-    const long n = std::strtol(kb, nullptr, 10);
-    if (n > 0) limits.part_bytes = static_cast<size_t>(n) * 1024;
+  for (auto [name, field] : {std::pair{"FIXNET_WASM_PART_KB", &limits.part_bytes},
+                             std::pair{"FIXNET_WASM_HUGE_KB", &limits.huge_function_bytes}}) {
+    const char* kb = std::getenv(name);
+    const long n = kb && *kb ? std::strtol(kb, nullptr, 10) : 0;
+    if (n > 0) *field = static_cast<size_t>(n) * 1024;
   }
   return limits;
 }
