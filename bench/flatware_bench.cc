@@ -33,8 +33,9 @@ namespace {
 namespace fs = std::filesystem;
 
 // Third-party programs for the compile rows, largest first, with arguments that make them start and
-// stop at once. (yosys and llvm, 28 and 63 MB of code, are left out: one C translation unit that size
-// does not compile in reasonable time and memory; see docs/wasm.md.)
+// stop at once; the first one fetched is measured. (yosys and llvm, 28 and 63 MB of code, are left
+// out: split into units they compile in bounded memory, but in the order of an hour of CPU at -O2;
+// see docs/wasm.md and docs/performance.md.)
 struct ThirdParty {
   const char* name;
   std::vector<std::string> args;

@@ -1,22 +1,23 @@
 #include "wasm/compiler.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
-#include <cstring>
+#include <exception>
 #include <fstream>
+#include <mutex>
+#include <semaphore>
 #include <sstream>
+#include <thread>
 
 #include "core/error.h"
 #include "wasm/sandbox_limits.h"
-
-extern char** environ;
+#include "wasm/supervised_process.h"
 
 namespace fixnet::wasm {
 namespace {
@@ -40,6 +41,43 @@ std::string first_error_line(const std::string& log) {
     if (line.find("error") != std::string::npos) return line;
   }
   return first.empty() ? "no output" : first;
+}
+
+
+// At most compile_jobs() compilers at once, across every compile of the process.
+class CompileSlot {
+ public:
+  CompileSlot() { slots().acquire(); }
+  ~CompileSlot() { slots().release(); }
+  CompileSlot(const CompileSlot&) = delete;
+  CompileSlot& operator=(const CompileSlot&) = delete;
+
+ private:
+  static std::counting_semaphore<>& slots() {
+    static std::counting_semaphore<> s(compile_jobs());
+    return s;
+  }
+};
+
+std::vector<std::string> include_flags(const fs::path& source) {
+  return {"-I" + source.parent_path().string(),
+          "-Wa,-I" + source.parent_path().string()};  // .incbin of the data image (c_codegen.h)
+}
+
+// Runs one compiler command; throws EnvironmentError with its first error line if it fails.
+// `what` names the unit (or the link) in the message.
+void run_compiler(const CCompiler& cc, const std::vector<std::string>& args, const fs::path& log,
+                  std::string_view what) {
+  const int status = run_supervised(args, log);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+  const std::string output_text = read_text(log, 64 * 1024);
+  std::string why = first_error_line(output_text);
+  if (output_text.find("stack usage") != std::string::npos)
+    why = fmt::format("a function needs a native stack frame over {} bytes with this compiler ({})",
+                      kMaxFrameBytes, why);
+  throw EnvironmentError(fmt::format("the C compiler {} failed on a generated procedure ({}): {}{}",
+                                     cc.path.string(), what, why,
+                                     WIFSIGNALED(status) ? " (killed by a signal)" : ""));
 }
 
 }  // namespace
@@ -75,6 +113,8 @@ CCompiler find_c_compiler() {
 
 std::vector<std::string> compile_flags() {
   return {"-std=gnu11", "-O2", "-fPIC", "-shared", "-fvisibility=hidden",
+          // A unit that calls a function it does not declare must not compile (int would be assumed).
+          "-Werror=implicit-function-declaration",
           // Floating point exactly as written: no contraction into fused multiply-adds.
           "-ffp-contract=off",
           // Explicit bounds checks (no guard pages, no signal handler) and wasm2c's depth counting.
@@ -86,45 +126,81 @@ std::vector<std::string> compile_flags() {
           "-Wl,-z,defs", "-Wl,--as-needed"};
 }
 
-void compile_shared_object(const CCompiler& cc, const fs::path& source, const fs::path& output) {
-  const fs::path log = output.string() + ".log";
-  std::vector<std::string> args = {cc.path.string()};
-  for (std::string& flag : compile_flags()) args.push_back(std::move(flag));
-  args.push_back("-I" + source.parent_path().string());
-  args.push_back("-Wa,-I" + source.parent_path().string());  // .incbin of the data image (c_codegen.h)
-  args.push_back("-o");
-  args.push_back(output.string());
-  args.push_back(source.string());
+std::vector<std::string> huge_unit_flags() { return {"-O1"}; }
+
+unsigned compile_jobs() {
+  const char* jobs = std::getenv("FIXNET_COMPILE_JOBS");
+  if (jobs && *jobs) {
+    const long n = std::strtol(jobs, nullptr, 10);
+    if (n > 0) return static_cast<unsigned>(n);
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+void compile_shared_object(const CCompiler& cc, const std::vector<CompileUnit>& units, const fs::path& output,
+                           const CompileProgress& progress) {
+  if (units.size() == 1) {
+    std::vector<std::string> args = {cc.path.string()};
+    for (std::string& flag : compile_flags()) args.push_back(std::move(flag));
+    for (std::string& flag : include_flags(units[0].source)) args.push_back(std::move(flag));
+    args.insert(args.end(), {"-o", output.string(), units[0].source.string(), "-lm"});
+    CompileSlot slot;
+    run_compiler(cc, args, output.string() + ".log", units[0].source.filename().string());
+    return;
+  }
+
+  // Each unit into an object file, at most compile_jobs() compilers at once (counted process-wide);
+  // the first failure stops units not yet started.
+  std::vector<std::string> unit_flags;
+  for (std::string& flag : compile_flags())
+    if (flag != "-shared" && !flag.starts_with("-Wl,")) unit_flags.push_back(std::move(flag));
+  const uint64_t total = units.size() + 1;
+  std::atomic<uint64_t> done{0};
+  std::atomic<bool> failed{false};
+  std::mutex mutex;
+  std::exception_ptr failure;
+  std::vector<fs::path> objects;
+  for (const CompileUnit& unit : units) objects.push_back(fs::path(unit.source).replace_extension(".o"));
+  {
+    std::vector<std::jthread> threads;
+    for (size_t i = 0; i < units.size(); ++i)
+      threads.emplace_back([&, i] {
+        CompileSlot slot;
+        if (failed.load()) return;
+        std::vector<std::string> args = {cc.path.string()};
+        args.insert(args.end(), unit_flags.begin(), unit_flags.end());
+        if (units[i].huge)
+          for (std::string& flag : huge_unit_flags()) args.push_back(std::move(flag));
+        for (std::string& flag : include_flags(units[i].source)) args.push_back(std::move(flag));
+        args.insert(args.end(), {"-c", "-o", objects[i].string(), units[i].source.string()});
+        try {
+          run_compiler(cc, args, objects[i].string() + ".log", units[i].source.filename().string());
+        } catch (...) {
+          std::lock_guard lock(mutex);
+          if (!failure) failure = std::current_exception();
+          failed = true;
+          return;
+        }
+        const uint64_t now = done.fetch_add(1) + 1;
+        if (progress) {
+          std::lock_guard lock(mutex);
+          progress(now, total);
+        }
+      });
+  }
+  if (failure) std::rethrow_exception(failure);
+
+  std::vector<std::string> args = {cc.path.string(), "-shared", "-fPIC"};
+  for (std::string& flag : compile_flags())
+    if (flag.starts_with("-Wl,")) args.push_back(std::move(flag));
+  args.insert(args.end(), {"-o", output.string()});
+  for (const fs::path& object : objects) args.push_back(object.string());
   args.push_back("-lm");
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  pid_t pid = 0;
-  const int spawn_error = posix_spawn(&pid, cc.path.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawn_error != 0)
-    throw EnvironmentError(
-        fmt::format("could not run the C compiler {}: {}", cc.path.string(), std::strerror(spawn_error)));
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR)
-      throw EnvironmentError(fmt::format("waiting for the C compiler: {}", std::strerror(errno)));
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
-
-  const std::string output_text = read_text(log, 64 * 1024);
-  std::string why = first_error_line(output_text);
-  if (output_text.find("stack usage") != std::string::npos)
-    why = fmt::format("a function needs a native stack frame over {} bytes with this compiler ({})",
-                      kMaxFrameBytes, why);
-  throw EnvironmentError(fmt::format("the C compiler {} failed on a generated procedure: {}{}",
-                                     cc.path.string(), why,
-                                     WIFSIGNALED(status) ? " (killed by a signal)" : ""));
+  {
+    CompileSlot slot;
+    run_compiler(cc, args, output.string() + ".log", "the link");
+  }
+  if (progress) progress(total, total);
 }
 
 }  // namespace fixnet::wasm

@@ -1,6 +1,7 @@
 #include "wasm/toolchain.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <fmt/format.h>
 #include <sys/file.h>
 #include <sys/utsname.h>
@@ -11,8 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <random>
-#include <semaphore>
-#include <thread>
+#include <cstdlib>
 
 #include "core/error.h"
 #include "wasm/c_codegen.h"
@@ -35,10 +35,17 @@ std::string hex(std::span<const uint8_t> bytes) {
   return out;
 }
 
-// One compile per core at a time, across every Toolchain of the process.
-std::counting_semaphore<>& compile_slots() {
-  static std::counting_semaphore<> slots(std::max<std::ptrdiff_t>(1, std::thread::hardware_concurrency()));
-  return slots;
+// Where generate_c cuts a module's C into units: $FIXNET_WASM_PART_KB (tests use a small one to
+// split small modules) and $FIXNET_WASM_HUGE_KB, else the defaults (toolchain.h).
+SplitLimits split_limits() {
+  SplitLimits limits{kPartBytes, kHugeFunctionBytes};
+  for (auto [name, field] : {std::pair{"FIXNET_WASM_PART_KB", &limits.part_bytes},
+                             std::pair{"FIXNET_WASM_HUGE_KB", &limits.huge_function_bytes}}) {
+    const char* kb = std::getenv(name);
+    const long n = kb && *kb ? std::strtol(kb, nullptr, 10) : 0;
+    if (n > 0) *field = static_cast<size_t>(n) * 1024;
+  }
+  return limits;
 }
 
 class FileLock {
@@ -79,10 +86,10 @@ std::string unique_suffix() {
 
 }  // namespace
 
-GeneratedC translate_module(std::string_view bytes) {
+GeneratedC translate_module(std::string_view bytes, const SplitLimits& limits) {
   CheckedModule checked = check_module(bytes);
   const Instrumented instrumented = instrument(*checked.module);
-  return generate_c(*checked.module, checked.facts, instrumented);
+  return generate_c(std::move(checked.module), checked.facts, instrumented, limits);
 }
 
 Toolchain::Toolchain(fs::path cache_dir) : dir_(std::move(cache_dir) / "wasm") {}
@@ -92,8 +99,12 @@ void Toolchain::init() {
     cc_ = find_c_compiler();
     struct utsname host {};
     ::uname(&host);
+    limits_ = split_limits();
     std::string flags;
     for (const std::string& f : compile_flags()) flags += f + " ";
+    flags += fmt::format("units of {} bytes, huge functions ({} bytes) with", limits_.part_bytes,
+                         limits_.huge_function_bytes);
+    for (const std::string& f : huge_unit_flags()) flags += " " + f;
     const auto glue_hash =
         sha256(std::string(abi_header_text()) + std::string(wasi_header_text()) +
                                      std::string(guest_header_text()) + std::string(glue_text()));
@@ -135,17 +146,18 @@ fs::path Toolchain::artifact(Name name, const std::function<BlobData()>& bytes) 
 }
 
 void Toolchain::compile(Name name, std::string_view bytes, const fs::path& artifact) {
-  GeneratedC c = translate_module(bytes);  // ProcedureError here is the module's own fault
+  GeneratedC c = translate_module(bytes, limits_);  // ProcedureError here is the module's own fault
 
   const fs::path work = dir_ / "tmp" / (name.short_hex(16) + "." + unique_suffix());
   std::error_code ec;
   fs::create_directories(work, ec);
   if (ec) throw EnvironmentError(fmt::format("cannot create {}: {}", work.string(), ec.message()));
-  struct Cleanup {
+  struct Cleanup {  // $FIXNET_KEEP_C keeps the C (to look into a failing compile)
     fs::path dir;
     ~Cleanup() {
+      const char* keep = std::getenv("FIXNET_KEEP_C");
       std::error_code ignored;
-      fs::remove_all(dir, ignored);
+      if (!keep || !*keep) fs::remove_all(dir, ignored);
     }
   } cleanup{work};
 
@@ -156,15 +168,20 @@ void Toolchain::compile(Name name, std::string_view bytes, const fs::path& artif
   write_file(work / "fixnet" / "guest.h", guest_header_text());
   write_file(work / kDataImageName, c.data_image);
   write_file(work / "module.c", c.source);
-  const fs::path object = work / "module.so";
-  compile_slots().acquire();
-  try {
-    compile_shared_object(cc_, work / "module.c", object);
-  } catch (...) {
-    compile_slots().release();
-    throw;
+  std::vector<CompileUnit> units = {{work / "module.c"}};
+  if (!c.parts.empty()) write_file(work / kSharedHeaderName, c.shared);
+  for (size_t i = 0; i < c.parts.size(); ++i) {
+    units.push_back({work / fmt::format("part{}.c", i), c.parts[i].huge});
+    write_file(units.back().source, c.parts[i].text);
   }
-  compile_slots().release();
+  c = GeneratedC{};  // hundreds of MB for a big module: not kept while the compilers run
+  ::malloc_trim(0);   // nor the GBs the IR took, which glibc would otherwise keep for this process
+  const fs::path object = work / "module.so";
+  CompileProgress progress;
+  if (progress_ && units.size() > 1)
+    progress = [&](uint64_t done, uint64_t total) { progress_(name, done, total); };
+  if (progress) progress(0, units.size() + 1);
+  compile_shared_object(cc_, units, object, progress);
   fsync_path(object);
   fs::rename(object, artifact, ec);
   if (ec) throw EnvironmentError(fmt::format("cannot store {}: {}", artifact.string(), ec.message()));

@@ -1,9 +1,10 @@
 // The compiled-artifact cache: once per machine (a second runner, or a second process, loads without
-// compiling), atomic under concurrent processes, parallel across modules, and environment failures
-// (no compiler) never memoized.
+// compiling), atomic under concurrent processes, parallel across modules, environment failures
+// (no compiler) never memoized, and a killed process leaves no compiler running.
 #include "wasm/toolchain.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <fmt/format.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -202,6 +203,51 @@ TEST_F(ToolchainProcessTest, ConcurrentProcessesCompileOnceBetweenThem) {
   }
   EXPECT_EQ(total, 1);
   EXPECT_EQ(artifacts_in(cache.path()), 1u);
+}
+
+// Running, or stopped: not gone and not a zombie (an orphan's zombie may never be reaped here).
+bool alive(pid_t pid) {
+  const std::string stat = read_file(fmt::format("/proc/{}/stat", pid));
+  const size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
+}
+
+TEST_F(ToolchainProcessTest, KillingTheCompilingProcessKillsTheCompilerAndItsChildren) {
+  // A "compiler" that starts a child of its own (as cc starts cc1) and never finishes; the module
+  // split into two units (FIXNET_WASM_PART_KB=1), both compiling at once.
+  const fs::path cc = cache.path() / "slowcc";
+  std::ofstream(cc) << "#!/bin/sh\nsleep 600 &\necho $! >> " << (cache.path() / "children").string()
+                    << "\necho $$ >> " << (cache.path() / "drivers").string() << "\nwait\n";
+  fs::permissions(cc, fs::perms::owner_all);
+  const fs::path module = cache.path() / "m.wasm";
+  std::ofstream(module, std::ios::binary) << tagged_module(42);
+  ::setenv("FIXNET_CC", cc.c_str(), 1);
+  ::setenv("FIXNET_WASM_PART_KB", "1", 1);
+  ::setenv("FIXNET_COMPILE_JOBS", "2", 1);
+  const pid_t child = spawn_child(module, "/dev/null");
+  for (const char* name : {"FIXNET_CC", "FIXNET_WASM_PART_KB", "FIXNET_COMPILE_JOBS"}) ::unsetenv(name);
+
+  auto pids = [&](const char* file) {
+    std::vector<pid_t> out;
+    std::ifstream in(cache.path() / file);
+    for (pid_t p; in >> p;) out.push_back(p);
+    return out;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while ((pids("children").size() < 2 || pids("drivers").size() < 2) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(pids("children").size(), 2u) << "the compilers did not start";
+  for (pid_t p : pids("children")) EXPECT_TRUE(alive(p));
+
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  std::vector<pid_t> all = pids("children");
+  for (pid_t p : pids("drivers")) all.push_back(p);
+  for (pid_t p : all) {
+    while (alive(p) && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_FALSE(alive(p)) << "process " << p << " outlived the compile";
+  }
 }
 
 }  // namespace

@@ -1,7 +1,11 @@
 #include "cli/lib/runtime.h"
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 
+#include "cli/lib/progress.h"
+#include "wasm/toolchain.h"
 
 namespace fixnet::cli {
 
@@ -21,6 +25,13 @@ Runtime::Runtime(const std::filesystem::path& cache_dir) : wasm_(chosen_cache(ca
   dispatcher_.add(&natives_);
   dispatcher_.add(&flatware_);
   dispatcher_.add(&wasm_);
+  wasm_.toolchain().set_progress([this](Name module, uint64_t done, uint64_t total) {
+    std::lock_guard lock(compile_progress_mutex_);
+    if (!compile_progress_)
+      compile_progress_ = std::make_unique<Progress>(fmt::format("compiling Wasm module {}", module.short_hex(12)));
+    compile_progress_->update(done, total);
+    if (done == total) compile_progress_.reset();
+  });
 }
 
 Runtime::~Runtime() = default;

@@ -1,10 +1,12 @@
 // Runtime: the procedure runners and threads a command evaluates with — the built-in native
 // procedures, Flatware programs, then the Wasm runner (modules compiled once per machine into the
-// repository's cache/ directory), behind one ProcedureDispatcher.
+// repository's cache/ directory), behind one ProcedureDispatcher. A module compiled in several units
+// (a big one) shows a progress bar on a terminal while it compiles.
 #pragma once
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 
 #include "core/procedure.h"
 #include "core/thread_pool.h"
@@ -12,6 +14,8 @@
 #include "wasm/wasm_runner.h"
 
 namespace fixnet::cli {
+
+class Progress;
 
 class Runtime {
  public:
@@ -32,6 +36,8 @@ class Runtime {
   wasm::WasmRunner wasm_;
   flatware::FlatwareRunner flatware_;
   ProcedureDispatcher dispatcher_;
+  std::mutex compile_progress_mutex_;
+  std::unique_ptr<Progress> compile_progress_;  // while a module compiles
   ThreadPool pool_;  // last: its threads stop before the runners they may be calling go away
 };
 
