@@ -1,5 +1,6 @@
-// `fixnet bench rpc` (issue 5, "Measured"): one call through fixnet RPC against raw TCP, gRPC C++ and
-// gRPC C++ through two nginx sidecars, all on this host over loopback, every system as real processes
+// `fixnet bench rpc` (issue 5, "Measured"): one call through fixnet RPC — its generated Echo stubs
+// (fixnet), and raw bytes without a schema (fixnet_raw) — against raw TCP, gRPC C++ and gRPC C++
+// through two nginx sidecars, all on this host over loopback, every system as real processes
 // (bench/rpc_systems.h) started by the benchmark and measured in the same interleaved rounds:
 //   latency   64 B requests, 8 B replies, one call at a time: median and p99 of every call's round trip;
 //   rate      32 B requests, 128 outstanding from one client thread: calls per second, and per core
@@ -122,7 +123,7 @@ Report rpc_benchmark(const Options& options) {
   TempDir dir;
   std::vector<std::unique_ptr<RpcSystem>> systems;
   Report report;
-  progress("rpc: starting raw TCP, gRPC, gRPC + nginx and fixnet (two fixnetd) processes");
+  progress("rpc: starting raw TCP, gRPC, gRPC + nginx, fixnet and fixnet_raw (two fixnetd each) processes");
   systems.push_back(start_raw_tcp(dir.path()));
   systems.push_back(start_grpc(dir.path()));
   if (const auto nginx = find_program("nginx"); !nginx.empty())
@@ -130,6 +131,7 @@ Report rpc_benchmark(const Options& options) {
   else
     report.not_measured.emplace_back("grpc_nginx", "no nginx (scripts/setup installs nginx-light)");
   systems.push_back(start_fixnet(dir.path()));
+  systems.push_back(start_fixnet_raw(dir.path()));
 
   const size_t rounds = options.quick ? 2 : 5;
   const double seconds = measured_seconds(options);
@@ -178,6 +180,9 @@ Report rpc_benchmark(const Options& options) {
   };
   const size_t fixnet = *index_of("fixnet"), grpc = *index_of("grpc");
   report.add_ratio("fixnet_median_over_raw_tcp", median(quotients(series(fixnet, 0), series(raw, 0))));
+  // What the stubs and marshalling add to a call over the raw-bytes path.
+  const size_t fixnet_raw = *index_of("fixnet_raw");
+  report.add_ratio("fixnet_median_over_fixnet_raw", median(quotients(series(fixnet, 0), series(fixnet_raw, 0))));
   report.add_ratio("grpc_median_over_raw_tcp", median(quotients(series(grpc, 0), series(raw, 0))));
   report.add_ratio("grpc_median_over_fixnet", median(quotients(series(grpc, 0), series(fixnet, 0))));
   if (auto nginx = index_of("grpc_nginx")) {
@@ -207,10 +212,13 @@ Report rpc_benchmark(const Options& options) {
       "the rounds); grpc is a C++ server (callback API) and client on Debian's libgrpc++ with examples/rpc/echo.proto "
       "(EchoRequest/EchoReply bytes data); grpc_nginx is the same client and server through two nginx processes "
       "(grpc_pass over cleartext HTTP/2, one process each, no master), standing in for Envoy sidecars; fixnet is "
-      "client app -> fixnetd A -> TCP -> fixnetd B -> server app with rpc::Client / rpc::Server and raw bytes. "
+      "client app -> fixnetd A -> TCP -> fixnetd B -> server app on the Echo stubs protoc-gen-fixnet generates from "
+      "the same echo.proto (schema in the Hello; requests and replies built in the shared heaps in the schema's "
+      "layout, encoded to and decoded from protobuf's wire format by each fixnetd's marshalling engine); "
+      "fixnet_raw is the same path with rpc::Client / rpc::Server and raw bytes (no schema, no marshalling). "
       "Every server answers with 8 bytes. Measurements interleaved in at least {} alternating rounds: latency "
       "times every call of {} B at concurrency 1 (median and p99 pooled over rounds); rate keeps {} calls of {} B "
-      "in flight from one client thread (async stub for gRPC); goodput sends 8 KiB to 8 MiB requests one at a "
+      "in flight from one client thread (the async stubs for gRPC and fixnet); goodput sends 8 KiB to 8 MiB requests one at a "
       "time (Gbit/s of request bytes). CPU per RPC and rate per core sum utime+stime (/proc/PID/stat) of all the "
       "row's processes over the latency and rate runs. Ratios to raw TCP are medians of per-round quotients "
       "(p99 and per-core figures: quotients of the pooled figures).",

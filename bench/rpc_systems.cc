@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// fixnetd and fixnet-rpc-bench-app are built beside fixnet.
+// fixnetd and the application executables are built beside fixnet.
 std::string sibling(const std::string& name) {
   const fs::path path = fs::read_symlink("/proc/self/exe").parent_path() / name;
   if (!fs::exists(path))
@@ -24,7 +24,10 @@ std::string sibling(const std::string& name) {
   return path.string();
 }
 
+constexpr uint32_t kMaxMessageBytes = 16 << 20;
+
 std::string app() { return sibling("fixnet-rpc-bench-app"); }
+std::string fixnet_app() { return sibling("fixnet-rpc-bench-fixnet-app"); }
 
 ChildProcess& add(RpcSystem& system, const fs::path& dir, const std::string& what, std::vector<std::string> args) {
   system.processes.push_back(std::make_unique<ChildProcess>(what, std::move(args), dir / (what + ".log")));
@@ -119,11 +122,17 @@ std::unique_ptr<RpcSystem> start_grpc_nginx(const fs::path& dir, const fs::path&
   return system;
 }
 
-std::unique_ptr<RpcSystem> start_fixnet(const fs::path& dir) {
-  auto system = std::make_unique<RpcSystem>(RpcSystem{"fixnet", {}});
+// `kind` is fixnet (the generated stubs) or fixnet-raw (raw bytes): the same two fixnetds either way.
+std::unique_ptr<RpcSystem> start_fixnet(const fs::path& dir, const std::string& key, const std::string& kind) {
+  auto system = std::make_unique<RpcSystem>(RpcSystem{key, {}});
   const fs::path d = row_dir(dir, system->key);
   auto fixnetd = [&](const std::string& name, std::vector<std::string> extra) -> ChildProcess& {
+    // The schema cache in the row's directory (fixnetd may run as nobody, whose $HOME is not its own).
+    // Goodput's 8 MiB requests need a limit above 8 MiB once encoded, and heaps that hold the encoded
+    // request and its decoded layout at once (as gRPC's 64 MB message limit in grpc_echo.cc).
     std::vector<std::string> args{sibling("fixnetd"), "--only", "rpc", "--socket", (d / (name + ".sock")).string(),
+                                  "--schema-cache", (d / "schema-cache").string(), "--max-message-bytes",
+                                  std::to_string(kMaxMessageBytes), "--send-heap-mib", "64", "--receive-heap-mib", "64",
                                   "--log-level", "info", "--allow-uid", std::to_string(::getuid())};
     if (::getuid() == 0) args.insert(args.end(), {"--user", "nobody"});
     args.insert(args.end(), extra.begin(), extra.end());
@@ -134,10 +143,14 @@ std::unique_ptr<RpcSystem> start_fixnet(const fs::path& dir) {
   if (!std::regex_search(log_b, port, std::regex(R"(tcp port (\d+))")))
     throw EnvironmentError("bench rpc: fixnetd B did not log its TCP port: " + log_b);
   fixnetd("fixnetd-a", {"--peer", "127.0.0.1:" + port[1].str()}).await_log("listening on ");
-  await_ready(add(*system, d, "fixnet-server", {app(), "serve", "fixnet", (d / "fixnetd-b.sock").string()}));
-  await_ready(add(*system, d, "fixnet-client", {app(), "call", "fixnet", (d / "fixnetd-a.sock").string()}));
+  await_ready(add(*system, d, kind + "-server", {fixnet_app(), "serve", kind, (d / "fixnetd-b.sock").string()}));
+  await_ready(add(*system, d, kind + "-client", {fixnet_app(), "call", kind, (d / "fixnetd-a.sock").string()}));
   return system;
 }
+
+std::unique_ptr<RpcSystem> start_fixnet(const fs::path& dir) { return start_fixnet(dir, "fixnet", "fixnet"); }
+
+std::unique_ptr<RpcSystem> start_fixnet_raw(const fs::path& dir) { return start_fixnet(dir, "fixnet_raw", "fixnet-raw"); }
 
 fs::path find_program(const std::string& name) {
   std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";

@@ -4,7 +4,10 @@
 //   grpc:       gRPC C++ server and client (bench/rpc_apps/grpc_echo.cc);
 //   grpc_nginx: the same, through two nginx sidecars (grpc_pass, HTTP/2 on loopback):
 //               client → nginx A → nginx B → server, standing in for Envoy;
-//   fixnet:     client app → fixnetd A ─TCP─► fixnetd B → server app (rpc::Client / rpc::Server).
+//   fixnet:     client app → fixnetd A ─TCP─► fixnetd B → server app, the apps on the Echo stubs
+//               protoc-gen-fixnet generates from examples/rpc/echo.proto (so with each fixnetd's
+//               marshalling engine), as a real application;
+//   fixnet_raw: the same with rpc::Client / rpc::Server and raw bytes (no schema, no marshalling).
 // The calling process is always the last of a row's processes.
 #pragma once
 
@@ -30,6 +33,7 @@ std::unique_ptr<RpcSystem> start_raw_tcp(const std::filesystem::path& dir);
 std::unique_ptr<RpcSystem> start_grpc(const std::filesystem::path& dir);
 std::unique_ptr<RpcSystem> start_grpc_nginx(const std::filesystem::path& dir, const std::filesystem::path& nginx);
 std::unique_ptr<RpcSystem> start_fixnet(const std::filesystem::path& dir);
+std::unique_ptr<RpcSystem> start_fixnet_raw(const std::filesystem::path& dir);
 
 // A program (nginx, sockperf) from $PATH, /usr/sbin or /sbin; empty when there is none.
 std::filesystem::path find_program(const std::string& name);

@@ -1,7 +1,12 @@
-// The application processes of `fixnet bench rpc` (bench/rpc_bench.cc): one executable,
-// `fixnet-rpc-bench-app`, run once per process of a row — a serving application or a calling one —
-// for each of the systems compared: raw TCP (our own minimal ping-pong), gRPC C++ (direct, or through
-// nginx sidecars: the same client and server) and fixnet RPC (rpc::Client / rpc::Server with raw bytes).
+// The application processes of `fixnet bench rpc` (bench/rpc_bench.cc), run once per process of a
+// row — a serving application or a calling one — for each of the systems compared, from two
+// executables (both stubs of examples/rpc/echo.proto declare the same C++ names,
+// fixnet::examples::echo::EchoRequest…, so one program cannot hold both):
+//   fixnet-rpc-bench-app        raw-tcp (our own minimal ping-pong), grpc (gRPC C++, direct or
+//                               through nginx sidecars: the same client and server);
+//   fixnet-rpc-bench-fixnet-app fixnet (the Echo stubs protoc-gen-fixnet generates: schema Hello,
+//                               messages in the send heap, the service's marshalling engine) and
+//                               fixnet-raw (rpc::Client / rpc::Server with raw bytes, no schema).
 //
 // Every server answers every request, whatever its size, with kReplyBytes bytes: latency is 64 B
 // request / 8 B reply, rate 32 B requests, goodput large requests; the reply is the same small one.
@@ -16,7 +21,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <span>
 #include <string>
 
 namespace fixnet::bench::rpc_app {
@@ -34,14 +41,27 @@ class Caller {
   virtual uint64_t pipelined(size_t size, size_t outstanding, double seconds) = 0;
 };
 
-// Serving applications: each prints "port N" (TCP ones) or "ready" once it accepts calls, then serves
-// until killed.
+// One system's applications: `serve KIND [ARG]` runs `serve` (it prints "port N" (TCP ones) or
+// "ready" once it accepts calls, then serves until killed); `call KIND ARG` obeys the commands above
+// through `call(ARG)`. ARG is a TCP port or a fixnetd socket.
+struct AppKind {
+  std::string name;
+  bool serve_takes_arg;
+  std::function<int(const std::string& arg)> serve;
+  std::function<std::unique_ptr<Caller>(const std::string& arg)> call;
+};
+
+// An executable's main: runs the kind its arguments name; prints `usage` for anything else.
+int app_main(int argc, char** argv, std::span<const AppKind> kinds, const char* usage);
+
 int serve_raw_tcp();
 int serve_grpc();
-int serve_fixnet(const std::string& socket);
+int serve_fixnet_raw(const std::string& socket);
+int serve_fixnet_stub(const std::string& socket);
 
 std::unique_ptr<Caller> raw_tcp_caller(uint16_t port);
 std::unique_ptr<Caller> grpc_caller(uint16_t port);
-std::unique_ptr<Caller> fixnet_caller(const std::string& socket);
+std::unique_ptr<Caller> fixnet_raw_caller(const std::string& socket);
+std::unique_ptr<Caller> fixnet_stub_caller(const std::string& socket);
 
 }  // namespace fixnet::bench::rpc_app

@@ -20,7 +20,7 @@ struct Documented {
 // bench rpc: the same rows for each system compared, and sockperf's latency.
 std::vector<std::string> rpc_rows() {
   std::vector<std::string> rows;
-  for (const char* system : {"raw_tcp", "grpc", "grpc_nginx", "fixnet"})
+  for (const char* system : {"raw_tcp", "grpc", "grpc_nginx", "fixnet", "fixnet_raw"})
     for (const char* figure : {"median", "p99", "cpu_per_rpc", "rate", "rate_per_core", "goodput_8k", "goodput_64k",
                                "goodput_1m", "goodput_8m"})
       rows.push_back(std::string(system) + "_" + figure);
@@ -57,7 +57,7 @@ const std::map<std::string, Documented> documented = {
       {"vfork_exec_over_flatware_add", "posix_spawn_over_flatware_add", "sort_speed_vs_native"},
       {"add_vs_vfork_exec", "sort_speed"},
       {"third_party_compile"}}},  // never with --quick
-    {"rpc", {rpc_rows(), {"fixnet_median_over_raw_tcp", "grpc_median_over_raw_tcp", "grpc_median_over_fixnet",
+    {"rpc", {rpc_rows(), {"fixnet_median_over_raw_tcp", "fixnet_median_over_fixnet_raw", "grpc_median_over_raw_tcp", "grpc_median_over_fixnet",
                           "grpc_nginx_median_over_raw_tcp", "grpc_nginx_median_over_fixnet",
                           "fixnet_rate_per_core_over_grpc"},
              {"median_vs_raw_tcp", "median_vs_grpc", "median_vs_grpc_sidecars", "rate_per_core_vs_grpc"},

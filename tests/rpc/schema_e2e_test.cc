@@ -1,7 +1,8 @@
 // Schemas end to end, in real processes: the example applications (generated stubs) through two
 // fixnetds over TCP with marshalling engines generated, compiled and cached by the services; a peer
 // with another schema refused; hostile layouts from an application answered with an error status
-// while the service keeps running; `fixnet rpc register` making connects skip the compile.
+// while the service keeps running; `fixnet rpc register` making connects skip the compile; `fixnet bench
+// rpc`'s fixnet row on the stubs, its fixnet_raw row without a schema.
 #include <google/protobuf/dynamic_message.h>
 #include <gtest/gtest.h>
 
@@ -51,10 +52,14 @@ fs::path schema_cache() {
 // A serving example application on B, run until the test ends.
 class App {
  public:
-  App(const std::string& binary, const fs::path& socket) {
+  App(const std::string& binary, const fs::path& socket) : App(std::vector<std::string>{binary, socket.string()}) {}
+  explicit App(std::vector<std::string> args) {
     pid_ = ::fork();
     if (pid_ == 0) {
-      ::execl(binary.c_str(), binary.c_str(), socket.c_str(), nullptr);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
       ::_exit(127);
     }
   }
@@ -87,6 +92,27 @@ TEST(RpcSchemaEndToEnd, EchoExampleOverTcp) {
   EXPECT_NE(s.b.log().find("marshaller found in the cache"), std::string::npos);
   EXPECT_TRUE(s.a.alive() && s.b.alive());
 }
+
+// `fixnet bench rpc`'s fixnet applications (bench/rpc_apps/): the `fixnet` kind is on the generated
+// Echo stubs, so both services put a marshaller on its connections; `fixnet-raw` sends no schema.
+// Each caller answers a short latency and a 1 MiB goodput command (it checks every reply's 8 bytes).
+void bench_app_row(const std::string& kind, bool marshals) {
+  TwoServices s;
+  App server(std::vector<std::string>{BENCH_FIXNET_APP, "serve", kind, s.b.socket().string()});
+  for (int i = 0; i < 500 && s.b.log().find(" attached") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const auto r = run_program("printf 'latency 64 0.05\\ngoodput 1048576 0.01\\n' | " + std::string(BENCH_FIXNET_APP) +
+                             " call " + kind + " " + s.a.socket().string());
+  EXPECT_EQ(r.exit_code, 0) << r.output << s.a.log() << s.b.log();
+  EXPECT_EQ(r.output.rfind("ready\nlatency ", 0), 0u) << r.output;
+  EXPECT_NE(r.output.find("\ngoodput "), std::string::npos) << r.output;
+  for (const ServiceProcess* service : {&s.a, &s.b})
+    EXPECT_EQ(service->log().find("marshaller found in the cache") != std::string::npos, marshals) << service->log();
+}
+
+TEST(RpcSchemaEndToEnd, BenchRpcFixnetRowUsesTheEchoStubs) { bench_app_row("fixnet", true); }
+
+TEST(RpcSchemaEndToEnd, BenchRpcFixnetRawRowSendsNoSchema) { bench_app_row("fixnet-raw", false); }
 
 TEST(RpcSchemaEndToEnd, KeyValueExampleOverTcp) {
   TwoServices s;

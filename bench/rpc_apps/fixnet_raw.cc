@@ -1,5 +1,6 @@
-// The fixnet RPC row's applications: rpc::Client and rpc::Server with raw bytes, each connected to
-// its own fixnetd (client → fixnetd A ─TCP─► fixnetd B → server). Method 1 throughout.
+// The fixnet_raw row's applications: rpc::Client and rpc::Server with raw bytes and no schema (so no
+// marshalling engine), each connected to its own fixnetd (client → fixnetd A ─TCP─► fixnetd B →
+// server). Method 1 throughout. The fixnet row (fixnet_stub.cc) is the same path with the Echo stubs.
 #include <cstring>
 #include <deque>
 #include <iostream>
@@ -57,7 +58,7 @@ class FixnetCaller : public Caller {
 
 }  // namespace
 
-int serve_fixnet(const std::string& socket) {
+int serve_fixnet_raw(const std::string& socket) {
   auto server = rpc::Server::bind(socket);
   const uint8_t answer[kReplyBytes] = {'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'};
   std::cout << "ready" << std::endl;
@@ -65,6 +66,6 @@ int serve_fixnet(const std::string& socket) {
   return 0;
 }
 
-std::unique_ptr<Caller> fixnet_caller(const std::string& socket) { return std::make_unique<FixnetCaller>(socket); }
+std::unique_ptr<Caller> fixnet_raw_caller(const std::string& socket) { return std::make_unique<FixnetCaller>(socket); }
 
 }  // namespace fixnet::bench::rpc_app
