@@ -5,7 +5,7 @@
 # libclang-rt-14-dev-wasm32). The target is <name>_wasi_program; its FIXNET_WASI_PROGRAM property holds
 # the path of the .wasm. The module imports only from wasi_snapshot_preview1 and exports _start and
 # memory.
-find_program(FIXNET_WASM_CLANG NAMES clang-14 clang REQUIRED)
+include(${CMAKE_CURRENT_LIST_DIR}/FixnetWasm.cmake)
 
 # Debian's wasi-libc puts its headers in /usr/include/wasm32-wasi and its libraries in
 # /usr/lib/wasm32-wasi: the sysroot is /usr.
@@ -19,29 +19,17 @@ endif()
 
 # compiler-rt's builtins for wasm32 (128-bit arithmetic, long double for printf): required here, since
 # wasi-libc's printf calls them.
-file(GLOB FIXNET_WASI_BUILTINS /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a)
-if(NOT FIXNET_WASI_BUILTINS)
+if(NOT FIXNET_WASM_BUILTINS)
   message(FATAL_ERROR
     "compiler-rt builtins for wasm32 not found (/usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a): "
     "install the Debian package libclang-rt-14-dev-wasm32 (scripts/setup does)")
 endif()
-list(GET FIXNET_WASI_BUILTINS 0 FIXNET_WASI_BUILTINS_LIBRARY)
+list(GET FIXNET_WASM_BUILTINS 0 FIXNET_WASI_BUILTINS_LIBRARY)
 
 function(fixnet_add_wasi_program name)
   cmake_parse_arguments(ARG "" "OUTPUT_DIR" "SOURCES" ${ARGN})
-  if(NOT ARG_SOURCES)
-    message(FATAL_ERROR "fixnet_add_wasi_program(${name}): SOURCES is required")
-  endif()
-  if(NOT ARG_OUTPUT_DIR)
-    set(ARG_OUTPUT_DIR ${CMAKE_CURRENT_BINARY_DIR})
-  endif()
-  set(output ${ARG_OUTPUT_DIR}/${name}.wasm)
-  set(sources)
+  fixnet_wasm_inputs(fixnet_add_wasi_program ${name} "${ARG_OUTPUT_DIR}" ${ARG_SOURCES})
   set(depends)
-  foreach(source ${ARG_SOURCES})
-    get_filename_component(source ${source} ABSOLUTE)
-    list(APPEND sources ${source})
-  endforeach()
   # Headers beside the sources (a program's own helpers) are dependencies too.
   foreach(source ${sources})
     get_filename_component(dir ${source} DIRECTORY)
@@ -51,7 +39,7 @@ function(fixnet_add_wasi_program name)
   list(REMOVE_DUPLICATES depends)
   add_custom_command(
     OUTPUT ${output}
-    COMMAND ${CMAKE_COMMAND} -E make_directory ${ARG_OUTPUT_DIR}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${output_dir}
     COMMAND ${FIXNET_WASM_CLANG} --target=wasm32-wasi --sysroot=${FIXNET_WASI_SYSROOT} -O2
             -Wall -Wextra -Werror -Wl,--strip-debug
             -o ${output} ${sources} ${FIXNET_WASI_BUILTINS_LIBRARY}
