@@ -170,6 +170,31 @@ TEST(RpcGrpcInterop, FixnetEchoClientCallsGrpcServer) {
   EXPECT_EQ(r.output, "hello from fixnet\n");
 }
 
+// Several clients at once, each with many calls in flight, both ways; two serving applications
+// share the inbound calls (round-robin).
+TEST(RpcGrpcInterop, ManyClientsManyCallsInFlight) {
+  constexpr int kClients = 4;
+  GrpcListening s;
+  Background server1({kApps + "/echo_server", s.service.socket().string()});
+  Background server2({kApps + "/echo_server", s.service.socket().string()});
+  s.serving(2);
+  GrpcServer grpc;
+  ServiceProcess calling({"--grpc-peer", grpc.address(), "--schema-cache", schema_cache().string()});
+  std::vector<ProgramResult> inbound(kClients), outbound(kClients);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] { inbound[i] = grpc_peer("echo " + s.address() + " in" + std::to_string(i) + " 300"); });
+    clients.emplace_back([&, i] {
+      outbound[i] = fixnet_app("echo_client", calling.socket(), "out" + std::to_string(i) + " 200");
+    });
+  }
+  for (auto& t : clients) t.join();
+  for (int i = 0; i < kClients; ++i) {
+    EXPECT_EQ(inbound[i].output, "in" + std::to_string(i) + "\n") << s.service.log();
+    EXPECT_EQ(outbound[i].output, "out" + std::to_string(i) + "\n") << calling.log();
+  }
+}
+
 TEST(RpcGrpcInterop, KeyValueBothWays) {
   {  // libgrpc++ client → fixnetd --grpc-listen → kv_server
     GrpcListening s;
