@@ -1,5 +1,7 @@
 #include "rpc/grpc_interop.h"
 
+#include <grpc/support/log.h>
+
 #include <chrono>
 
 #include "core/error.h"
@@ -22,6 +24,13 @@ std::map<uint64_t, std::weak_ptr<GrpcInterop>>& registry() {
   return interops;
 }
 std::atomic<uint64_t> next_id{1};
+
+// gRPC's own log lines go to fixnetd's log at debug level: what a user must know (an address gRPC
+// cannot listen on, a call that failed) the service reports itself, in one line.
+void log_grpc(gpr_log_func_args* args) {
+  net::log(LogLevel::kDebug, "grpc", "{}:{}: {}", args->file ? args->file : "?", args->line,
+           args->message ? args->message : "");
+}
 
 std::string method_path(const google::protobuf::MethodDescriptor& method) {
   return "/" + method.service()->full_name() + "/" + method.name();
@@ -68,10 +77,13 @@ void GrpcServerCall::fail(const grpc::Status& status) {
 }
 
 GrpcInterop::GrpcInterop(GrpcInteropOptions options) : options_(std::move(options)), id_(next_id++) {
+  gpr_set_log_function(&log_grpc);
   if (!options_.listen.empty()) {
     net::parse_tcp_address(options_.listen);  // the project's one-line error for a bad address
     grpc::ServerBuilder builder;
     builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
+    // gRPC shares ports by default (SO_REUSEPORT): a second fixnetd would silently take half the calls.
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     builder.RegisterAsyncGenericService(&service_);
     builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
     builder.SetMaxSendMessageSize(-1);  // replies are bounded by the marshaller

@@ -6,6 +6,7 @@
 // while the service keeps running.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -330,6 +331,12 @@ TEST(RpcGrpcInterop, BadOptionsAreOneLineErrors) {
   EXPECT_NE(bad_address.exit_code, 0);
   EXPECT_EQ(bad_address.output.rfind("fixnetd: ", 0), 0u) << bad_address.output;
   EXPECT_NE(bad_address.output.find("nonsense"), std::string::npos) << bad_address.output;
+  // A port another fixnetd serves gRPC on: refused, in one line (gRPC's own log is debug-level).
+  GrpcListening first;
+  const auto taken = run_program(fixnetd + " --grpc-listen " + first.address());
+  EXPECT_EQ(taken.exit_code, 1);
+  EXPECT_EQ(taken.output.rfind("fixnetd: cannot serve gRPC on " + first.address(), 0), 0u) << taken.output;
+  EXPECT_EQ(std::count(taken.output.begin(), taken.output.end(), '\n'), 1) << taken.output;
   const auto both = run_program(fixnetd + " --peer 127.0.0.1:1 --grpc-peer 127.0.0.1:2");
   EXPECT_EQ(both.exit_code, 2) << both.output;
   EXPECT_NE(both.output.find("--grpc-peer"), std::string::npos) << both.output;
