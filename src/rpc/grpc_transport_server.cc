@@ -7,11 +7,12 @@
 // engine and passes it everything that is not a gRPC call's, so peer services reach the application
 // as before.
 //
-// An application that goes away (the engine is destroyed) fails its calls still waiting with
+// At most kMaxInFlightPerConnection calls await the application; more wait in the engine. An
+// application that goes away (the engine is destroyed) fails its calls still waiting with
 // UNAVAILABLE; the interop routes no more to it.
 #include <sys/epoll.h>
 
-#include <charconv>
+#include <deque>
 #include <sstream>
 #include <unordered_map>
 
@@ -45,6 +46,7 @@ class GrpcServerEngine final : public Engine {
     context_.watch(inbox_.fd(), 0);
     const grpc::Status gone(grpc::StatusCode::UNAVAILABLE, "the serving application went away before answering");
     for (const GrpcInboundCall& c : inbox_.take()) c.call->fail(gone);
+    for (const GrpcInboundCall& c : waiting_) c.call->fail(gone);
     for (auto& [id, call] : calls_) call->fail(gone);
   }
 
@@ -63,9 +65,11 @@ class GrpcServerEngine final : public Engine {
       }
       ports.requests_in->pop_front();
     }
-    for (const GrpcInboundCall& c : inbox_.take()) {
-      deliver(c);
-      ++work;
+    for (const GrpcInboundCall& c : inbox_.take()) waiting_.push_back(c);
+    // Like tcp-server's per-connection bound: beyond it, calls wait here (gRPC holds their bytes).
+    for (; !waiting_.empty() && calls_.size() < kMaxInFlightPerConnection; ++work) {
+      deliver(waiting_.front());
+      waiting_.pop_front();
     }
     if (tcp_) {
       EnginePorts inner{&tcp_requests_, nullptr, nullptr, ports.replies_out};
@@ -129,6 +133,7 @@ class GrpcServerEngine final : public Engine {
   std::unique_ptr<Engine> tcp_;
   MessageQueue tcp_requests_;  // replies (and anything else) for the tcp-server engine
   GrpcEndpoint inbox_;
+  std::deque<GrpcInboundCall> waiting_;  // taken from inbox_, not yet delivered
   EnginePorts* ports_ = nullptr;
   std::unordered_map<uint64_t, GrpcServerCall*> calls_;  // by the call id the application sees
   uint64_t next_call_ = 1;

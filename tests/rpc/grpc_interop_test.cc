@@ -262,6 +262,35 @@ TEST(RpcGrpcInterop, BadInputGetsGrpcStatuses) {
   EXPECT_EQ(python_call(address, call, hello), "ok " + hello + "\n");
 }
 
+// gRPC's own limit is the service's --max-message-bytes: a longer request is refused before any
+// application sees it.
+TEST(RpcGrpcInterop, OverlongRequestIsResourceExhausted) {
+  GrpcListening s({"--max-message-bytes", "1024"});
+  Background server({kApps + "/echo_server", s.service.socket().string()});
+  s.serving(1);
+  const std::string call = "/fixnet.examples.echo.Echo/Call";
+  std::string payload;
+  for (int i = 0; i < 2000; ++i) payload += "61";
+  const std::string out = python_call(s.address(), call, "0ad00f" + payload);  // data: 2000 bytes
+  EXPECT_EQ(out.rfind("error RESOURCE_EXHAUSTED: ", 0), 0u) << out;
+  EXPECT_EQ(python_call(s.address(), call, echo_message_hex("short")), "ok " + echo_message_hex("short") + "\n");
+}
+
+// Two fixnet services speaking gRPC to each other: A's grpc-client to B's gRPC server. B's UNIMPLEMENTED
+// for a schema it does not serve reaches A's application as status 4.
+TEST(RpcGrpcInterop, FixnetToFixnetOverGrpc) {
+  GrpcListening b;
+  Background server({kApps + "/echo_server", b.service.socket().string()});
+  b.serving(1);
+  ServiceProcess a({"--grpc-peer", b.address(), "--schema-cache", schema_cache().string()});
+  const auto echoed = fixnet_app("echo_client", a.socket(), "'over grpc' 50");
+  EXPECT_EQ(echoed.exit_code, 0) << echoed.output << a.log() << b.service.log();
+  EXPECT_EQ(echoed.output, "over grpc\n");
+  const auto unknown = fixnet_app("kv_client", a.socket(), "get colour");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.output.find("unknown method"), std::string::npos) << unknown.output;
+}
+
 // A fixnet KeyValue server whose Get never answers (it leaves a mark and sleeps).
 bool serve_holding_get(const fs::path& socket, const fs::path& mark) {
   using namespace fixnet::examples::kv;
