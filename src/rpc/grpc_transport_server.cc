@@ -119,13 +119,7 @@ class GrpcServerEngine final : public Engine {
     done(m.offset);
   }
 
-  void done(uint64_t send_offset) {
-    if (send_offset == kNoOffset) return;
-    RpcMessage m;
-    m.call_id = 0;
-    m.done_offset = send_offset;
-    ports_->replies_out->push_back(m);
-  }
+  void done(uint64_t send_offset) { hand_back(*ports_->replies_out, send_offset); }
 
   DatapathContext& context_;
   const SchemaHash schema_ = context_.schema_hash();

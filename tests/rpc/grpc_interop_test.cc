@@ -13,7 +13,6 @@
 
 #include "core/error.h"
 #include "kv.fixnet.h"
-#include "rpc/marshaller.h"
 #include "rpc_test_util.h"
 
 namespace fixnet::rpc {
@@ -22,21 +21,11 @@ namespace {
 namespace fs = std::filesystem;
 using testing::ProgramResult;
 using testing::run_program;
+using testing::schema_cache;
 using testing::ServiceProcess;
 
-const fs::path kExamples = fs::path(FIXNET_SOURCE_DIR) / "examples/rpc";
 const std::string kApps = EXAMPLES_RPC_DIR;
 
-// The tests' schema cache (the one the schema tests fill), so the services only load marshallers.
-fs::path schema_cache() {
-  static const fs::path dir = [] {
-    const fs::path d = fs::path(FIXNET_TEST_CACHE_DIR) / "rpc-schemas";
-    MarshallerCache cache(d);
-    for (const auto& proto : {kExamples / "echo.proto", kExamples / "kv.proto"}) cache.ensure(*Schema::parse(proto));
-    return d;
-  }();
-  return dir;
-}
 
 // A program run in the background until the test ends (SIGKILL), its stdout in a file.
 class Background {
