@@ -15,6 +15,7 @@
 #include "rpc/control_protocol.h"
 #include "rpc/datapath.h"
 #include "rpc/frontend_engine.h"
+#include "rpc/grpc_interop.h"
 
 namespace fixnet::rpc {
 

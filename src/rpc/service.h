@@ -22,11 +22,12 @@
 #include "rpc/control_protocol.h"
 #include "rpc/datapath.h"
 #include "rpc/engine_plugin.h"
-#include "rpc/grpc_interop.h"
 #include "rpc/marshaller.h"
 #include "rpc/runtime.h"
 
 namespace fixnet::rpc {
+
+class GrpcInterop;  // rpc/grpc_interop.h
 
 struct ServiceConfig {
   std::filesystem::path socket;
