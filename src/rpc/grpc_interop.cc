@@ -103,7 +103,12 @@ GrpcInterop::GrpcInterop(GrpcInteropOptions options) : options_(std::move(option
     args.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
     args.SetMaxSendMessageSize(-1);
     // Connections are made when the first call needs one; a server that is down fails calls fast
-    // (UNAVAILABLE) instead of queueing them until it comes back.
+    // (UNAVAILABLE) instead of queueing them until it comes back. gRPC's reconnect backoff grows to
+    // 120 s by default: a restarted server would wait that long for its callers. Like the TCP
+    // transport's kReconnectBackoff, retry soon (100 ms, growing to at most 1 s).
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
     channel_ = grpc::CreateCustomChannel(options_.peer, grpc::InsecureChannelCredentials(), args);
   }
 }

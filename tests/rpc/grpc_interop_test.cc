@@ -68,9 +68,10 @@ class Background {
   fs::path output_;
 };
 
-// The ordinary gRPC server: Echo and KeyValue; its address once it printed its port.
+// The ordinary gRPC server: Echo and KeyValue (on `port`, 0: any); its address once it printed its port.
 struct GrpcServer {
-  Background program{{GRPC_PEER, "serve"}};
+  explicit GrpcServer(int port = 0) : program({GRPC_PEER, "serve", std::to_string(port)}) {}
+  Background program;
   std::string address() const {
     EXPECT_TRUE(program.printed("port "));
     const std::string out = program.output();
@@ -328,6 +329,21 @@ TEST(RpcGrpcInterop, GrpcServerKilledMidCall) {
   EXPECT_EQ(held.exit_code, 1);
   EXPECT_NE(held.output.find("transport error"), std::string::npos) << held.output << service.log();
   EXPECT_TRUE(service.alive());
+}
+
+// The gRPC server restarts on its port: calls fail meanwhile (status 6), and succeed again once the
+// channel reconnected — the service needs no restart.
+TEST(RpcGrpcInterop, GrpcServerRestartIsReconnected) {
+  auto first = std::make_unique<GrpcServer>();
+  const std::string address = first->address();
+  ServiceProcess service({"--grpc-peer", address, "--schema-cache", schema_cache().string()});
+  EXPECT_EQ(fixnet_app("echo_client", service.socket(), "before").output, "before\n") << service.log();
+  first.reset();
+  EXPECT_NE(fixnet_app("echo_client", service.socket(), "between").exit_code, 0);
+  GrpcServer second(std::stoi(address.substr(address.rfind(':') + 1)));
+  EXPECT_EQ(second.address(), address);
+  EXPECT_TRUE(ServiceProcess::eventually([&] { return fixnet_app("echo_client", service.socket(), "after").exit_code == 0; }))
+      << service.log();
 }
 
 TEST(RpcGrpcInterop, NoGrpcServerFailsCallsFast) {

@@ -1,7 +1,8 @@
 // rpc-test-grpc-peer: an ordinary gRPC program on Debian's libgrpc++ and protoc's generated code for
 // examples/rpc/echo.proto and kv.proto — what the gRPC interop tests (tests/rpc/grpc_interop_test.cc)
 // put on the other side of fixnetd:
-//   serve                       Echo and KeyValue on 127.0.0.1, a free port; prints "port N". An Echo
+//   serve [PORT]                Echo and KeyValue on 127.0.0.1:PORT (default: a free port); prints
+//                               "port N". An Echo
 //                               request of "hold" prints "holding" and is answered only after 60 s.
 //   echo TARGET TEXT [COUNT]    COUNT Echo calls in flight at once; prints the first answer
 //   kv TARGET put K V | get K | scan [START [END [LIMIT]]]   prints like examples/rpc/kv_client
@@ -72,12 +73,12 @@ int failed(const char* call, const grpc::Status& status) {
   return 1;
 }
 
-int serve() {
+int serve(int wanted_port) {
   EchoImpl echo_service;
   KeyValueImpl kv_service;
   int port = 0;
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort("127.0.0.1:" + std::to_string(wanted_port), grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&echo_service);
   builder.RegisterService(&kv_service);
   auto server = builder.BuildAndStart();
@@ -153,10 +154,10 @@ int call_kv(const std::string& target, const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.size() == 1 && args[0] == "serve") return serve();
+  if (!args.empty() && args.size() <= 2 && args[0] == "serve") return serve(args.size() == 2 ? std::stoi(args[1]) : 0);
   if (args.size() >= 3 && args.size() <= 4 && args[0] == "echo")
     return call_echo(args[1], args[2], args.size() == 4 ? std::atoi(args[3].c_str()) : 1);
   if (args.size() >= 3 && args[0] == "kv") return call_kv(args[1], {args.begin() + 2, args.end()});
-  std::fprintf(stderr, "usage: rpc-test-grpc-peer serve | echo TARGET TEXT [COUNT] | kv TARGET OP…\n");
+  std::fprintf(stderr, "usage: rpc-test-grpc-peer serve [PORT] | echo TARGET TEXT [COUNT] | kv TARGET OP…\n");
   return 2;
 }
