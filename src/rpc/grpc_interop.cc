@@ -43,13 +43,18 @@ GrpcServerCall::GrpcServerCall(GrpcInterop& interop) : interop_(interop), stream
 }
 
 void GrpcServerCall::completed(bool ok) {
+  // Shutting down: no new operation may go on the queue; the server cancelled the call.
+  if (state_ == State::kFinishing || interop_.stopping_.load()) {
+    delete this;
+    return;
+  }
   switch (state_) {
     case State::kWaiting:
       if (!ok) {  // the server is shutting down
         delete this;
         return;
       }
-      if (!interop_.stopping_.load()) new GrpcServerCall(interop_);
+      new GrpcServerCall(interop_);
       state_ = State::kReading;
       stream_.Read(&request_, this);
       return;
@@ -60,8 +65,7 @@ void GrpcServerCall::completed(bool ok) {
       interop_.dispatch(this);
       return;
     case State::kFinishing:
-      delete this;
-      return;
+      return;  // handled above
   }
 }
 
