@@ -12,7 +12,8 @@ grpc::ByteBuffer to_byte_buffer(DatapathContext& context, const WirePayload& wir
   uint64_t at = 0;
   for (const WirePayload::Piece& p : wire.pieces) {
     // The marshaller checked every heap range when it made the pieces.
-    const uint8_t* from = p.heap ? heap.data() + p.offset : reinterpret_cast<const uint8_t*>(wire.made.data()) + p.offset;
+    const uint8_t* from =
+        p.heap ? heap.data() + p.offset : reinterpret_cast<const uint8_t*>(wire.made.data()) + p.offset;
     std::memcpy(out + at, from, p.length);
     at += p.length;
   }
@@ -45,9 +46,10 @@ grpc::Status to_grpc_status(Status status, bool request_refused) {
       return grpc::Status::OK;
     case Status::kBadMessage:
       return request_refused
-                 ? grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the request bytes do not parse as the method's "
-                                                                    "request type: " + text)
-                 : grpc::Status(grpc::StatusCode::INTERNAL, "the serving application's reply did not fit its schema: " + text);
+                 ? grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                "the request bytes do not parse as the method's request type: " + text)
+                 : grpc::Status(grpc::StatusCode::INTERNAL,
+                                "the serving application's reply did not fit its schema: " + text);
     case Status::kUnknownMethod:
       return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, text);
     case Status::kTooLarge:

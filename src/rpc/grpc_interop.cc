@@ -61,7 +61,8 @@ void GrpcServerCall::completed(bool ok) {
     case State::kReading:
       // A unary call carries exactly one message; a client that half-closes without one sent nothing
       // to decode.
-      if (!ok) return fail(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the call carried no request message"));
+      if (!ok)
+        return fail(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the call carried no request message"));
       interop_.dispatch(this);
       return;
     case State::kFinishing:

@@ -41,7 +41,8 @@ struct ClientLink {
 
 class GrpcClientCall final : public GrpcTag {
  public:
-  GrpcClientCall(std::shared_ptr<ClientLink> link, const RpcMessage& request) : link_(std::move(link)), request_(request) {}
+  GrpcClientCall(std::shared_ptr<ClientLink> link, const RpcMessage& request)
+      : link_(std::move(link)), request_(request) {}
 
   void start(grpc::GenericStub& stub, const std::string& path, const grpc::ByteBuffer& message,
              grpc::CompletionQueue* queue) {
@@ -122,7 +123,8 @@ class GrpcClientEngine final : public Engine {
     if (!m.wire || m.method == 0 || m.method >= paths_.size()) {
       // Without a schema there is no method name to call (and gRPC peers speak protobuf).
       net::log(LogLevel::kWarning, "rpc", "connection {}: call {} method {}: no gRPC method for it{}",
-               context_.connection_id(), m.call_id, m.method, m.wire ? "" : " (the application sent no schema)");
+               context_.connection_id(), m.call_id, m.method,
+               m.wire ? "" : " (the application sent no schema)");
       return answer(m, Status::kUnknownMethod);
     }
     auto call = std::make_unique<GrpcClientCall>(link_, m);
@@ -135,9 +137,9 @@ class GrpcClientEngine final : public Engine {
     const RpcMessage& request = call->request();
     const grpc::Status& status = call->status();
     if (!status.ok()) {
-      net::log(LogLevel::kInfo, "rpc", "connection {}: call {} {}: gRPC status {}: {}", context_.connection_id(),
-               request.call_id, paths_[request.method], static_cast<int>(status.error_code()),
-               one_line(status.error_message(), 200));
+      net::log(LogLevel::kInfo, "rpc", "connection {}: call {} {}: gRPC status {}: {}",
+               context_.connection_id(), request.call_id, paths_[request.method],
+               static_cast<int>(status.error_code()), one_line(status.error_message(), 200));
       return answer(request, from_grpc_status(status.error_code()));
     }
     auto buffer = to_receive_buffer(context_, call->reply());
@@ -167,7 +169,8 @@ Engine* create(DatapathContext* context, const char* config) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
   auto interop = ec == std::errc() && end == text.data() + text.size() ? GrpcInterop::find(id) : nullptr;
   if (!interop || !interop->channel()) {
-    net::log(LogLevel::kError, "rpc", "grpc-client engine: config '{}' names no gRPC interop with a peer", text);
+    net::log(LogLevel::kError, "rpc", "grpc-client engine: config '{}' names no gRPC interop with a peer",
+             text);
     return nullptr;
   }
   try {

@@ -33,7 +33,8 @@ constexpr uint32_t kStateVersion = 1;
 
 class GrpcServerEngine final : public Engine {
  public:
-  GrpcServerEngine(DatapathContext& context, std::shared_ptr<GrpcInterop> interop, std::unique_ptr<Engine> tcp)
+  GrpcServerEngine(DatapathContext& context, std::shared_ptr<GrpcInterop> interop,
+                   std::unique_ptr<Engine> tcp)
       : context_(context), interop_(std::move(interop)), tcp_(std::move(tcp)) {
     if (schema_ == SchemaHash{}) return;  // raw bytes: no method names, nothing gRPC can call
     context_.watch(inbox_.fd(), EPOLLIN);
@@ -44,7 +45,8 @@ class GrpcServerEngine final : public Engine {
     if (schema_ == SchemaHash{}) return;
     interop_->unbind(schema_, &inbox_);  // after this nothing is pushed to inbox_
     context_.watch(inbox_.fd(), 0);
-    const grpc::Status gone(grpc::StatusCode::UNAVAILABLE, "the serving application went away before answering");
+    const grpc::Status gone(grpc::StatusCode::UNAVAILABLE,
+                            "the serving application went away before answering");
     for (const GrpcInboundCall& c : inbox_.take()) c.call->fail(gone);
     for (const GrpcInboundCall& c : waiting_) c.call->fail(gone);
     for (auto& [id, call] : calls_) call->fail(gone);
@@ -83,7 +85,9 @@ class GrpcServerEngine final : public Engine {
 
   EngineState decompose() override { return counters_state(kStateVersion, {served_}); }
 
-  void restore(const EngineState& state) override { restore_counters(state, kStateVersion, "grpc-server", {&served_}); }
+  void restore(const EngineState& state) override {
+    restore_counters(state, kStateVersion, "grpc-server", {&served_});
+  }
 
   bool has_pending_work() const override { return tcp_ && tcp_->has_pending_work(); }
 
@@ -113,7 +117,8 @@ class GrpcServerEngine final : public Engine {
     if (m.status != Status::kOk) {
       call->fail(to_grpc_status(m.status, m.offset == kNoOffset));
     } else {
-      call->answer(m.wire ? to_byte_buffer(context_, *m.wire) : to_byte_buffer(context_.request_bytes(m.offset, m.length)));
+      call->answer(m.wire ? to_byte_buffer(context_, *m.wire)
+                          : to_byte_buffer(context_.request_bytes(m.offset, m.length)));
       ++served_;
     }
     done(m.offset);
@@ -141,7 +146,8 @@ Engine* create(DatapathContext* context, const char* config) {
   words >> id >> tcp_fd;
   auto interop = GrpcInterop::find(id);
   if (!interop) {
-    net::log(LogLevel::kError, "rpc", "grpc-server engine: config '{}' names no running gRPC interop", config);
+    net::log(LogLevel::kError, "rpc", "grpc-server engine: config '{}' names no running gRPC interop",
+             config);
     return nullptr;
   }
   try {

@@ -42,7 +42,8 @@ TEST(Mailbox, NoLostWakeUpWithProducerThreads) {
   while (taken < kProducers * kItems) {
     // Sleep like a runtime: block on the eventfd (a lost wake-up would hang here, and the test time out).
     pollfd p{box.fd(), POLLIN, 0};
-    ASSERT_GE(::poll(&p, 1, 10000), 1) << "no wake-up with " << kProducers * kItems - taken << " items pushed";
+    ASSERT_GE(::poll(&p, 1, 10000), 1)
+        << "no wake-up with " << kProducers * kItems - taken << " items pushed";
     for (int item : box.take()) {
       const int producer = item / kItems;
       ASSERT_EQ(item % kItems, next[producer]++);

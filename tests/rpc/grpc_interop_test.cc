@@ -26,7 +26,6 @@ using testing::ServiceProcess;
 
 const std::string kApps = EXAMPLES_RPC_DIR;
 
-
 // A program run in the background until the test ends (SIGKILL), its stdout in a file.
 class Background {
  public:
@@ -83,7 +82,8 @@ struct GrpcServer {
 struct GrpcListening {
   explicit GrpcListening(std::vector<std::string> extra = {})
       : service([&] {
-          std::vector<std::string> args{"--grpc-listen", "127.0.0.1:0", "--schema-cache", schema_cache().string()};
+          std::vector<std::string> args{"--grpc-listen", "127.0.0.1:0", "--schema-cache",
+                                        schema_cache().string()};
           args.insert(args.end(), extra.begin(), extra.end());
           return args;
         }()) {}
@@ -111,8 +111,8 @@ ProgramResult grpc_peer(const std::string& args) { return run_program(std::strin
 
 // One call from python3-grpcio with raw request bytes (hex): "ok HEX" or "error CODE: details".
 std::string python_call(const std::string& address, const std::string& method, const std::string& hex) {
-  const auto r = run_program(std::string(DEBIAN_PYTHON3) + " " + GRPC_CLIENT_PY + " " + address + " " + method + " '" +
-                             hex + "'");
+  const auto r = run_program(std::string(DEBIAN_PYTHON3) + " " + GRPC_CLIENT_PY + " " + address + " " +
+                             method + " '" + hex + "'");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   return r.output;
 }
@@ -148,7 +148,8 @@ TEST(RpcGrpcInterop, PythonGrpcioClientCallsFixnetEchoServer) {
   Background server({kApps + "/echo_server", s.service.socket().string()});
   s.serving(1);
   const std::string hex = echo_message_hex("hi from python");
-  EXPECT_EQ(python_call(s.address(), "/fixnet.examples.echo.Echo/Call", hex), "ok " + hex + "\n") << s.service.log();
+  EXPECT_EQ(python_call(s.address(), "/fixnet.examples.echo.Echo/Call", hex), "ok " + hex + "\n")
+      << s.service.log();
   // An empty message (all defaults) is a valid request, answered with an empty reply.
   EXPECT_EQ(python_call(s.address(), "/fixnet.examples.echo.Echo/Call", ""), "ok \n");
 }
@@ -174,7 +175,8 @@ TEST(RpcGrpcInterop, ManyClientsManyCallsInFlight) {
   std::vector<ProgramResult> inbound(kClients), outbound(kClients);
   std::vector<std::thread> clients;
   for (int i = 0; i < kClients; ++i) {
-    clients.emplace_back([&, i] { inbound[i] = grpc_peer("echo " + s.address() + " in" + std::to_string(i) + " 300"); });
+    clients.emplace_back(
+        [&, i] { inbound[i] = grpc_peer("echo " + s.address() + " in" + std::to_string(i) + " 300"); });
     clients.emplace_back([&, i] {
       outbound[i] = fixnet_app("echo_client", calling.socket(), "out" + std::to_string(i) + " 200");
     });
@@ -220,7 +222,8 @@ TEST(RpcGrpcInterop, ServingApplicationAnswersGrpcAndPeerServices) {
                     schema_cache().string()});
   Background server({kApps + "/kv_server", b.service.socket().string()});
   b.serving(1);
-  EXPECT_EQ(fixnet_app("kv_client", a.socket(), "put via fixnet-tcp").output, "stored\n") << a.log() << b.service.log();
+  EXPECT_EQ(fixnet_app("kv_client", a.socket(), "put via fixnet-tcp").output, "stored\n")
+      << a.log() << b.service.log();
   EXPECT_EQ(grpc_peer("kv " + b.address() + " put via grpc").output, "replaced\n");
   EXPECT_EQ(fixnet_app("kv_client", a.socket(), "get via").output, "grpc\n");
 }
@@ -235,7 +238,8 @@ TEST(RpcGrpcInterop, BadInputGetsGrpcStatuses) {
   Background server({kApps + "/echo_server", s.service.socket().string()});
   s.serving(1);
   // Unknown method of a known service, and an unknown service: UNIMPLEMENTED.
-  EXPECT_EQ(python_call(address, "/fixnet.examples.echo.Echo/Shout", hello).rfind("error UNIMPLEMENTED: ", 0), 0u);
+  EXPECT_EQ(python_call(address, "/fixnet.examples.echo.Echo/Shout", hello).rfind("error UNIMPLEMENTED: ", 0),
+            0u);
   EXPECT_EQ(python_call(address, "/no.Such/Call", hello).rfind("error UNIMPLEMENTED: ", 0), 0u);
   // Bytes that are not an EchoRequest: a length past the end, a truncated varint, a wrong wire type
   // for field 1. INVALID_ARGUMENT; the serving application never sees them.
@@ -263,7 +267,8 @@ TEST(RpcGrpcInterop, OverlongRequestIsResourceExhausted) {
   for (int i = 0; i < 2000; ++i) payload += "61";
   const std::string out = python_call(s.address(), call, "0ad00f" + payload);  // data: 2000 bytes
   EXPECT_EQ(out.rfind("error RESOURCE_EXHAUSTED: ", 0), 0u) << out;
-  EXPECT_EQ(python_call(s.address(), call, echo_message_hex("short")), "ok " + echo_message_hex("short") + "\n");
+  EXPECT_EQ(python_call(s.address(), call, echo_message_hex("short")),
+            "ok " + echo_message_hex("short") + "\n");
 }
 
 // Two fixnet services speaking gRPC to each other: A's grpc-client to B's gRPC server. B's UNIMPLEMENTED
@@ -342,8 +347,9 @@ TEST(RpcGrpcInterop, GrpcServerRestartIsReconnected) {
   EXPECT_NE(fixnet_app("echo_client", service.socket(), "between").exit_code, 0);
   GrpcServer second(std::stoi(address.substr(address.rfind(':') + 1)));
   EXPECT_EQ(second.address(), address);
-  EXPECT_TRUE(ServiceProcess::eventually([&] { return fixnet_app("echo_client", service.socket(), "after").exit_code == 0; }))
-      << service.log();
+  EXPECT_TRUE(ServiceProcess::eventually([&] {
+    return fixnet_app("echo_client", service.socket(), "after").exit_code == 0;
+  })) << service.log();
 }
 
 TEST(RpcGrpcInterop, NoGrpcServerFailsCallsFast) {

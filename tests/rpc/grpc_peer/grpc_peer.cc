@@ -78,7 +78,8 @@ int serve(int wanted_port) {
   KeyValueImpl kv_service;
   int port = 0;
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:" + std::to_string(wanted_port), grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort("127.0.0.1:" + std::to_string(wanted_port), grpc::InsecureServerCredentials(),
+                           &port);
   builder.RegisterService(&echo_service);
   builder.RegisterService(&kv_service);
   auto server = builder.BuildAndStart();
@@ -154,7 +155,8 @@ int call_kv(const std::string& target, const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
-  if (!args.empty() && args.size() <= 2 && args[0] == "serve") return serve(args.size() == 2 ? std::stoi(args[1]) : 0);
+  if (!args.empty() && args.size() <= 2 && args[0] == "serve")
+    return serve(args.size() == 2 ? std::stoi(args[1]) : 0);
   if (args.size() >= 3 && args.size() <= 4 && args[0] == "echo")
     return call_echo(args[1], args[2], args.size() == 4 ? std::atoi(args[3].c_str()) : 1);
   if (args.size() >= 3 && args[0] == "kv") return call_kv(args[1], {args.begin() + 2, args.end()});
