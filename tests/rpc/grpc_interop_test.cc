@@ -241,8 +241,8 @@ TEST(RpcGrpcInterop, BadInputGetsGrpcStatuses) {
   EXPECT_EQ(python_call(address, "/fixnet.examples.echo.Echo/Shout", hello).rfind("error UNIMPLEMENTED: ", 0),
             0u);
   EXPECT_EQ(python_call(address, "/no.Such/Call", hello).rfind("error UNIMPLEMENTED: ", 0), 0u);
-  // Bytes that are not an EchoRequest: a length past the end, a truncated varint, a wrong wire type
-  // for field 1. INVALID_ARGUMENT; the serving application never sees them.
+  // Bytes that are not an EchoRequest: a length past the end, a truncated length, field 1 as a varint
+  // without its value. INVALID_ARGUMENT; the serving application never sees them.
   for (const std::string bad : {"0a05ff", "0aff", "08"}) {
     const std::string out = python_call(address, call, bad);
     EXPECT_EQ(out.rfind("error INVALID_ARGUMENT: ", 0), 0u) << bad << ": " << out;
