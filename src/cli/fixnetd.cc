@@ -62,6 +62,12 @@ int run(int argc, char** argv) {
                  "Accept peer services on this TCP HOST:PORT (port 0: any) for serving applications (rpc::Server)");
   app.add_option("--peer", config.peer, "Send applications' calls to the service at this TCP HOST:PORT")
       ->excludes("--transport");
+  app.add_option("--grpc-listen", config.grpc_listen,
+                 "Accept ordinary gRPC clients on this HOST:PORT (port 0: any) for serving applications");
+  app.add_option("--grpc-peer", config.grpc_peer,
+                 "Send applications' calls to the ordinary gRPC server at this HOST:PORT")
+      ->excludes("--transport")
+      ->excludes("--peer");
   app.add_option("--schema-cache", config.schema_cache,
                  "Compiled marshallers of RPC schemas (default $FIXNET_SCHEMA_CACHE, else ~/.cache/fixnet/rpc-schemas; "
                  "fill it ahead with `fixnet rpc register`)");

@@ -54,6 +54,28 @@ struct RpcMessage {
 
 using MessageQueue = std::deque<RpcMessage>;
 
+// What a transport answers a calling application's `request` with: its call id and method, a status,
+// the reply's receive buffer (if any), and the request's send buffer back.
+inline RpcMessage reply_to(const RpcMessage& request, Status status, uint64_t offset = kNoOffset, uint64_t length = 0) {
+  RpcMessage reply;
+  reply.call_id = request.call_id;
+  reply.method = request.method;
+  reply.status = status;
+  reply.offset = offset;
+  reply.length = length;
+  reply.done_offset = request.offset;
+  return reply;
+}
+
+// A send buffer handed back to the application alone (a completion with call_id 0); none for kNoOffset.
+inline void hand_back(MessageQueue& toward_application, uint64_t send_offset) {
+  if (send_offset == kNoOffset) return;
+  RpcMessage m;
+  m.call_id = 0;
+  m.done_offset = send_offset;
+  toward_application.push_back(m);
+}
+
 // The queues around an engine in its datapath's chain; null where the chain ends (the frontend has
 // no requests_in/replies_out, a transport no requests_out/replies_in).
 struct EnginePorts {

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include "core/error.h"
+#include "rpc/grpc_transport.h"
 #include "rpc/tcp_transport.h"
 
 namespace fixnet::rpc {
@@ -48,8 +49,10 @@ std::shared_ptr<const EnginePlugin> EnginePlugin::resolve(std::string_view spec)
   if (spec == "tcp-client") return adopt(nullptr, builtin_tcp_client_engine(), "tcp-client");
   if (spec == "tcp-server") return adopt(nullptr, builtin_tcp_server_engine(), "tcp-server");
   if (spec == "marshal") return adopt(nullptr, builtin_marshal_engine(), "marshal");
+  if (spec == "grpc-client") return adopt(nullptr, builtin_grpc_client_engine(), "grpc-client");
+  if (spec == "grpc-server") return adopt(nullptr, builtin_grpc_server_engine(), "grpc-server");
   throw InputError("no built-in engine named '" + one_line(spec) +
-                   "' (built in: echo, tcp-client, tcp-server, marshal; or give a path to a .so)");
+                   "' (built in: echo, tcp-client, tcp-server, marshal, grpc-client, grpc-server; or give a path to a .so)");
 }
 
 std::unique_ptr<Engine> EnginePlugin::create(DatapathContext& context, std::string_view config) const {

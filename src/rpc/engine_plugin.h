@@ -15,7 +15,7 @@ namespace fixnet::rpc {
 
 class EnginePlugin {
  public:
-  // "echo", "tcp-client", "tcp-server", "marshal", or a path to a shared object (anything containing '/'). Throws InputError saying what
+  // "echo", "tcp-client", "tcp-server", "marshal", "grpc-client", "grpc-server", or a path to a shared object (anything containing '/'). Throws InputError saying what
   // is wrong: an unknown name, a file that does not load, a missing entry point, a wrong ABI version.
   static std::shared_ptr<const EnginePlugin> resolve(std::string_view spec);
   static std::shared_ptr<const EnginePlugin> load(const std::filesystem::path& shared_object);

@@ -15,6 +15,7 @@
 #include "rpc/control_protocol.h"
 #include "rpc/datapath.h"
 #include "rpc/frontend_engine.h"
+#include "rpc/grpc_interop.h"
 
 namespace fixnet::rpc {
 
@@ -26,6 +27,7 @@ struct Service::Connection {
   net::PeerCredentials peer;
   std::shared_ptr<Datapath> datapath;  // null until the handshake completes
   bool serving = false;
+  std::shared_ptr<const Schema> schema = nullptr;  // null for raw bytes
   bool compiling = false;  // its Hello was fine; it waits for its schema's marshaller to compile
 };
 
@@ -49,19 +51,28 @@ ServiceConfig checked(ServiceConfig config) {
   if (config.max_message_bytes == 0 || config.max_message_bytes > config.send_heap_bytes)
     throw InputError("max message size must be between 1 byte and the send heap size");
   if (config.allowed_uids.empty()) config.allowed_uids.push_back(::getuid());
+  if (!config.peer.empty() && !config.grpc_peer.empty())
+    throw InputError("--peer and --grpc-peer both name where calling applications' requests go; give one");
   if (!config.peer.empty()) {
     net::parse_tcp_address(config.peer);  // refuse a bad address at start, not at the first call
     config.transport = "tcp-client";
   }
+  if (!config.grpc_peer.empty()) config.transport = "grpc-client";
   return config;
+}
+
+std::shared_ptr<GrpcInterop> start_grpc(const ServiceConfig& config) {
+  if (config.grpc_listen.empty() && config.grpc_peer.empty()) return nullptr;
+  return GrpcInterop::start({config.grpc_listen, config.grpc_peer, config.max_message_bytes});
 }
 
 }  // namespace
 
 Service::Service(ServiceConfig config)
     : config_(checked(std::move(config))),
+      grpc_(start_grpc(config_)),
       transport_(EnginePlugin::resolve(config_.transport)),
-      transport_config_(config_.peer),
+      transport_config_(config_.grpc_peer.empty() ? config_.peer : std::to_string(grpc_->id())),
       listener_(net::UnixListener::bind(config_.socket)),
       runtimes_(config_.runtime),
       marshallers_(config_.schema_cache.empty() ? default_schema_cache() : config_.schema_cache),
@@ -72,6 +83,12 @@ Service::Service(ServiceConfig config)
     net::log(LogLevel::kInfo, "rpc", "listening for peer services on {} (tcp port {})", config_.listen,
              net::bound_port(tcp_listener_.get()));
   }
+  if (grpc_ && grpc_->serving()) {
+    server_transport_ = EnginePlugin::resolve("grpc-server");
+    net::log(LogLevel::kInfo, "rpc", "serving gRPC clients on {} (grpc port {})", config_.grpc_listen, grpc_->port());
+  }
+  if (!config_.grpc_peer.empty())
+    net::log(LogLevel::kInfo, "rpc", "calling applications' requests go to the gRPC server at {}", config_.grpc_peer);
   loop_.add(listener_.fd(), EPOLLIN, [this](uint32_t) { accept_all(); });
   net::log(LogLevel::kInfo, "rpc", "listening on {} (transport {}, {} runtime{})", config_.socket.string(),
            transport_->name(), config_.runtime.mode == RuntimeOptions::Mode::kShared ? "shared" : "dedicated",
@@ -143,9 +160,10 @@ void Service::on_hello(uint64_t id) {
                                                std::to_string(config_.max_connections) + " applications");
     return disconnect(id, "service full");
   }
-  if (serving && !tcp_listener_) {
+  if (serving && !tcp_listener_ && !(grpc_ && grpc_->serving())) {
     refuse(c, RefusalReason::kNotServing,
-           "this service listens on no TCP address, so nobody can call a serving application (fixnetd --listen)");
+           "this service listens on no TCP address, so nobody can call a serving application (fixnetd --listen or "
+           "--grpc-listen)");
     return disconnect(id, "serving, but no listener");
   }
   c.serving = serving;
@@ -156,6 +174,7 @@ void Service::on_hello(uint64_t id) {
     refuse(c, RefusalReason::kMalformedHello, e.what());
     return disconnect(id, "bad schema");
   }
+  c.schema = schema;
   if (!schema) return attach(c, {});
   const auto object = marshallers_.path_of(schema->hash());
   std::error_code ec;
@@ -182,9 +201,10 @@ void Service::attach(Connection& c, Datapath::Marshalling marshal) {
                   config_.max_message_bytes};
     auto memory = ConnectionMemory::create(shape);
     c.control.send(encode(shape), memory.fds());
+    if (grpc_ && c.schema) grpc_->learn(c.schema);  // its methods get gRPC names
     if (c.serving) {
       c.datapath = std::make_shared<Datapath>(std::move(memory), c.control.fd(), server_transport_,
-                                              std::to_string(tcp_listener_.get()), true, std::move(marshal));
+                                              serving_transport_config(), true, std::move(marshal));
     } else {
       c.datapath = std::make_shared<Datapath>(std::move(memory), c.control.fd(), transport_, transport_config_,
                                               false, std::move(marshal));
@@ -198,6 +218,12 @@ void Service::attach(Connection& c, Datapath::Marshalling marshal) {
   ++stats_.active;
   net::log(LogLevel::kInfo, "rpc", "connection {}: pid {} uid {} attached{}", id, c.peer.pid, c.peer.uid,
            c.serving ? " (serving)" : "");
+}
+
+std::string Service::serving_transport_config() const {
+  const std::string tcp = tcp_listener_ ? std::to_string(tcp_listener_.get()) : "";
+  if (!grpc_ || !grpc_->serving()) return tcp;
+  return std::to_string(grpc_->id()) + (tcp.empty() ? "" : " " + tcp);  // grpc-server, carrying tcp-server
 }
 
 std::shared_ptr<const Schema> Service::checked_schema(const Hello& hello) {

@@ -27,6 +27,8 @@
 
 namespace fixnet::rpc {
 
+class GrpcInterop;  // rpc/grpc_interop.h
+
 struct ServiceConfig {
   std::filesystem::path socket;
   std::vector<uid_t> allowed_uids;  // empty: the service's own uid only
@@ -39,6 +41,8 @@ struct ServiceConfig {
   std::string transport = "echo";  // a built-in engine name or a plugin path
   std::string listen;  // "HOST:PORT": accept peer services' connections for serving applications
   std::string peer;    // "HOST:PORT": calling applications' requests go there (the tcp-client transport)
+  std::string grpc_listen;  // "HOST:PORT": accept gRPC clients for serving applications (grpc_interop.h)
+  std::string grpc_peer;    // "HOST:PORT": calling applications' requests go to this gRPC server
   std::filesystem::path schema_cache;  // compiled marshallers (marshaller.h); empty: default_schema_cache()
 };
 
@@ -69,6 +73,8 @@ class Service {
   struct Compile;
   // Welcome + datapath for an admitted application.
   void attach(Connection& c, Datapath::Marshalling marshal);
+  // The config of server_transport_: tcp-server's listener, or grpc-server's interop (and listener).
+  std::string serving_transport_config() const;
   // The Hello's schema (null for raw bytes); throws InputError for a bad one.
   std::shared_ptr<const Schema> checked_schema(const Hello& hello);
   // Compiles a schema's marshaller on a thread; the application waits (compiling) until compiled().
@@ -76,9 +82,10 @@ class Service {
   void compiled(const std::string& key);
 
   ServiceConfig config_;
+  std::shared_ptr<GrpcInterop> grpc_;  // with --grpc-listen or --grpc-peer; outlives every datapath
   std::shared_ptr<const EnginePlugin> transport_;
   std::string transport_config_;
-  std::shared_ptr<const EnginePlugin> server_transport_;  // with a TCP listener only
+  std::shared_ptr<const EnginePlugin> server_transport_;  // with a TCP or gRPC listener only
   net::UniqueFd tcp_listener_;
   net::EventLoop loop_;
   net::UnixListener listener_;

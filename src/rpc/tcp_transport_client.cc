@@ -92,15 +92,8 @@ class TcpClientEngine final : public Engine {
   }
 
   void answer(const RpcMessage& request, Status status, uint64_t offset = kNoOffset, uint64_t length = 0) {
-    RpcMessage reply;
-    reply.call_id = request.call_id;
-    reply.method = request.method;
-    reply.status = status;
-    reply.offset = offset;
-    reply.length = length;
-    reply.done_offset = request.offset;
     if (status != Status::kOk) ++failed_;
-    ports_->replies_out->push_back(reply);
+    ports_->replies_out->push_back(reply_to(request, status, offset, length));
   }
 
   size_t pump() {

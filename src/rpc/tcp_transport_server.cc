@@ -132,13 +132,7 @@ class TcpServerEngine final : public Engine {
     ++served_;
   }
 
-  void done(uint64_t send_offset) {
-    if (send_offset == kNoOffset) return;
-    RpcMessage m;
-    m.call_id = 0;
-    m.done_offset = send_offset;
-    ports_->replies_out->push_back(m);
-  }
+  void done(uint64_t send_offset) { hand_back(*ports_->replies_out, send_offset); }
 
   size_t pump(uint64_t id) {
     Peer& peer = *peers_.at(id);

@@ -22,6 +22,9 @@
 #include <thread>
 #include <vector>
 
+#include "rpc/marshaller.h"
+#include "rpc/schema.h"
+
 namespace fixnet::rpc::testing {
 
 namespace fs = std::filesystem;
@@ -129,6 +132,21 @@ class ServiceProcess {
   fs::path dir_, socket_, log_;
   pid_t pid_ = -1;
 };
+
+// The tests' schema cache with the marshallers of the examples' and the tests' schemas, filled by this
+// (trusted) process, so the services started with `--schema-cache` only load.
+inline fs::path schema_cache() {
+  static const fs::path dir = [] {
+    const fs::path d = fs::path(FIXNET_TEST_CACHE_DIR) / "rpc-schemas";
+    const fs::path source = FIXNET_SOURCE_DIR;
+    MarshallerCache cache(d);
+    for (const auto& proto : {source / "examples/rpc/echo.proto", source / "examples/rpc/kv.proto",
+                              source / "tests/rpc/schemas/all_types.proto"})
+      cache.ensure(*Schema::parse(proto));
+    return d;
+  }();
+  return dir;
+}
 
 // The TCP port a service listening on port 0 got (from its log).
 inline uint16_t tcp_port(const ServiceProcess& service) {

@@ -28,6 +28,7 @@ namespace fs = std::filesystem;
 using testing::ProgramResult;
 using testing::RawPeer;
 using testing::run_program;
+using testing::schema_cache;
 using testing::ServiceProcess;
 using testing::tcp_port;
 using fixnet::test::AllTypes;
@@ -37,17 +38,6 @@ const fs::path kExamples = fs::path(FIXNET_SOURCE_DIR) / "examples/rpc";
 const fs::path kSchemas = fs::path(FIXNET_SOURCE_DIR) / "tests/rpc/schemas";
 const std::string kApps = EXAMPLES_RPC_DIR;
 
-// The tests' schema cache, filled by this (trusted) process, so the services only load.
-fs::path schema_cache() {
-  static const fs::path dir = [] {
-    const fs::path d = fs::path(FIXNET_TEST_CACHE_DIR) / "rpc-schemas";
-    MarshallerCache cache(d);
-    for (const auto& proto : {kExamples / "echo.proto", kExamples / "kv.proto", kSchemas / "all_types.proto"})
-      cache.ensure(*Schema::parse(proto));
-    return d;
-  }();
-  return dir;
-}
 
 // A serving example application on B, run until the test ends.
 class App {

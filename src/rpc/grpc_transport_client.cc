@@ -1,0 +1,190 @@
+// The calling side of gRPC interop ("grpc-client"), the transport of calling applications when the
+// service has `--grpc-peer HOST:PORT`: each request the marshalling engine encoded becomes a unary
+// gRPC call `/package.Service/Method` (the method's full name from the application's schema) on the
+// interop's channel, started here without blocking; gRPC's completion thread hands the finished
+// call back through a mailbox, and its response is copied into the receive heap for the marshalling
+// engine to decode. A request's send buffer goes back with its reply (the bytes were copied into the
+// call's message when it started).
+//
+// An application that goes away (the engine is destroyed) cancels its calls in flight; they free
+// themselves when gRPC reports them done.
+#include <grpcpp/generic/generic_stub.h>
+#include <sys/epoll.h>
+
+#include <charconv>
+#include <unordered_set>
+
+#include "core/error.h"
+#include "net/log.h"
+#include "rpc/grpc_convert.h"
+#include "rpc/grpc_interop.h"
+#include "rpc/grpc_transport.h"
+
+namespace fixnet::rpc {
+
+namespace {
+
+using net::LogLevel;
+
+constexpr size_t kBudget = 32;
+constexpr uint32_t kStateVersion = 1;
+
+class GrpcClientCall;
+
+// What an engine and its calls in flight share: the mailbox of finished calls, and whether the
+// engine is still there to take them.
+struct ClientLink {
+  std::mutex mutex;
+  bool closed = false;
+  net::Mailbox<GrpcClientCall*> finished;
+};
+
+class GrpcClientCall final : public GrpcTag {
+ public:
+  GrpcClientCall(std::shared_ptr<ClientLink> link, const RpcMessage& request)
+      : link_(std::move(link)), request_(request) {}
+
+  void start(grpc::GenericStub& stub, const std::string& path, const grpc::ByteBuffer& message,
+             grpc::CompletionQueue* queue) {
+    reader_ = stub.PrepareUnaryCall(&context_, path, message, queue);
+    reader_->StartCall();
+    reader_->Finish(&reply_, &status_, this);
+  }
+
+  void completed(bool) override {
+    const std::shared_ptr<ClientLink> link = link_;
+    std::lock_guard lock(link->mutex);
+    if (link->closed) {
+      delete this;
+      return;
+    }
+    link->finished.push(this);
+  }
+
+  grpc::ClientContext& context() { return context_; }
+  const RpcMessage& request() const { return request_; }
+  const grpc::Status& status() const { return status_; }
+  const grpc::ByteBuffer& reply() const { return reply_; }
+
+ private:
+  std::shared_ptr<ClientLink> link_;
+  RpcMessage request_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::GenericClientAsyncResponseReader> reader_;
+  grpc::ByteBuffer reply_;
+  grpc::Status status_;
+};
+
+class GrpcClientEngine final : public Engine {
+ public:
+  GrpcClientEngine(DatapathContext& context, std::shared_ptr<GrpcInterop> interop)
+      : context_(context),
+        interop_(std::move(interop)),
+        paths_(interop_->method_paths(context_.schema_hash())),
+        stub_(interop_->channel()) {
+    context_.watch(link_->finished.fd(), EPOLLIN);
+  }
+
+  ~GrpcClientEngine() override {
+    context_.watch(link_->finished.fd(), 0);
+    std::lock_guard lock(link_->mutex);
+    link_->closed = true;
+    for (GrpcClientCall* call : link_->finished.take()) {
+      in_flight_.erase(call);
+      delete call;
+    }
+    for (GrpcClientCall* call : in_flight_) call->context().TryCancel();
+  }
+
+  const char* name() const override { return "grpc-client"; }
+
+  size_t do_work(EnginePorts& ports) override {
+    ports_ = &ports;
+    size_t work = 0;
+    for (; work < kBudget && !ports.requests_in->empty(); ++work) {
+      start(ports.requests_in->front());
+      ports.requests_in->pop_front();
+    }
+    for (GrpcClientCall* call : link_->finished.take()) {
+      finish(std::unique_ptr<GrpcClientCall>(call));
+      ++work;
+    }
+    return work;
+  }
+
+  EngineState decompose() override { return counters_state(kStateVersion, {replies_, failed_}); }
+
+  void restore(const EngineState& state) override {
+    restore_counters(state, kStateVersion, "grpc-client", {&replies_, &failed_});
+  }
+
+ private:
+  void start(const RpcMessage& m) {
+    if (!m.wire || m.method == 0 || m.method >= paths_.size()) {
+      // Without a schema there is no method name to call (and gRPC peers speak protobuf).
+      net::log(LogLevel::kWarning, "rpc", "connection {}: call {} method {}: no gRPC method for it{}",
+               context_.connection_id(), m.call_id, m.method,
+               m.wire ? "" : " (the application sent no schema)");
+      return answer(m, Status::kUnknownMethod);
+    }
+    auto call = std::make_unique<GrpcClientCall>(link_, m);
+    call->start(stub_, paths_[m.method], to_byte_buffer(context_, *m.wire), interop_->queue());
+    in_flight_.insert(call.release());
+  }
+
+  void finish(std::unique_ptr<GrpcClientCall> call) {
+    in_flight_.erase(call.get());
+    const RpcMessage& request = call->request();
+    const grpc::Status& status = call->status();
+    if (!status.ok()) {
+      net::log(LogLevel::kInfo, "rpc", "connection {}: call {} {}: gRPC status {}: {}",
+               context_.connection_id(), request.call_id, paths_[request.method],
+               static_cast<int>(status.error_code()), one_line(status.error_message(), 200));
+      return answer(request, from_grpc_status(status.error_code()));
+    }
+    auto buffer = to_receive_buffer(context_, call->reply());
+    if (!buffer) return answer(request, Status::kNoReceiveSpace);
+    ++replies_;
+    answer(request, Status::kOk, buffer->offset, buffer->bytes.size());
+  }
+
+  void answer(const RpcMessage& request, Status status, uint64_t offset = kNoOffset, uint64_t length = 0) {
+    if (status != Status::kOk) ++failed_;
+    ports_->replies_out->push_back(reply_to(request, status, offset, length));
+  }
+
+  DatapathContext& context_;
+  std::shared_ptr<GrpcInterop> interop_;
+  const std::vector<std::string> paths_;  // by method number
+  grpc::GenericStub stub_;
+  std::shared_ptr<ClientLink> link_ = std::make_shared<ClientLink>();
+  std::unordered_set<GrpcClientCall*> in_flight_;
+  EnginePorts* ports_ = nullptr;
+  uint64_t replies_ = 0, failed_ = 0;
+};
+
+Engine* create(DatapathContext* context, const char* config) {
+  const std::string_view text(config);
+  uint64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  auto interop = ec == std::errc() && end == text.data() + text.size() ? GrpcInterop::find(id) : nullptr;
+  if (!interop || !interop->channel()) {
+    net::log(LogLevel::kError, "rpc", "grpc-client engine: config '{}' names no gRPC interop with a peer",
+             text);
+    return nullptr;
+  }
+  try {
+    return new GrpcClientEngine(*context, std::move(interop));
+  } catch (const Error& e) {
+    net::log(LogLevel::kError, "rpc", "grpc-client engine: {}", e.what());
+    return nullptr;
+  }
+}
+
+const fixnet_rpc_engine_plugin kPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "grpc-client", &create};
+
+}  // namespace
+
+const fixnet_rpc_engine_plugin* builtin_grpc_client_engine() { return &kPlugin; }
+
+}  // namespace fixnet::rpc

@@ -1,0 +1,172 @@
+// The serving side of gRPC interop ("grpc-server"), the transport of a serving application's
+// datapath when the service has `--grpc-listen`. It binds the application's schema at the interop,
+// takes the gRPC calls routed to it from its mailbox, copies each request message into the
+// application's receive heap and hands it over under a call id with kGrpcCallBit set (the marshalling
+// engine decodes it as the method's request type); the application's marshalled reply becomes the
+// gRPC response, a refusal a gRPC status. With a `--listen` socket too it carries the tcp-server
+// engine and passes it everything that is not a gRPC call's, so peer services reach the application
+// as before.
+//
+// At most kMaxInFlightPerConnection calls await the application; more wait in the engine. An
+// application that goes away (the engine is destroyed) fails its calls still waiting with
+// UNAVAILABLE; the interop routes no more to it.
+#include <sys/epoll.h>
+
+#include <deque>
+#include <sstream>
+#include <unordered_map>
+
+#include "core/error.h"
+#include "net/log.h"
+#include "rpc/grpc_convert.h"
+#include "rpc/grpc_interop.h"
+#include "rpc/grpc_transport.h"
+#include "rpc/tcp_transport.h"
+
+namespace fixnet::rpc {
+
+namespace {
+
+using net::LogLevel;
+
+constexpr uint32_t kStateVersion = 1;
+
+class GrpcServerEngine final : public Engine {
+ public:
+  GrpcServerEngine(DatapathContext& context, std::shared_ptr<GrpcInterop> interop,
+                   std::unique_ptr<Engine> tcp)
+      : context_(context), interop_(std::move(interop)), tcp_(std::move(tcp)) {
+    if (schema_ == SchemaHash{}) return;  // raw bytes: no method names, nothing gRPC can call
+    context_.watch(inbox_.fd(), EPOLLIN);
+    interop_->bind(schema_, &inbox_);
+  }
+
+  ~GrpcServerEngine() override {
+    if (schema_ == SchemaHash{}) return;
+    interop_->unbind(schema_, &inbox_);  // after this nothing is pushed to inbox_
+    context_.watch(inbox_.fd(), 0);
+    const grpc::Status gone(grpc::StatusCode::UNAVAILABLE,
+                            "the serving application went away before answering");
+    for (const GrpcInboundCall& c : inbox_.take()) c.call->fail(gone);
+    for (const GrpcInboundCall& c : waiting_) c.call->fail(gone);
+    for (auto& [id, call] : calls_) call->fail(gone);
+  }
+
+  const char* name() const override { return "grpc-server"; }
+
+  size_t do_work(EnginePorts& ports) override {
+    ports_ = &ports;
+    size_t work = 0;
+    while (!ports.requests_in->empty()) {
+      RpcMessage& m = ports.requests_in->front();
+      if (m.call_id & kGrpcCallBit) {
+        reply(m);
+        ++work;
+      } else {
+        tcp_requests_.push_back(std::move(m));
+      }
+      ports.requests_in->pop_front();
+    }
+    for (const GrpcInboundCall& c : inbox_.take()) waiting_.push_back(c);
+    // Like tcp-server's per-connection bound: beyond it, calls wait here (gRPC holds their bytes).
+    for (; !waiting_.empty() && calls_.size() < kMaxInFlightPerConnection; ++work) {
+      deliver(waiting_.front());
+      waiting_.pop_front();
+    }
+    if (tcp_) {
+      EnginePorts inner{&tcp_requests_, nullptr, nullptr, ports.replies_out};
+      work += tcp_->do_work(inner);
+    } else {
+      for (const RpcMessage& m : tcp_requests_) done(m.offset);  // no such call: only its buffer back
+      tcp_requests_.clear();
+    }
+    return work;
+  }
+
+  EngineState decompose() override { return counters_state(kStateVersion, {served_}); }
+
+  void restore(const EngineState& state) override {
+    restore_counters(state, kStateVersion, "grpc-server", {&served_});
+  }
+
+  bool has_pending_work() const override { return tcp_ && tcp_->has_pending_work(); }
+
+ private:
+  void deliver(const GrpcInboundCall& c) {
+    auto buffer = to_receive_buffer(context_, c.call->request());
+    if (!buffer)
+      return c.call->fail(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                       "the serving application holds its receive heap full"));
+    RpcMessage m;
+    m.kind = Kind::kRequest;
+    m.call_id = kGrpcCallBit | next_call_++;
+    m.method = c.method;
+    m.offset = buffer->offset;
+    m.length = buffer->bytes.size();
+    calls_.emplace(m.call_id, c.call);
+    ports_->replies_out->push_back(m);
+  }
+
+  // The application's answer to a gRPC call, or the marshalling engine's refusal of its request
+  // (status set, no buffer) or of its reply (status set, the reply's buffer to return).
+  void reply(const RpcMessage& m) {
+    auto it = calls_.find(m.call_id);
+    if (it == calls_.end()) return done(m.offset);
+    GrpcServerCall* call = it->second;
+    calls_.erase(it);
+    if (m.status != Status::kOk) {
+      call->fail(to_grpc_status(m.status, m.offset == kNoOffset));
+    } else {
+      call->answer(m.wire ? to_byte_buffer(context_, *m.wire)
+                          : to_byte_buffer(context_.request_bytes(m.offset, m.length)));
+      ++served_;
+    }
+    done(m.offset);
+  }
+
+  void done(uint64_t send_offset) { hand_back(*ports_->replies_out, send_offset); }
+
+  DatapathContext& context_;
+  const SchemaHash schema_ = context_.schema_hash();
+  std::shared_ptr<GrpcInterop> interop_;
+  std::unique_ptr<Engine> tcp_;
+  MessageQueue tcp_requests_;  // replies (and anything else) for the tcp-server engine
+  GrpcEndpoint inbox_;
+  std::deque<GrpcInboundCall> waiting_;  // taken from inbox_, not yet delivered
+  EnginePorts* ports_ = nullptr;
+  std::unordered_map<uint64_t, GrpcServerCall*> calls_;  // by the call id the application sees
+  uint64_t next_call_ = 1;
+  uint64_t served_ = 0;
+};
+
+Engine* create(DatapathContext* context, const char* config) {
+  std::istringstream words(config);
+  uint64_t id = 0;
+  std::string tcp_fd;
+  words >> id >> tcp_fd;
+  auto interop = GrpcInterop::find(id);
+  if (!interop) {
+    net::log(LogLevel::kError, "rpc", "grpc-server engine: config '{}' names no running gRPC interop",
+             config);
+    return nullptr;
+  }
+  try {
+    std::unique_ptr<Engine> tcp;
+    if (!tcp_fd.empty()) {
+      tcp.reset(builtin_tcp_server_engine()->create(context, tcp_fd.c_str()));
+      if (!tcp) return nullptr;
+    }
+    return new GrpcServerEngine(*context, std::move(interop), std::move(tcp));
+  } catch (const Error& e) {
+    net::log(LogLevel::kError, "rpc", "grpc-server engine: {}", e.what());
+    return nullptr;
+  }
+}
+
+const fixnet_rpc_engine_plugin kPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "grpc-server", &create};
+
+}  // namespace
+
+const fixnet_rpc_engine_plugin* builtin_grpc_server_engine() { return &kPlugin; }
+
+}  // namespace fixnet::rpc
