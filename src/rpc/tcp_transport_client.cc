@@ -235,7 +235,7 @@ Engine* create(DatapathContext* context, const char* config) {
   }
 }
 
-const fixnet_rpc_engine_plugin kPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "tcp-client", &create};
+const fixnet_rpc_engine_plugin kPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "tcp-client", &create, FIXNET_RPC_BEFORE_MARSHAL};
 
 }  // namespace
 

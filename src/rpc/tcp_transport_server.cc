@@ -245,7 +245,7 @@ Engine* create(DatapathContext* context, const char* config) {
   return new TcpServerEngine(*context, fd);
 }
 
-const fixnet_rpc_engine_plugin kPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "tcp-server", &create};
+const fixnet_rpc_engine_plugin kPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "tcp-server", &create, FIXNET_RPC_BEFORE_MARSHAL};
 
 }  // namespace
 
