@@ -11,13 +11,16 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "net/event_loop.h"
+#include "net/http_text_server.h"
 #include "net/unix_control.h"
 #include "rpc/control_protocol.h"
 #include "rpc/datapath.h"
@@ -26,6 +29,12 @@
 #include "rpc/runtime.h"
 
 namespace fixnet::rpc {
+
+// A policy every application gets when it connects (fixnetd --config FILE.toml).
+struct PolicySpec {
+  std::string engine;  // a built-in name or a plugin path
+  std::string config;
+};
 
 struct ServiceConfig {
   std::filesystem::path socket;
@@ -40,6 +49,9 @@ struct ServiceConfig {
   std::string listen;  // "HOST:PORT": accept peer services' connections for serving applications
   std::string peer;    // "HOST:PORT": calling applications' requests go there (the tcp-client transport)
   std::filesystem::path schema_cache;  // compiled marshallers (marshaller.h); empty: default_schema_cache()
+  std::filesystem::path ctl_socket;    // the operator's socket; empty: SOCKET.ctl beside `socket`
+  std::vector<PolicySpec> policies;    // attached to every application as it connects
+  std::string metrics;                 // "HOST:PORT": serve Prometheus text over HTTP there
 };
 
 struct ServiceStats {
@@ -60,6 +72,12 @@ class Service {
   void stop() { loop_.stop(); }
   const ServiceStats& stats() const { return stats_; }
 
+  // Operator requests (docs/rpc.md, "Operator control"): one JSON request, one JSON reply; errors
+  // are replies {"ok": false, "error": "…"}. Control thread only.
+  nlohmann::json control(const nlohmann::json& request);
+  // The Prometheus text of every engine's counters and the metrics policies' samples.
+  std::string prometheus();
+
  private:
   struct Connection;
   void accept_all();
@@ -74,6 +92,14 @@ class Service {
   // Compiles a schema's marshaller on a thread; the application waits (compiling) until compiled().
   void compile(uint64_t id, std::shared_ptr<const Schema> schema);
   void compiled(const std::string& key);
+  void accept_operators();
+  void on_operator(int fd);
+  // The applications a request names ("app": ID or "all": true); throws InputError.
+  std::vector<Connection*> targets(const nlohmann::json& request);
+  // Runs `edit` on each target's runtime; the reply lists each application's outcome.
+  nlohmann::json edit_each(const nlohmann::json& request, const std::function<void(Datapath&)>& edit);
+  nlohmann::json list();
+  std::shared_ptr<const EnginePlugin> plugin_for(const std::string& spec);
 
   ServiceConfig config_;
   std::shared_ptr<const EnginePlugin> transport_;
@@ -87,6 +113,14 @@ class Service {
   std::map<std::string, std::unique_ptr<Compile>> compiles_;  // by schema hash (hex)
   std::shared_ptr<const EnginePlugin> marshal_engine_;
   std::map<uint64_t, std::unique_ptr<Connection>> connections_;
+  std::vector<std::pair<std::shared_ptr<const EnginePlugin>, std::string>> start_policies_;
+  net::UnixListener operator_listener_;
+  struct Operator {
+    net::UnixControl control;
+    std::string refusal;  // non-empty: a peer not allowed to operate; its request gets this answer
+  };
+  std::map<int, Operator> operators_;  // by fd
+  std::unique_ptr<net::HttpTextServer> metrics_http_;
   uint64_t next_id_ = 1;
   ServiceStats stats_;
 };
