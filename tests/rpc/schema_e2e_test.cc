@@ -20,6 +20,7 @@
 #include "rpc/marshaller.h"
 #include "raw_peer.h"
 #include "rpc_test_util.h"
+#include "schema_cache_util.h"
 
 namespace fixnet::rpc {
 namespace {
@@ -29,6 +30,7 @@ using testing::ProgramResult;
 using testing::RawPeer;
 using testing::run_program;
 using testing::ServiceProcess;
+using testing::schema_cache;
 using testing::tcp_port;
 using fixnet::test::AllTypes;
 using fixnet::test::Inner;
@@ -36,18 +38,6 @@ using fixnet::test::Inner;
 const fs::path kExamples = fs::path(FIXNET_SOURCE_DIR) / "examples/rpc";
 const fs::path kSchemas = fs::path(FIXNET_SOURCE_DIR) / "tests/rpc/schemas";
 const std::string kApps = EXAMPLES_RPC_DIR;
-
-// The tests' schema cache, filled by this (trusted) process, so the services only load.
-fs::path schema_cache() {
-  static const fs::path dir = [] {
-    const fs::path d = fs::path(FIXNET_TEST_CACHE_DIR) / "rpc-schemas";
-    MarshallerCache cache(d);
-    for (const auto& proto : {kExamples / "echo.proto", kExamples / "kv.proto", kSchemas / "all_types.proto"})
-      cache.ensure(*Schema::parse(proto));
-    return d;
-  }();
-  return dir;
-}
 
 // A serving example application on B, run until the test ends.
 class App {
