@@ -99,6 +99,8 @@ class Service {
   // Runs `edit` on each target's runtime; the reply lists each application's outcome.
   nlohmann::json edit_each(const nlohmann::json& request, const std::function<void(Datapath&)>& edit);
   nlohmann::json list();
+  // Each application's chain, as its runtime thread describes it (those leaving are skipped).
+  std::vector<std::pair<Connection*, std::vector<EngineInfo>>> chains();
   std::shared_ptr<const EnginePlugin> plugin_for(const std::string& spec);
 
   ServiceConfig config_;

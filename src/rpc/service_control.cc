@@ -172,8 +172,8 @@ json Service::control(const json& request) {
   return reply;
 }
 
-json Service::list() {
-  json apps = json::array();
+std::vector<std::pair<Service::Connection*, std::vector<EngineInfo>>> Service::chains() {
+  std::vector<std::pair<Connection*, std::vector<EngineInfo>>> all;
   for (auto& [id, c] : connections_) {
     if (!c->datapath) continue;
     std::vector<EngineInfo> chain;
@@ -182,6 +182,15 @@ json Service::list() {
     } catch (const Error&) {
       continue;  // it is leaving
     }
+    all.emplace_back(c.get(), std::move(chain));
+  }
+  return all;
+}
+
+json Service::list() {
+  json apps = json::array();
+  for (const auto& [c, chain] : chains()) {
+    const uint64_t id = c->id;
     json engines = json::array();
     for (const auto& e : chain) {
       json counters = json::object();
@@ -215,14 +224,8 @@ std::string Service::prometheus() {
         return name.substr(0, name.size() - std::strlen(suffix));
     return name;
   };
-  for (auto& [id, c] : connections_) {
-    if (!c->datapath) continue;
-    std::vector<EngineInfo> chain;
-    try {
-      runtimes_.execute(c->datapath.get(), [&](Datapath& d) { chain = d.describe(); });
-    } catch (const Error&) {
-      continue;
-    }
+  for (const auto& [c, chain] : chains()) {
+    const uint64_t id = c->id;
     for (const auto& e : chain) {
       for (const auto& [name, value] : e.report.counters)
         families["fixnet_rpc_engine_counter"] += "fixnet_rpc_engine_counter{app=\"" + std::to_string(id) +
