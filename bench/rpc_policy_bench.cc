@@ -101,19 +101,20 @@ Report rpc_policy_benchmark(const Options& options) {
     const double ratio = median(quotients(samples[i], samples[0]));
     report.add({key + "_rate", median(samples[i]), "calls/s", base ? "" : "fixnet_none_rate",
                 base ? std::nullopt : std::optional(ratio)});
-    if (!base) report.add_ratio(key + "_loss", 1 - ratio, true);
+    if (!base) report.add_ratio(key + "_over_none", ratio);
   }
   if (nginx_rows.size() == 2) {
     const size_t at = std::size(kPolicies);
     report.add({"grpc_nginx_none_rate", median(samples[at]), "calls/s", "", std::nullopt});
     const double ratio = median(quotients(samples[at + 1], samples[at]));
     report.add({"grpc_nginx_ratelimit_inf_rate", median(samples[at + 1]), "calls/s", "grpc_nginx_none_rate", ratio});
-    report.add_ratio("grpc_nginx_ratelimit_inf_loss", 1 - ratio, true);
+    report.add_ratio("grpc_nginx_ratelimit_inf_over_none", ratio);
     report.add_ratio("fixnet_none_over_grpc_nginx_none",
                      median(quotients(samples[0], samples[at])));
   }
-  report.targets.push_back({"ratelimit_inf_loss_at_most_3pct", "fixnet_ratelimit_inf_loss", 0.03});
-  report.targets.push_back({"acl_loss_at_most_8pct", "fixnet_acl_loss", 0.08});
+  // Issue 6: fixnet loses at most 3% of its rate with a rate limit at infinity, at most 8% with the ACL.
+  report.targets.push_back({"ratelimit_inf_loss_at_most_3pct", "fixnet_ratelimit_inf_over_none", 0.97, true});
+  report.targets.push_back({"acl_loss_at_most_8pct", "fixnet_acl_over_none", 0.92, true});
 
   report.inputs["request_bytes"] = kBytes;
   report.inputs["reply_bytes"] = 8;
@@ -129,7 +130,7 @@ Report rpc_policy_benchmark(const Options& options) {
       "baseline is the same gRPC C++ client and server through two nginx sidecars (grpc_pass), without a policy "
       "and with limit_req (rate 10^6/s, burst 10^6, nodelay) at the client's sidecar, standing in for Envoy's rate "
       "limit. Samples interleaved in at least {} alternating rounds; ratios and losses are medians of per-round "
-      "quotients against the same system without a policy.",
+      "quotients against the same system without a policy (a loss of 3% is a ratio of 0.97).",
       kOutstanding, kBytes, rounds);
   return report;
 }

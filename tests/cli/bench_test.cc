@@ -1,9 +1,10 @@
-// `fixnet bench invoke|compile|eval|flatware|rpc --quick --json`, run as a user runs them (no repository, no source
+// `fixnet bench invoke|compile|eval|flatware|rpc|rpc-policy --quick --json`, run as a user runs them (no repository, no source
 // tree: the example procedures are embedded): each prints one JSON object holding every key
 // docs/performance.md documents, with positive figures. Correctness only: timings from a shared test
 // machine say nothing, so no figure is compared with a threshold.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -62,6 +63,13 @@ const std::map<std::string, Documented> documented = {
                           "fixnet_rate_per_core_over_grpc"},
              {"median_vs_raw_tcp", "median_vs_grpc", "median_vs_grpc_sidecars", "rate_per_core_vs_grpc"},
              {}}},
+    {"rpc-policy",
+     {{"fixnet_none_rate", "fixnet_null_rate", "fixnet_ratelimit_inf_rate", "fixnet_acl_rate", "grpc_nginx_none_rate",
+       "grpc_nginx_ratelimit_inf_rate"},
+      {"fixnet_null_over_none", "fixnet_ratelimit_inf_over_none", "fixnet_acl_over_none",
+       "grpc_nginx_ratelimit_inf_over_none", "fixnet_none_over_grpc_nginx_none"},
+      {"ratelimit_inf_loss_at_most_3pct", "acl_loss_at_most_8pct"},
+      {"grpc_nginx_acl"}}},
 };
 
 class BenchCommand : public ::testing::TestWithParam<std::string> {};
@@ -105,8 +113,9 @@ TEST_P(BenchCommand, QuickJsonHasEveryDocumentedKeyWithPositiveFigures) {
   EXPECT_EQ(j.at("not_measured").size(), keys.not_measured.size()) << "an undocumented unmeasured row";
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixnet, BenchCommand, ::testing::Values("invoke", "compile", "eval", "flatware", "rpc"),
-                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Fixnet, BenchCommand,
+                         ::testing::Values("invoke", "compile", "eval", "flatware", "rpc", "rpc-policy"),
+                         [](const auto& info) { std::string name = info.param; std::replace(name.begin(), name.end(), '-', '_'); return name; });
 
 TEST(BenchCommandTable, SaysWhyTheRrRowIsNotMeasured) {
   TempDir dir;
