@@ -150,6 +150,10 @@ json Service::control(const json& request) {
     reply = list();
   } else if (op == "attach") {
     auto plugin = plugin_for(text_of(request, "engine"));
+    for (const char* fixed : {"echo", "tcp-client", "tcp-server", "marshal"})
+      if (plugin->origin() == "built in" && plugin->name() == fixed)
+        throw InputError(std::string(fixed) + " is a " + (plugin->name() == "marshal" ? "marshalling" : "transport") +
+                         " engine, not a policy: it can be upgraded, not attached");
     const std::string config = text_of(request, "config", false);
     reply = edit_each(request, [&](Datapath& d) { d.insert_policy(plugin, config); });
   } else if (op == "detach") {

@@ -118,6 +118,8 @@ TEST(RpcControl, MalformedPolicyConfigIsRefusedAndTheOldOneStays) {
   EXPECT_NE(r.output.find("no built-in engine named 'firewall'"), std::string::npos) << r.output;
   r = ctl(service, "detach echo --app 1");
   EXPECT_EQ(r.exit_code, 1) << "the transport is not a policy";
+  r = ctl(service, "attach tcp-client --all");
+  EXPECT_NE(r.output.find("transport engine, not a policy"), std::string::npos) << r.output;
   EXPECT_EQ(chain(service), (std::vector<std::string>{"frontend", "ratelimit", "echo"}));
 }
 
