@@ -1,13 +1,17 @@
 // The QoS policy ("qos"): per-method priorities across the applications of one runtime. Config
 // "METHOD=PRIORITY …" (method name or number; priorities 0–255, higher first; other methods 0).
-// Every round each qos engine passes on only calls whose priority is the highest any qos engine of
-// its runtime holds: while a more urgent call waits anywhere on the runtime, less urgent ones wait.
-// Within one priority calls keep their order.
+// Strict priority across the runtime: each round a qos engine passes on only calls of the highest
+// priority any qos engine of its runtime holds, or took in during this round or the one before. So
+// while a more urgent application keeps calling (its calls pass through its qos engine every round),
+// less urgent calls elsewhere on the runtime wait; they pass once a round goes by without more urgent
+// calls. Within one priority calls keep their order. The `yielded` counter counts the rounds an
+// engine held calls back for another's.
 //
 // The engines of a runtime share one arbiter. A runtime's engines all run on its one thread (that
 // is what makes a datapath lock-free), so the arbiter is that thread's (found through a thread_local).
 // An engine keeps its runtime's arbiter alive and gives back its held calls' counts when it goes —
 // possibly on the control thread, which destroys a departed application's datapath: hence atomics.
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <memory>
@@ -23,13 +27,24 @@ namespace {
 constexpr uint32_t kStateVersion = 1;
 constexpr size_t kLevels = 256;
 
-// Per runtime thread: how many held calls each priority has, over all its qos engines.
+// Per runtime thread: how many held calls each priority has, over all its qos engines, and the
+// highest priority taken in this round and the last. `waiting` is also changed by an engine's
+// destructor (possibly on the control thread); the rest only on the runtime's thread.
 struct Arbiter {
   std::array<std::atomic<uint64_t>, kLevels> waiting{};
+  uint64_t round = 0;  // advanced when an engine runs a second time (the runtime started a new round)
+  int seen_now = -1, seen_last = -1;
+
   int highest() const {
-    for (int p = kLevels - 1; p >= 0; --p)
+    int top = std::max(seen_now, seen_last);
+    for (int p = kLevels - 1; p > top; --p)
       if (waiting[p].load(std::memory_order_relaxed) != 0) return p;
-    return -1;
+    return top;
+  }
+  void next_round() {
+    seen_last = seen_now;
+    seen_now = -1;
+    ++round;
   }
 };
 
@@ -47,6 +62,8 @@ class QosEngine final : public Engine {
   size_t do_work(EnginePorts& ports) override {
     if (!arbiter_) arbiter_ = this_runtimes_arbiter();
     Arbiter& arbiter = *arbiter_;
+    if (round_ == arbiter.round) arbiter.next_round();  // we ran in this round already
+    round_ = arbiter.round;
     size_t work = policy::forward(*ports.replies_in, *ports.replies_out);
     // Take new calls in (their priorities count from now on)…
     for (size_t n = 0; n < policy::kBudget && !ports.requests_in->empty(); ++n, ++work) {
@@ -57,6 +74,7 @@ class QosEngine final : public Engine {
         const uint8_t p = priority(m.method);
         held_[p].push_back(std::move(m));
         ++arbiter.waiting[p];
+        arbiter.seen_now = std::max<int>(arbiter.seen_now, p);
       }
       ports.requests_in->pop_front();
     }
@@ -64,7 +82,10 @@ class QosEngine final : public Engine {
     const int top = arbiter.highest();
     if (top < 0) return work;
     auto it = held_.find(static_cast<uint8_t>(top));
-    if (it == held_.end()) return work;
+    if (it == held_.end()) {
+      yielded_ += !held_.empty();
+      return work;
+    }
     const size_t moved = policy::forward(it->second, *ports.requests_out);
     arbiter.waiting[top] -= moved;
     passed_ += moved;
@@ -114,7 +135,7 @@ class QosEngine final : public Engine {
   void report(EngineReport& r) const override {
     uint64_t held = 0;
     for (const auto& [p, q] : held_) held += q.size();
-    r.counters = {{"passed", passed_}, {"held", held}};
+    r.counters = {{"passed", passed_}, {"held", held}, {"yielded", yielded_}};
   }
 
  private:
@@ -155,7 +176,8 @@ class QosEngine final : public Engine {
   std::shared_ptr<Arbiter> arbiter_;  // set on the first round, on the runtime's thread
   std::map<uint32_t, uint8_t> priorities_;
   std::map<uint8_t, MessageQueue> held_;
-  uint64_t passed_ = 0;
+  uint64_t round_ = ~uint64_t{0};  // the arbiter's round this engine last ran in
+  uint64_t passed_ = 0, yielded_ = 0;
 };
 
 Engine* create(DatapathContext* context, const char*) { return new QosEngine(*context); }

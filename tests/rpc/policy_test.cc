@@ -233,5 +233,26 @@ TEST(RpcPolicy, QosPassesTheMostUrgentMethodFirst) {
   EXPECT_EQ(engines(service)[2]["counters"]["passed"], 16);
 }
 
+TEST(RpcPolicy, QosHoldsLessUrgentCallsOfOneApplicationWhileAnotherCallsMoreUrgently) {
+  ServiceProcess service;  // one shared runtime thread: both datapaths on it
+  testing::LoadClient urgent(service.socket());  // method 1, 16 in flight, continuously
+  auto other = Client::connect(service.socket());
+  attach(service, "attach qos --config '1=9 2=1' --all");
+  // The other application's method-2 calls (priority 1; the echo engine answers them "unknown
+  // method") wait while method-1 calls keep passing on the runtime, and are all answered.
+  int answered = 0;
+  for (int i = 0; i < 200 && engines(service, 1)[1]["counters"]["yielded"] == 0; ++i) {
+    std::vector<uint64_t> ids;
+    for (int k = 0; k < 16; ++k) ids.push_back(send_bytes(*other, 2, "later"));
+    for (uint64_t id : ids) answered += other->wait(id, std::chrono::milliseconds(10000)).status() == Status::kUnknownMethod;
+  }
+  EXPECT_GT(engines(service, 1)[1]["counters"]["yielded"].get<uint64_t>(), 0u);
+  EXPECT_GT(answered, 0);
+  EXPECT_EQ(answered % 16, 0) << "every call answered";
+  urgent.stop();
+  EXPECT_EQ(urgent.bad(), 0u) << urgent.first_error();
+  EXPECT_EQ(urgent.good(), urgent.sent());
+}
+
 }  // namespace
 }  // namespace fixnet::rpc
