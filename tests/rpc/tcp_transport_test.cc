@@ -158,6 +158,11 @@ TEST(RpcTcpTransport, UpgradingTheTcpClientWaitsForItsConnectionToBeIdle) {
   const auto done = testing::ctl(s.a, "upgrade tcp-client --plugin tcp-client --app 2");
   EXPECT_EQ(done.exit_code, 0) << done.output;
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(echoes(*idle, kEcho, 1000, 10 + i));
+  // On B the serving application holds the never-answered request: its tcp-server stays too.
+  const auto serving = testing::ctl(s.b, "upgrade tcp-server --plugin tcp-server --all");
+  EXPECT_EQ(serving.exit_code, 1);
+  EXPECT_NE(serving.output.find("requests in flight"), std::string::npos) << serving.output;
+  EXPECT_TRUE(echoes(*idle, kEcho, 64, 99));
 }
 
 TEST(RpcTcpTransport, ServingNeedsATcpListener) {
