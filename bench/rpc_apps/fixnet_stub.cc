@@ -57,6 +57,25 @@ class StubCaller : public Caller {
     return done;
   }
 
+  std::vector<uint64_t> timeline(size_t size, size_t outstanding, double seconds, double bucket,
+                                 uint64_t& failed) override {
+    std::vector<uint64_t> buckets(static_cast<size_t>(seconds / bucket) + 1, 0);
+    std::deque<rpc::stub::Pending<EchoReply>> calls;
+    for (size_t i = 0; i < outstanding; ++i) calls.push_back(client_.CallAsync(request(size)));
+    const auto start = std::chrono::steady_clock::now();
+    const auto end = start + std::chrono::duration<double>(seconds);
+    while (!calls.empty()) {
+      const auto reply = calls.front().get();
+      calls.pop_front();
+      const auto now = std::chrono::steady_clock::now();
+      if (!reply.ok()) ++failed;
+      const auto at = static_cast<size_t>(std::chrono::duration<double>(now - start).count() / bucket);
+      if (at < buckets.size()) ++buckets[at];
+      if (now < end) calls.push_back(client_.CallAsync(request(size)));
+    }
+    return buckets;
+  }
+
  private:
   // A new request per call (the service owns a sent one), its data copied into the send heap. Every
   // 100th starts with 'x' instead of 'q': what `fixnet bench rpc-policy`'s ACL blocks.
