@@ -70,7 +70,7 @@ Report rpc_policy_benchmark(const Options& options) {
   Report report;
   progress("rpc-policy: starting fixnet (two fixnetd) and gRPC + nginx sidecars (with and without limit_req)");
   auto fixnet = start_fixnet(dir.path());
-  const auto ctl = dir.path() / "fixnet" / "fixnetd-a.sock.ctl";
+  const auto ctl = fixnet_caller_operator_socket(dir.path());
   std::vector<std::unique_ptr<RpcSystem>> nginx_rows;
   if (const auto nginx = find_program("nginx"); !nginx.empty()) {
     nginx_rows.push_back(start_grpc_nginx(dir.path(), nginx, {"grpc_nginx_none", "", ""}));

@@ -155,6 +155,8 @@ std::unique_ptr<RpcSystem> start_fixnet(const fs::path& dir) { return start_fixn
 
 std::unique_ptr<RpcSystem> start_fixnet_raw(const fs::path& dir) { return start_fixnet(dir, "fixnet_raw", "fixnet-raw"); }
 
+fs::path fixnet_caller_operator_socket(const fs::path& dir) { return dir / "fixnet" / "fixnetd-a.sock.ctl"; }
+
 fs::path find_program(const std::string& name) {
   std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
   path += ":/usr/sbin:/sbin";

@@ -41,6 +41,8 @@ std::unique_ptr<RpcSystem> start_grpc_nginx(const std::filesystem::path& dir, co
                                             const NginxPolicy& policy = {});
 std::unique_ptr<RpcSystem> start_fixnet(const std::filesystem::path& dir);
 std::unique_ptr<RpcSystem> start_fixnet_raw(const std::filesystem::path& dir);
+// The operator socket of start_fixnet's fixnetd A (the calling application's service), for live edits.
+std::filesystem::path fixnet_caller_operator_socket(const std::filesystem::path& dir);
 
 // A program (nginx, sockperf) from $PATH, /usr/sbin or /sbin; empty when there is none.
 std::filesystem::path find_program(const std::string& name);

@@ -70,7 +70,7 @@ Report rpc_upgrade_benchmark(const Options& options) {
   Report report;
   progress("rpc-upgrade: starting fixnet (two fixnetd, client and server apps)");
   auto fixnet = start_fixnet(dir.path());
-  const auto ctl = dir.path() / "fixnet" / "fixnetd-a.sock.ctl";
+  const auto ctl = fixnet_caller_operator_socket(dir.path());
   const double step = options.quick ? 0.2 : 0.5;  // seconds between edits
   const std::vector<Edit> edits = {
       {"attach_ratelimit", {{"op", "attach"}, {"engine", "ratelimit"}, {"config", "rate=inf"}, {"all", true}}},
