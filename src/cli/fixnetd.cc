@@ -47,7 +47,7 @@ int run(int argc, char** argv) {
   std::string user;
   std::string runtime_mode = "shared";
   std::string log_level = "info";
-  uint64_t spin_us = 50;
+  uint64_t spin_us = 200;
   uint64_t send_mib = 16, receive_mib = 16;
   app.add_option("--only", only, "Run only this part (rpc: the only part so far)")->check(CLI::IsMember({"rpc"}));
   app.add_option("--socket", config.socket, "Unix socket applications connect to")->required();

@@ -9,7 +9,11 @@
 
 namespace fixnet::net {
 
-void poll_pause() { ::sched_yield(); }
+bool poll_pause() {
+  const auto start = std::chrono::steady_clock::now();
+  ::sched_yield();
+  return std::chrono::steady_clock::now() - start > kSharedCoreYield;
+}
 
 UniqueFd Doorbell::make_eventfd() {
   UniqueFd fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -34,9 +38,10 @@ void Doorbell::cancel_sleep() { flag_->store(0, std::memory_order_relaxed); }
 
 void Doorbell::acknowledge() {
   flag_->store(0, std::memory_order_relaxed);
+  // One read takes the whole counter (the eventfd is not a semaphore) and resets it; a second would
+  // only say EAGAIN, and a system call is a microsecond on this kind of host.
   uint64_t count;
-  while (::read(fd_.get(), &count, sizeof count) == sizeof count) {
-  }
+  [[maybe_unused]] ssize_t n = ::read(fd_.get(), &count, sizeof count);
 }
 
 Doorbell::Wake Doorbell::block(std::chrono::milliseconds timeout, int other_fd) {
@@ -61,7 +66,7 @@ Doorbell::Wake Doorbell::wait(const std::function<bool()>& ready, std::chrono::n
     const auto spin_end = Clock::now() + spin;
     do {
       if (ready()) return Wake::kRung;
-      poll_pause();
+      if (poll_pause()) break;  // the core is shared: polling on would only delay whoever shares it
     } while (Clock::now() < spin_end);
     announce_sleep();
     if (ready()) {

@@ -35,7 +35,12 @@ namespace fixnet::net {
 // back at once if there is none. Pausing in place (x86 `pause`) would hold the core for the whole spin:
 // where busy processes outnumber cores — client, two services and server on two cores — the process
 // the message is waiting for would queue behind pollers that have nothing to do.
-void poll_pause();
+// Returns true when the yield gave the core away (it took longer than kSharedCoreYield): the poller
+// shares its core with someone who has work, and should stop polling and sleep — every further
+// look costs that someone a context switch (and, under EEVDF, each yield pushes the poller's own
+// deadline back, so a long poll ends behind everyone else). A poller alone on its core polls on.
+inline constexpr auto kSharedCoreYield = std::chrono::microseconds(4);
+bool poll_pause();
 
 class Doorbell {
  public:

@@ -47,7 +47,9 @@ struct SchemaBinding {
 };
 
 struct ClientOptions {
-  std::chrono::nanoseconds spin = std::chrono::microseconds(50);  // busy-poll before sleeping
+  // Busy-poll this long before sleeping (while the core is ours alone: net::poll_pause). Longer than a
+  // call's round trip, so a stream of calls keeps the application awake instead of waking it per call.
+  std::chrono::nanoseconds spin = std::chrono::microseconds(200);
   size_t release_batch = 16;                                       // releases posted together
 };
 

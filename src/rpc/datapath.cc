@@ -127,6 +127,11 @@ Datapath::~Datapath() = default;
 size_t Datapath::do_work() {
   size_t work = 0;
   for (size_t i = 0; i < stages_.size(); ++i) work += stages_[i].engine->do_work(ports_[i]);
+  // Replies travel against the order of the pass (transport → frontend): carry what the pass left
+  // on the way back now, rather than one more pass per engine — a pass costs the transport's socket
+  // reads, and a reply through a marshalling engine would otherwise wait two.
+  for (size_t i = stages_.size() - 1; i-- > 0;)
+    if (!replies_[i].empty()) work += stages_[i].engine->do_work(ports_[i]);
   if (frontend_->broken() && !shut_down_) {
     ::shutdown(control_fd_, SHUT_RDWR);
     shut_down_ = true;

@@ -31,6 +31,7 @@ Runtime::Runtime(std::chrono::nanoseconds spin)
   if (!epoll_ || !wake_) net::throw_system_error("epoll_create1/eventfd", "an RPC runtime");
   epoll_event ev{};
   ev.events = EPOLLIN;
+  ev.data.fd = wake_.get();
   if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev) != 0)
     net::throw_system_error("epoll_ctl", "an RPC runtime");
   thread_ = std::thread([this] { run(); });
@@ -90,8 +91,10 @@ void Runtime::apply_changes() {
   for (auto& d : arriving_) {
     epoll_event ev{};
     ev.events = EPOLLIN;
+    ev.data.fd = d->submission_doorbell().fd();
     // A failure here leaves the datapath polled only while awake; it still works, just without sleep.
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, d->submission_doorbell().fd(), &ev);
+    ev.data.fd = d->watch_fd();
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, d->watch_fd(), &ev);  // its engines' sockets
     datapaths_.push_back(std::move(d));
   }
@@ -130,17 +133,28 @@ void Runtime::sleep() {
   }
   if (!work) {
     epoll_event events[16];
-    [[maybe_unused]] int n = ::epoll_wait(epoll_.get(), events, 16, pending ? kPendingRetryMs : -1);
-    uint64_t count;
-    while (::read(wake_.get(), &count, sizeof count) == sizeof count) {
+    const int n = ::epoll_wait(epoll_.get(), events, 16, pending ? kPendingRetryMs : -1);
+    // Read only the eventfds epoll named: each read is a system call, and an eventfd it did not name
+    // yet (rung after epoll returned) stays readable, so the next epoll_wait returns at once for it.
+    for (int i = 0; i < n; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == wake_.get()) {
+        uint64_t count;
+        [[maybe_unused]] ssize_t r = ::read(wake_.get(), &count, sizeof count);
+      } else if (auto it = std::find_if(datapaths_.begin(), datapaths_.end(),
+                                        [&](const auto& d) { return d->submission_doorbell().fd() == fd; });
+                 it != datapaths_.end()) {
+        (*it)->submission_doorbell().acknowledge();
+      }
     }
   }
-  for (auto& d : datapaths_) d->submission_doorbell().acknowledge();
+  for (auto& d : datapaths_) d->submission_doorbell().cancel_sleep();
 }
 
 void Runtime::run() {
   using Clock = std::chrono::steady_clock;
   auto last_work = Clock::now();
+  bool contended = false;  // the last poll gave the core away: sleep instead of polling on
   for (;;) {
     if (stopping_) break;
     if (changes_.exchange(false)) apply_changes();
@@ -149,11 +163,12 @@ void Runtime::run() {
     const auto now = Clock::now();
     if (work > 0) {
       last_work = now;
-    } else if (now - last_work >= spin_) {
+    } else if (now - last_work >= spin_ || contended) {
       sleep();
       last_work = Clock::now();
+      contended = false;
     } else {
-      net::poll_pause();
+      contended = net::poll_pause();
     }
   }
   datapaths_.clear();

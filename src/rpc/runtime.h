@@ -29,7 +29,7 @@ struct RuntimeOptions {
   enum class Mode { kShared, kDedicated };
   Mode mode = Mode::kShared;
   size_t threads = 1;  // shared mode
-  std::chrono::nanoseconds spin = std::chrono::microseconds(50);
+  std::chrono::nanoseconds spin = std::chrono::microseconds(200);  // as fixnetd --spin-us
 };
 
 class Runtime {

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <utility>
 
 #include "core/error.h"
 #include "net/system_error.h"
@@ -84,13 +86,29 @@ void FramedConnection::abandon(std::vector<uint64_t>& tags) {
 }
 
 std::optional<FrameReader::Step> FramedConnection::read_step() {
+  if (staged_begin_ == staged_end_) {
+    if (std::exchange(drained_, false)) return std::nullopt;
+    const auto space = reader_.space();
+    const bool direct = space.size() >= kStagingBytes;  // a large payload: no copy
+    uint8_t* into = direct ? space.data() : staging_.get();
+    const size_t want = direct ? space.size() : kStagingBytes;
+    const ssize_t n = ::recv(socket_.get(), into, want, MSG_DONTWAIT);
+    if (n == 0)
+      throw EnvironmentError(reader_.idle() ? "the peer closed the connection" : "the peer closed the connection mid-frame");
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return std::nullopt;
+      net::throw_system_error("recv", "a peer connection");
+    }
+    drained_ = static_cast<size_t>(n) < want;
+    if (direct) return reader_.advance(static_cast<size_t>(n));
+    staged_begin_ = 0;
+    staged_end_ = static_cast<size_t>(n);
+  }
   const auto space = reader_.space();
-  const ssize_t n = ::recv(socket_.get(), space.data(), space.size(), MSG_DONTWAIT);
-  if (n > 0) return reader_.advance(static_cast<size_t>(n));
-  if (n == 0)
-    throw EnvironmentError(reader_.idle() ? "the peer closed the connection" : "the peer closed the connection mid-frame");
-  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return std::nullopt;
-  net::throw_system_error("recv", "a peer connection");
+  const size_t n = std::min(space.size(), staged_end_ - staged_begin_);
+  std::memcpy(space.data(), staging_.get() + staged_begin_, n);
+  staged_begin_ += n;
+  return reader_.advance(n);
 }
 
 std::vector<std::span<const uint8_t>> wire_pieces(DatapathContext& context, const WirePayload& wire) {

@@ -42,8 +42,14 @@ class FramedConnection {
   // free again once the socket is closed: the kernel copied what it took).
   void abandon(std::vector<uint64_t>& tags);
 
-  // One read into the reader: nullopt when nothing is there now. Throws EnvironmentError when the
+  // One step of the reader: nullopt when nothing is there now. Throws EnvironmentError when the
   // peer closed or the socket failed, InputError for a malformed header.
+  // Small frames arrive through a staging buffer: one recv takes a header and its payload (and the
+  // frames behind it), where reading into the reader's space took one recv for the header, one for
+  // the payload and one more to learn the socket was empty. A recv that returned less than asked
+  // is taken to have emptied the socket: the next step says "nothing now" without asking the
+  // kernel again (what arrives meanwhile is seen on the next pass, or wakes the runtime's epoll,
+  // which is level-triggered). Payloads bigger than the buffer are still read straight into place.
   std::optional<FrameReader::Step> read_step();
 
  private:
@@ -57,9 +63,14 @@ class FramedConnection {
     std::shared_ptr<const void> keep;
   };
 
+  static constexpr size_t kStagingBytes = 16384;
+
   net::UniqueFd socket_;
   FrameReader reader_;
   std::deque<OutFrame> out_;
+  std::unique_ptr<uint8_t[]> staging_ = std::make_unique<uint8_t[]>(kStagingBytes);
+  size_t staged_begin_ = 0, staged_end_ = 0;  // received, not yet given to the reader
+  bool drained_ = false;                      // the last recv was short: the socket is (likely) empty
 };
 
 // Why a peer's Hello is refused, or nullopt when it matches ours (same version, same schema hash).

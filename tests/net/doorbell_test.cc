@@ -1,8 +1,9 @@
-// Doorbell: no lost wake-up under stress (two threads, two processes), and an idle consumer burns no
-// CPU.
+// Doorbell: no lost wake-up under stress (two threads, two processes), an idle consumer burns no
+// CPU, and a poller that shares its core with a busy thread is told so (and so stops polling).
 #include "net/doorbell.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -12,6 +13,7 @@
 #include <cstring>
 #include <string>
 #include <random>
+#include <atomic>
 #include <thread>
 
 #include "net/descriptor_queue.h"
@@ -147,6 +149,30 @@ TEST(Doorbell, IdleConsumerUsesAlmostNoCpu) {
   consumer_thread.join();
   EXPECT_TRUE(woke);
   EXPECT_LT(cpu, 0.02) << "an idle consumer spent " << cpu << " s of CPU in a 1 s idle period";
+}
+
+// Both threads on one core: the poller's yield hands the core to the busy thread, and poll_pause
+// must say so — that is what makes a doorbell wait or a runtime sleep instead of polling on.
+TEST(PollPause, ReportsACoreSharedWithABusyThread) {
+  cpu_set_t original;
+  ASSERT_EQ(::sched_getaffinity(0, sizeof original, &original), 0);
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(::sched_getcpu(), &one);
+  ASSERT_EQ(::sched_setaffinity(0, sizeof one, &one), 0);
+  std::atomic<bool> stop{false}, running{false};
+  std::thread busy([&] {  // inherits the one-core affinity
+    running = true;
+    while (!stop) {
+    }
+  });
+  while (!running) std::this_thread::yield();
+  bool gave_way = false;
+  for (int i = 0; i < 1000 && !gave_way; ++i) gave_way = poll_pause();
+  stop = true;
+  busy.join();
+  ASSERT_EQ(::sched_setaffinity(0, sizeof original, &original), 0);
+  EXPECT_TRUE(gave_way) << "sched_yield next to a busy thread on the same core never gave the core away";
 }
 
 }  // namespace

@@ -195,6 +195,46 @@ TEST(RpcTcpBadPeer, RawPeerSpeaksTheFraming) {
   EXPECT_EQ(reply->second, "hello");
 }
 
+// A peer that writes many frames at once: the serving engine reads them through its staging buffer
+// several frames per recv, with frames straddling the buffer's end and payloads larger than it
+// read in place. Every request must be answered, each with its own bytes, in order.
+TEST(RpcTcpBadPeer, ManyFramesInOneWriteAreEachAnswered) {
+  TwoServices s;
+  RawPeer peer(s.port);
+  const size_t sizes[] = {0, 1, 8, 64, 700, 5000, 16384, 20000, 3, 40000, 64, 16383, 16385, 9};
+  std::vector<uint8_t> stream;
+  auto append = [&](const FrameHeader& h, std::span<const uint8_t> payload) {
+    const auto header = encode_frame_header(h);
+    stream.insert(stream.end(), header.begin(), header.end());
+    stream.insert(stream.end(), payload.begin(), payload.end());
+  };
+  FrameHeader hello;
+  hello.kind = FrameKind::kHello;
+  append(hello, {});
+  std::vector<std::vector<uint8_t>> payloads;
+  for (size_t round = 0; round < 3; ++round)
+    for (size_t size : sizes) {
+      payloads.push_back(pattern(size, static_cast<uint8_t>(payloads.size())));
+      FrameHeader request;
+      request.kind = FrameKind::kRequest;
+      request.method = kEcho;
+      request.call_id = 1000 + payloads.size();
+      request.payload_length = size;
+      append(request, payloads.back());
+    }
+  peer.send(stream);  // one write: the service reads it in as few recvs as the kernel allows
+  auto greeting = peer.receive();
+  ASSERT_TRUE(greeting);
+  EXPECT_EQ(greeting->first.kind, FrameKind::kHello);
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    auto reply = peer.receive();
+    ASSERT_TRUE(reply) << "no reply to request " << i;
+    EXPECT_EQ(reply->first.kind, FrameKind::kReply);
+    EXPECT_EQ(reply->first.call_id, 1001 + i);
+    EXPECT_EQ(reply->second, text_of(payloads[i])) << "request " << i << " of " << payloads[i].size() << " bytes";
+  }
+}
+
 TEST(RpcTcpBadPeer, MalformedFramesAreRefusedAndOthersUnaffected) {
   TwoServices s;
   auto client = Client::connect(s.a.socket());
