@@ -47,6 +47,14 @@ const std::vector<Entry>& registry() {
         "one RPC through fixnet (app -> fixnetd -> TCP -> fixnetd -> app) vs raw TCP, gRPC C++ and gRPC through "
         "nginx sidecars: latency, rate, goodput, CPU per call"},
        rpc_benchmark},
+      {{"rpc-policy",
+        "fixnet RPC rate with no policy, null, rate limit at infinity and an ACL blocking 1% (attached live) vs "
+        "gRPC through nginx sidecars with and without limit_req"},
+       rpc_policy_benchmark},
+      {{"rpc-upgrade",
+        "fixnet RPC rate over time (10 ms buckets) while a policy is attached, reconfigured and detached and engines "
+        "are upgraded live, vs the same timeline without edits"},
+       rpc_upgrade_benchmark},
   };
   return entries;
 }

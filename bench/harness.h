@@ -163,6 +163,8 @@ Report invoke_benchmark(const Options& options);
 Report compile_benchmark(const Options& options);
 Report flatware_benchmark(const Options& options);
 Report rpc_benchmark(const Options& options);
+Report rpc_policy_benchmark(const Options& options);
+Report rpc_upgrade_benchmark(const Options& options);
 
 // eval's fib rows (fib_bench.cc), added after its memo-hit and thunk-Tree rows, which they compare with.
 void fib_eval(Report& report, const Options& options);

@@ -56,7 +56,8 @@ fs::path row_dir(const fs::path& dir, const std::string& key) {
 
 // One nginx: HTTP/2 (cleartext) on `port`, every request passed as gRPC to 127.0.0.1:`next`.
 // Foreground, one process (no master), nothing outside its prefix `dir`.
-void write_nginx_config(const fs::path& dir, uint16_t port, uint16_t next) {
+void write_nginx_config(const fs::path& dir, uint16_t port, uint16_t next, const std::string& http = "",
+                        const std::string& location = "") {
   fs::create_directories(dir / "tmp");
   std::ofstream(dir / "nginx.conf") << fmt::format(R"(daemon off;
 master_process off;
@@ -73,17 +74,18 @@ http {{
   scgi_temp_path {0}/tmp/scgi;
   client_max_body_size 0;
   http2_max_concurrent_streams 1024;
+  {3}
   upstream next {{
     server 127.0.0.1:{2};
     keepalive 1024;
   }}
   server {{
     listen 127.0.0.1:{1} http2;
-    location / {{ grpc_pass grpc://next; }}
+    location / {{ {4} grpc_pass grpc://next; }}
   }}
 }}
 )",
-                                                   dir.string(), port, next);
+                                                   dir.string(), port, next, http, location);
 }
 
 }  // namespace
@@ -107,14 +109,15 @@ std::unique_ptr<RpcSystem> start_raw_tcp(const fs::path& dir) { return start_dir
 
 std::unique_ptr<RpcSystem> start_grpc(const fs::path& dir) { return start_direct(dir, "grpc", "grpc"); }
 
-std::unique_ptr<RpcSystem> start_grpc_nginx(const fs::path& dir, const fs::path& nginx) {
-  auto system = std::make_unique<RpcSystem>(RpcSystem{"grpc_nginx", {}});
+std::unique_ptr<RpcSystem> start_grpc_nginx(const fs::path& dir, const fs::path& nginx, const NginxPolicy& policy) {
+  auto system = std::make_unique<RpcSystem>(RpcSystem{policy.key, {}});
   const fs::path d = row_dir(dir, system->key);
   const auto server = static_cast<uint16_t>(std::stoul(port_of(add(*system, d, "grpc-server", {app(), "serve", "grpc"}))));
   const uint16_t b = free_loopback_port(), a = free_loopback_port();
   for (const auto& [name, port, next] : {std::tuple{"nginx-b", b, server}, std::tuple{"nginx-a", a, b}}) {
     const fs::path prefix = d / name;
-    write_nginx_config(prefix, port, next);
+    const bool client_side = std::string(name) == "nginx-a";
+    write_nginx_config(prefix, port, next, client_side ? policy.http : "", client_side ? policy.location : "");
     add(*system, d, name, {nginx.string(), "-p", prefix.string(), "-e", "stderr", "-c", (prefix / "nginx.conf").string(), "-q"});
     await_loopback_port(port, name);
   }
@@ -151,6 +154,8 @@ std::unique_ptr<RpcSystem> start_fixnet(const fs::path& dir, const std::string& 
 std::unique_ptr<RpcSystem> start_fixnet(const fs::path& dir) { return start_fixnet(dir, "fixnet", "fixnet"); }
 
 std::unique_ptr<RpcSystem> start_fixnet_raw(const fs::path& dir) { return start_fixnet(dir, "fixnet_raw", "fixnet-raw"); }
+
+fs::path fixnet_caller_operator_socket(const fs::path& dir) { return dir / "fixnet" / "fixnetd-a.sock.ctl"; }
 
 fs::path find_program(const std::string& name) {
   std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";

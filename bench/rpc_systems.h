@@ -31,9 +31,18 @@ struct RpcSystem {
 // Each throws EnvironmentError naming the process that did not start (with its log).
 std::unique_ptr<RpcSystem> start_raw_tcp(const std::filesystem::path& dir);
 std::unique_ptr<RpcSystem> start_grpc(const std::filesystem::path& dir);
-std::unique_ptr<RpcSystem> start_grpc_nginx(const std::filesystem::path& dir, const std::filesystem::path& nginx);
+// `policy`: nginx directives enforcing a policy at the client's sidecar (nginx A): `http` goes in
+// its http block, `location` in its location (rpc-policy's rows).
+struct NginxPolicy {
+  std::string key = "grpc_nginx";
+  std::string http, location;
+};
+std::unique_ptr<RpcSystem> start_grpc_nginx(const std::filesystem::path& dir, const std::filesystem::path& nginx,
+                                            const NginxPolicy& policy = {});
 std::unique_ptr<RpcSystem> start_fixnet(const std::filesystem::path& dir);
 std::unique_ptr<RpcSystem> start_fixnet_raw(const std::filesystem::path& dir);
+// The operator socket of start_fixnet's fixnetd A (the calling application's service), for live edits.
+std::filesystem::path fixnet_caller_operator_socket(const std::filesystem::path& dir);
 
 // A program (nginx, sockperf) from $PATH, /usr/sbin or /sbin; empty when there is none.
 std::filesystem::path find_program(const std::string& name);

@@ -47,6 +47,16 @@ void obey(Caller& caller) {
       const Clock::time_point start = Clock::now();
       const uint64_t calls = caller.pipelined(size, outstanding, seconds);
       std::cout << "rate " << calls << ' ' << since(start) << std::endl;
+    } else if (what == "timeline") {
+      size_t outstanding = 0;
+      double seconds = 0, bucket_ms = 0;
+      in >> outstanding >> seconds >> bucket_ms;
+      uint64_t failed = 0;
+      const auto buckets = caller.timeline(size, outstanding, seconds, bucket_ms / 1e3, failed);
+      std::ostringstream out;
+      out << "timeline " << failed << ' ' << buckets.size();
+      for (uint64_t b : buckets) out << ' ' << b;
+      std::cout << out.str() << std::endl;
     } else if (what == "goodput") {
       double seconds = 0;
       in >> seconds;

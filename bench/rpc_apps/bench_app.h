@@ -16,6 +16,8 @@
 //   latency SIZE SECONDS         → "latency N ns…"   N calls one at a time, each one's round trip in ns
 //   rate SIZE OUTSTANDING SECONDS → "rate CALLS SECONDS"  OUTSTANDING calls kept in flight
 //   goodput SIZE SECONDS         → "goodput CALLS SECONDS" calls one at a time (at least one)
+//   timeline SIZE OUTSTANDING SECONDS BUCKET_MS → "timeline FAILED N C1 … CN": as rate, the calls
+//                                answered per bucket, failed calls counted (fixnet kinds only)
 // An error ends the process with "error MESSAGE" on stdout and exit code 1.
 #pragma once
 
@@ -24,6 +26,8 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <stdexcept>
+#include <vector>
 #include <string>
 
 namespace fixnet::bench::rpc_app {
@@ -39,6 +43,13 @@ class Caller {
   // Keeps `outstanding` calls of `size` bytes in flight until `seconds` passed, then drains them;
   // returns the calls completed.
   virtual uint64_t pipelined(size_t size, size_t outstanding, double seconds) = 0;
+  // Like pipelined, but counts the calls answered in each `bucket` seconds since the start, and
+  // counts failed calls in `failed` instead of stopping (`fixnet bench rpc-upgrade`).
+  virtual std::vector<uint64_t> timeline(size_t size, size_t outstanding, double seconds, double bucket,
+                                         uint64_t& failed) {
+    (void)size, (void)outstanding, (void)seconds, (void)bucket, (void)failed;
+    throw std::runtime_error("timeline: this kind of caller does not support it");
+  }
 };
 
 // One system's applications: `serve KIND [ARG]` runs `serve` (it prints "port N" (TCP ones) or

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "cli/command.h"
+#include "cli/rpc_ctl.h"
 #include "rpc/marshaller.h"
 #include "rpc/marshaller_generator.h"
 #include "rpc/schema.h"
@@ -89,9 +90,12 @@ int generate(const RpcOptions& o) {
 
 CommandSetup setup(CLI::App& parent) {
   CLI::App* app = add_command(parent, "rpc",
-                              "RPC schemas: register a .proto with the local RPC service's marshaller cache, print "
-                              "its schema hash and method numbers, or the marshaller source the service generates.",
-                              "  fixnet rpc register examples/rpc/echo.proto\n  fixnet rpc hash kv.proto --json");
+                              "RPC schemas and the running service: register a .proto with the local RPC service's marshaller cache, print "
+                              "its schema hash and method numbers, or the marshaller source the service generates; operate the "
+                              "service's engines live (ctl).",
+                              "  fixnet rpc register examples/rpc/echo.proto\n  fixnet rpc hash kv.proto --json\n"
+                              "  fixnet rpc ctl --socket /run/fixnet/rpc.sock list\n"
+                              "  fixnet rpc ctl attach ratelimit --config 'rate=1000 burst=50' --all");
   app->require_subcommand(1);
   auto options = std::make_shared<RpcOptions>();
   auto common = [&](CLI::App* sub) {
@@ -109,7 +113,10 @@ CommandSetup setup(CLI::App& parent) {
   CLI::App* gen = app->add_subcommand("generate", "Print the marshaller source the service generates for FILE");
   common(gen);
   gen->add_option("-o,--output", options->output, "Write it to this file instead");
-  return {app, [options, reg, h](Session&) {
+  auto ctl_action = std::make_shared<std::function<int()>>();
+  add_rpc_ctl(*app, *ctl_action);
+  return {app, [options, reg, h, ctl_action](Session&) {
+            if (*ctl_action) return (*ctl_action)();
             if (reg->parsed()) return register_schema(*options);
             if (h->parsed()) return hash(*options);
             return generate(*options);

@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "net/log.h"
+#include "rpc/policy_file.h"
 #include "rpc/service.h"
 
 namespace {
@@ -75,6 +76,12 @@ int run(int argc, char** argv) {
   app.add_option("--receive-heap-mib", receive_mib, "Each application's receive heap")->check(CLI::Range(1, 4096));
   app.add_option("--queue-slots", config.queue_slots, "Slots per descriptor queue (a power of two)");
   app.add_option("--max-message-bytes", config.max_message_bytes, "Longest request accepted");
+  app.add_option("--ctl-socket", config.ctl_socket,
+                 "Operator socket for `fixnet rpc ctl` (default: SOCKET.ctl; mode 0600, our uid or root only)");
+  std::string config_file;
+  app.add_option("--config", config_file, "TOML file with policies attached to every application ([[rpc.policy]])")
+      ->check(CLI::ExistingFile);
+  app.add_option("--metrics", config.metrics, "Serve Prometheus text at http://HOST:PORT/metrics (port 0: any)");
   app.add_option("--log-level", log_level, "error, warning, info or debug")
       ->check(CLI::IsMember({"error", "warning", "info", "debug"}));
   try {
@@ -88,6 +95,7 @@ int run(int argc, char** argv) {
   config.runtime.mode = runtime_mode == "dedicated" ? fixnet::rpc::RuntimeOptions::Mode::kDedicated
                                                     : fixnet::rpc::RuntimeOptions::Mode::kShared;
   config.runtime.spin = std::chrono::microseconds(spin_us);
+  if (!config_file.empty()) config.policies = fixnet::rpc::read_policy_file(config_file);
   config.send_heap_bytes = send_mib << 20;
   config.receive_heap_bytes = receive_mib << 20;
 

@@ -3,6 +3,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "core/error.h"
 #include "net/system_error.h"
 #include "rpc/frontend_engine.h"
 
@@ -12,6 +13,7 @@ Datapath::Datapath(ConnectionMemory memory, int control_fd, std::shared_ptr<cons
                    const std::string& transport_config, bool serving, Marshalling marshalling)
     : memory_(std::move(memory)),
       schema_(marshalling.schema),
+      parsed_schema_(std::move(marshalling.parsed)),
       control_fd_(control_fd),
       receive_allocator_(memory_.receive_heap.size()),
       submission_bell_(net::queue_sleep_flag(memory_.submission_region()),
@@ -20,22 +22,104 @@ Datapath::Datapath(ConnectionMemory memory, int control_fd, std::shared_ptr<cons
   if (!watch_epoll_) net::throw_system_error("epoll_create1", "a datapath");
   auto frontend = std::make_unique<FrontendEngine>(memory_, *this, serving);
   frontend_ = frontend.get();
-  stages_.push_back(Stage{nullptr, std::move(frontend)});
+  stages_.push_back(Stage{nullptr, std::move(frontend), "", Stage::Role::kFrontend});
   if (marshalling.engine) {
     auto marshal = marshalling.engine->create(*this, marshalling.config);
-    stages_.push_back(Stage{std::move(marshalling.engine), std::move(marshal)});
+    stages_.push_back(Stage{std::move(marshalling.engine), std::move(marshal), marshalling.config, Stage::Role::kMarshal});
   }
   auto engine = transport->create(*this, transport_config);
-  stages_.push_back(Stage{std::move(transport), std::move(engine)});
+  stages_.push_back(Stage{std::move(transport), std::move(engine), transport_config, Stage::Role::kTransport});
+  requests_.resize(stages_.size() - 1);
+  replies_.resize(stages_.size() - 1);
+  relink();
+}
+
+void Datapath::relink() {
   const size_t n = stages_.size();
-  requests_.resize(n - 1);
-  replies_.resize(n - 1);
+  ports_.assign(n, EnginePorts{});
   for (size_t i = 0; i < n; ++i) {
-    EnginePorts p;
+    EnginePorts& p = ports_[i];
     if (i > 0) p.requests_in = &requests_[i - 1], p.replies_out = &replies_[i - 1];
     if (i + 1 < n) p.requests_out = &requests_[i], p.replies_in = &replies_[i];
-    ports_.push_back(p);
   }
+}
+
+void Datapath::insert_policy(std::shared_ptr<const EnginePlugin> plugin, const std::string& config) {
+  // Placement: after the policies of its side, i.e. just before the marshalling engine (or, with
+  // none, the transport) — or, for wire policies, just before the transport.
+  size_t at = stages_.size() - 1;
+  if (plugin->placement() == FIXNET_RPC_BEFORE_MARSHAL)
+    for (size_t i = 1; i < stages_.size(); ++i)
+      if (stages_[i].role == Stage::Role::kMarshal) at = i;
+  if (plugin->placement() == FIXNET_RPC_AFTER_MARSHAL && !parsed_schema_)
+    throw InputError("policy " + plugin->name() + " reads arguments through a schema; application " +
+                     std::to_string(connection_id()) + " sends raw bytes without one");
+  auto engine = plugin->create(*this, "");
+  engine->configure(config);  // throws: nothing changed yet
+  // The queue into position `at` becomes the new policy's input; it gets a fresh empty output. The
+  // replies queue out of `at` goes through the new policy too.
+  stages_.insert(stages_.begin() + at, Stage{std::move(plugin), std::move(engine), config, Stage::Role::kPolicy});
+  requests_.insert(requests_.begin() + at, MessageQueue{});
+  replies_.insert(replies_.begin() + (at - 1), MessageQueue{});
+  relink();
+}
+
+size_t Datapath::find(std::string_view name, bool any) const {
+  std::string chain;
+  for (size_t i = 0; i < stages_.size(); ++i) {
+    const Stage& s = stages_[i];
+    chain += (i ? " → " : "") + std::string(s.engine->name());
+    if (s.role == Stage::Role::kFrontend || (!any && s.role != Stage::Role::kPolicy)) continue;
+    if (s.engine->name() == name) return i;
+  }
+  throw InputError("application " + std::to_string(connection_id()) + " has no " +
+                   (any ? "engine" : "policy") + " named '" + one_line(name) + "' (its chain: " + chain + ")");
+}
+
+void Datapath::remove(size_t position) {
+  if (position == 0 || position + 1 >= stages_.size() || stages_[position].role != Stage::Role::kPolicy)
+    throw InputError("only policies can be detached");
+  stages_[position].engine->give_back(ports_[position]);
+  // What the policy already passed on went first; what waited for it follows.
+  MessageQueue& out = requests_[position];
+  for (auto& m : requests_[position - 1]) out.push_back(std::move(m));
+  MessageQueue& back = replies_[position - 1];
+  for (auto& m : replies_[position]) back.push_back(std::move(m));
+  requests_[position - 1] = std::move(out);
+  requests_.erase(requests_.begin() + position);
+  replies_.erase(replies_.begin() + position);
+  stages_.erase(stages_.begin() + position);  // the engine goes before its plugin (member order)
+  relink();
+}
+
+void Datapath::upgrade(size_t position, std::shared_ptr<const EnginePlugin> plugin) {
+  Stage& stage = stages_.at(position);
+  if (stage.role == Stage::Role::kFrontend) throw InputError("the frontend engine is part of the service");
+  std::unique_ptr<Engine> fresh = plugin->create(*this, stage.role == Stage::Role::kPolicy ? "" : stage.config);
+  if (stage.role == Stage::Role::kPolicy) fresh->configure(stage.config);
+  fresh->restore(stage.engine->decompose());
+  // From here nothing throws: the old engine hands back what it holds and goes.
+  stage.engine->give_back(ports_[position]);
+  stage.engine = std::move(fresh);
+  stage.plugin = std::move(plugin);
+}
+
+void Datapath::configure(size_t position, const std::string& config) {
+  Stage& stage = stages_.at(position);
+  if (stage.role != Stage::Role::kPolicy) throw InputError("only policies take a new configuration");
+  stage.engine->configure(config);
+  stage.config = config;
+}
+
+std::vector<EngineInfo> Datapath::describe() const {
+  std::vector<EngineInfo> chain;
+  for (const Stage& s : stages_) {
+    EngineInfo info{s.engine->name(), s.plugin ? s.plugin->origin() : "built in", s.config, {}};
+    if (s.role == Stage::Role::kMarshal) info.config = "";  // a cache path, not the operator's business
+    s.engine->report(info.report);
+    chain.push_back(std::move(info));
+  }
+  return chain;
 }
 
 Datapath::~Datapath() = default;

@@ -20,6 +20,8 @@ std::string_view status_text(Status status) {
     case Status::kTransportError: return "transport error";
     case Status::kPeerRefused: return "the peer service refused the connection (version or schema mismatch)";
     case Status::kBadMessage: return "the message does not fit its schema (layout or wire encoding)";
+    case Status::kDenied: return "denied by an access-control policy";
+    case Status::kRateLimited: return "refused by a rate limit";
   }
   return "unknown status";
 }

@@ -33,6 +33,8 @@ enum class Status : uint16_t {
   kTransportError = 6,
   kPeerRefused = 7,
   kBadMessage = 8,  // a message that does not fit its schema: a bad layout, or wire bytes that do not decode
+  kDenied = 9,      // an access-control policy refused the call's arguments
+  kRateLimited = 10,  // a rate limit in reject mode refused the call
 };
 std::string_view status_text(Status status);
 

@@ -42,6 +42,8 @@ class EchoEngine final : public fixnet::rpc::Engine {
     fixnet::rpc::restore_counters(state, kStateVersion, "echo", {&echoed_, &refused_});
   }
 
+  void report(fixnet::rpc::EngineReport& r) const override { r.counters = {{"echoed", echoed_}, {"refused", refused_}}; }
+
  private:
   RpcMessage answer(const RpcMessage& request) {
     RpcMessage reply;
@@ -85,7 +87,7 @@ class EchoEngine final : public fixnet::rpc::Engine {
 
 fixnet::rpc::Engine* create_echo(DatapathContext* context, const char*) { return new EchoEngine(*context); }
 
-const fixnet_rpc_engine_plugin kEchoPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "echo", &create_echo};
+const fixnet_rpc_engine_plugin kEchoPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "echo", &create_echo, FIXNET_RPC_BEFORE_MARSHAL};
 
 }  // namespace
 

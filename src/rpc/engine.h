@@ -13,7 +13,9 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <optional>
+#include <utility>
 #include <span>
 #include <vector>
 
@@ -21,6 +23,8 @@
 #include "rpc/descriptor.h"
 
 namespace fixnet::rpc {
+
+class Schema;
 
 // A message in the protobuf wire encoding, as the marshalling engine produced it from a layout:
 // pieces, in order, of bytes it made (tags, lengths, numbers: in `made`) and ranges of the
@@ -107,6 +111,13 @@ inline void restore_counters(const EngineState& state, uint32_t version, const c
   for (uint64_t* counter : counters) std::memcpy(counter, state.bytes.data() + 8 * at++, 8);
 }
 
+// What an engine tells the operator (`fixnet rpc ctl list`) and the metrics endpoint.
+struct EngineReport {
+  std::vector<std::pair<std::string, uint64_t>> counters;  // name → value
+  // Prometheus sample lines (no # HELP/# TYPE: the service writes those once per family).
+  std::string prometheus;
+};
+
 struct ReplyBuffer {
   uint64_t offset;
   std::span<uint8_t> bytes;
@@ -126,6 +137,8 @@ class DatapathContext {
   virtual std::span<const uint8_t> reply_bytes(uint64_t offset, uint64_t length) = 0;
   // The application's schema hash (rpc/schema.h); zero for raw bytes.
   virtual const SchemaHash& schema_hash() const = 0;
+  // The application's schema; null for raw bytes. Lives as long as the datapath.
+  virtual const Schema* schema() const = 0;
   // A receive-heap buffer for a reply, or nullopt when the application holds the heap full.
   virtual std::optional<ReplyBuffer> allocate_reply(uint64_t length) = 0;
   // Frees a reply buffer (one never handed to the application, or one it released).
@@ -151,6 +164,18 @@ class Engine {
   // True while it holds work it cannot advance until a peer acts (e.g. a full completion queue);
   // the runtime then sleeps with a short timeout instead of indefinitely.
   virtual bool has_pending_work() const { return false; }
+  // Takes a new configuration, live. Throws InputError naming what is wrong and keeps the old one:
+  // check everything before changing anything. Engines without a configuration accept only "".
+  virtual void configure(std::string_view config) {
+    if (!config.empty())
+      throw InputError(std::string(name()) + " engine takes no configuration (give it \"\")");
+  }
+  // Before the engine leaves the chain (detach, upgrade): every RPC it holds goes back to the
+  // front of its input queues (ports.requests_in, ports.replies_in), in the order it took them, so
+  // none is lost or failed.
+  virtual void give_back(EnginePorts& ports) { (void)ports; }
+  // Its counters for the operator; called on the runtime thread.
+  virtual void report(EngineReport& report) const { (void)report; }
 };
 
 }  // namespace fixnet::rpc
@@ -159,8 +184,10 @@ class Engine {
 //   const fixnet_rpc_engine_plugin* fixnet_rpc_engine_plugin_entry(void);
 // returning a descriptor that lives as long as the object is loaded. abi_version covers this
 // struct and the C++ Engine/DatapathContext interfaces above: plugins are built with this tree.
-#define FIXNET_RPC_ENGINE_ABI_VERSION 3u
+#define FIXNET_RPC_ENGINE_ABI_VERSION 4u
 #define FIXNET_RPC_ENGINE_ENTRY "fixnet_rpc_engine_plugin_entry"
+#define FIXNET_RPC_BEFORE_MARSHAL 0u
+#define FIXNET_RPC_AFTER_MARSHAL 1u
 
 extern "C" {
 struct fixnet_rpc_engine_plugin {
@@ -168,5 +195,9 @@ struct fixnet_rpc_engine_plugin {
   const char* name;
   // A new engine for one datapath, or nullptr if it cannot make one. `config` is never null.
   fixnet::rpc::Engine* (*create)(fixnet::rpc::DatapathContext* context, const char* config);
+  // Where the service attaches it in a chain (policies): FIXNET_RPC_BEFORE_MARSHAL sees requests in
+  // the heap layout, FIXNET_RPC_AFTER_MARSHAL their wire encoding (RpcMessage::wire). Ignored for
+  // transports and marshalling engines.
+  uint32_t placement;  // last, so {version, name, create} leaves it 0
 };
 }

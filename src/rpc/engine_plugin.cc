@@ -9,7 +9,10 @@
 namespace fixnet::rpc {
 
 EnginePlugin::EnginePlugin(void* handle, const fixnet_rpc_engine_plugin* descriptor, std::string origin)
-    : handle_(handle), descriptor_(descriptor), name_(descriptor->name ? descriptor->name : origin) {}
+    : handle_(handle),
+      descriptor_(descriptor),
+      name_(descriptor->name ? descriptor->name : origin),
+      origin_(handle ? origin.substr(1, origin.size() - 2) : "built in") {}
 
 EnginePlugin::~EnginePlugin() {
   if (handle_ != nullptr) ::dlclose(handle_);
@@ -26,6 +29,8 @@ std::shared_ptr<const EnginePlugin> EnginePlugin::adopt(void* handle, const fixn
     return refuse("built for engine ABI version " + std::to_string(d->abi_version) + ", this service speaks " +
                   std::to_string(FIXNET_RPC_ENGINE_ABI_VERSION) + "; rebuild the plugin with this fixnet");
   if (d->create == nullptr) return refuse("its descriptor has no create function");
+  if (d->placement != FIXNET_RPC_BEFORE_MARSHAL && d->placement != FIXNET_RPC_AFTER_MARSHAL)
+    return refuse("its descriptor has an unknown placement " + std::to_string(d->placement));
   return std::shared_ptr<const EnginePlugin>(new EnginePlugin(handle, d, std::move(origin)));
 }
 
@@ -45,19 +50,26 @@ std::shared_ptr<const EnginePlugin> EnginePlugin::load(const std::filesystem::pa
 
 std::shared_ptr<const EnginePlugin> EnginePlugin::resolve(std::string_view spec) {
   if (spec.find('/') != std::string_view::npos) return load(std::filesystem::path(spec));
-  if (spec == "echo") return adopt(nullptr, builtin_echo_engine(), "echo");
-  if (spec == "tcp-client") return adopt(nullptr, builtin_tcp_client_engine(), "tcp-client");
-  if (spec == "tcp-server") return adopt(nullptr, builtin_tcp_server_engine(), "tcp-server");
-  if (spec == "marshal") return adopt(nullptr, builtin_marshal_engine(), "marshal");
-  if (spec == "grpc-client") return adopt(nullptr, builtin_grpc_client_engine(), "grpc-client");
-  if (spec == "grpc-server") return adopt(nullptr, builtin_grpc_server_engine(), "grpc-server");
-  throw InputError("no built-in engine named '" + one_line(spec) +
-                   "' (built in: echo, tcp-client, tcp-server, marshal, grpc-client, grpc-server; or give a path to a .so)");
+  using Builtin = const fixnet_rpc_engine_plugin* (*)();
+  static const std::pair<std::string_view, Builtin> builtins[] = {
+      {"echo", builtin_echo_engine},       {"tcp-client", builtin_tcp_client_engine},
+      {"tcp-server", builtin_tcp_server_engine}, {"marshal", builtin_marshal_engine},
+      {"grpc-client", builtin_grpc_client_engine}, {"grpc-server", builtin_grpc_server_engine},
+      {"null", builtin_null_engine},       {"ratelimit", builtin_ratelimit_engine},
+      {"acl", builtin_acl_engine},         {"qos", builtin_qos_engine},
+      {"metrics", builtin_metrics_engine}};
+  std::string names;
+  for (const auto& [name, descriptor] : builtins) {
+    if (spec == name) return adopt(nullptr, descriptor(), std::string(name));
+    names += (names.empty() ? "" : ", ") + std::string(name);
+  }
+  throw InputError("no built-in engine named '" + one_line(spec) + "' (built in: " + names +
+                   "; or give a path to a .so)");
 }
 
 std::unique_ptr<Engine> EnginePlugin::create(DatapathContext& context, std::string_view config) const {
   const std::string text(config);
-  Engine* engine = descriptor_->create(&context, text.c_str());
+  Engine* engine = descriptor_->create(&context, text.c_str());  // a plugin may also throw InputError
   if (engine == nullptr) throw EnvironmentError("engine plugin " + name_ + " refused to create an engine");
   return std::unique_ptr<Engine>(engine);
 }

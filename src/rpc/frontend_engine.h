@@ -35,6 +35,11 @@ class FrontendEngine final : public Engine {
   EngineState decompose() override;
   void restore(const EngineState& state) override;
   bool has_pending_work() const override { return !pending_.empty(); }
+  void report(EngineReport& r) const override {
+    r.counters = {{"requests", counters_.requests}, {"replies", counters_.replies},
+                  {"rejected", counters_.rejected}, {"bad_releases", counters_.bad_releases},
+                  {"in_flight", in_flight_}};
+  }
 
   bool has_input() { return submissions_.available() > 0; }
   // The application wrote impossible queue indices: it must be disconnected.

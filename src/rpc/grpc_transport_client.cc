@@ -112,7 +112,14 @@ class GrpcClientEngine final : public Engine {
     return work;
   }
 
-  EngineState decompose() override { return counters_state(kStateVersion, {replies_, failed_}); }
+  // Calls in flight belong to this engine's gRPC contexts and would fail with it: an upgrade waits
+  // until none is (as for the tcp-client engine).
+  EngineState decompose() override {
+    if (!in_flight_.empty())
+      throw EnvironmentError("grpc-client engine has " + std::to_string(in_flight_.size()) +
+                             " calls in flight, which do not move to a new engine; upgrade it when the application is idle");
+    return counters_state(kStateVersion, {replies_, failed_});
+  }
 
   void restore(const EngineState& state) override {
     restore_counters(state, kStateVersion, "grpc-client", {&replies_, &failed_});
@@ -181,7 +188,7 @@ Engine* create(DatapathContext* context, const char* config) {
   }
 }
 
-const fixnet_rpc_engine_plugin kPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "grpc-client", &create};
+const fixnet_rpc_engine_plugin kPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "grpc-client", &create, FIXNET_RPC_BEFORE_MARSHAL};
 
 }  // namespace
 

@@ -83,7 +83,16 @@ class GrpcServerEngine final : public Engine {
     return work;
   }
 
-  EngineState decompose() override { return counters_state(kStateVersion, {served_}); }
+  // gRPC calls held here (and the tcp-server engine inside, with its connections) do not move to
+  // a new engine: an upgrade waits until none is held, as for tcp-server.
+  EngineState decompose() override {
+    const size_t held = calls_.size() + waiting_.size();
+    if (held != 0)
+      throw EnvironmentError("grpc-server engine holds " + std::to_string(held) +
+                             " gRPC calls, which do not move to a new engine; upgrade it when the application is idle");
+    if (tcp_) tcp_->decompose();  // refuses likewise while its peers' calls are in flight
+    return counters_state(kStateVersion, {served_});
+  }
 
   void restore(const EngineState& state) override {
     restore_counters(state, kStateVersion, "grpc-server", {&served_});
@@ -163,7 +172,7 @@ Engine* create(DatapathContext* context, const char* config) {
   }
 }
 
-const fixnet_rpc_engine_plugin kPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "grpc-server", &create};
+const fixnet_rpc_engine_plugin kPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "grpc-server", &create, FIXNET_RPC_BEFORE_MARSHAL};
 
 }  // namespace
 

@@ -57,6 +57,8 @@ class MarshalEngine final : public Engine {
     restore_counters(state, kStateVersion, "marshal", {&marshalled_, &refused_});
   }
 
+  void report(EngineReport& r) const override { r.counters = {{"marshalled", marshalled_}, {"refused", refused_}}; }
+
  private:
   struct Sink {
     DatapathContext* context;
@@ -177,7 +179,7 @@ Engine* create(DatapathContext* context, const char* config) {
   }
 }
 
-const fixnet_rpc_engine_plugin kPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "marshal", &create};
+const fixnet_rpc_engine_plugin kPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "marshal", &create, FIXNET_RPC_BEFORE_MARSHAL};
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "core/error.h"
 #include "net/system_error.h"
 
 namespace fixnet::rpc {
@@ -17,6 +18,13 @@ namespace {
 constexpr int kPendingRetryMs = 1;
 
 }  // namespace
+
+struct Runtime::Command {
+  const Datapath* datapath;
+  const std::function<void(Datapath&)>* run;
+  std::exception_ptr error;
+  bool done = false;
+};
 
 Runtime::Runtime(std::chrono::nanoseconds spin)
     : spin_(spin), epoll_(::epoll_create1(EPOLL_CLOEXEC)), wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
@@ -61,6 +69,18 @@ void Runtime::detach(const Datapath* datapath) {
   --load_;
 }
 
+void Runtime::execute(const Datapath* datapath, const std::function<void(Datapath&)>& command) {
+  Command c{datapath, &command, nullptr};
+  std::unique_lock lock(mutex_);
+  commands_.push_back(&c);
+  changes_ = true;
+  lock.unlock();
+  wake();
+  lock.lock();
+  changed_.wait(lock, [&] { return c.done; });
+  if (c.error) std::rethrow_exception(c.error);
+}
+
 size_t Runtime::load() const {
   std::lock_guard lock(mutex_);
   return load_;
@@ -79,6 +99,18 @@ void Runtime::apply_changes() {
     datapaths_.push_back(std::move(d));
   }
   arriving_.clear();
+  for (Command* c : commands_) {
+    auto it = std::find_if(datapaths_.begin(), datapaths_.end(), [&](const auto& d) { return d.get() == c->datapath; });
+    try {
+      if (it == datapaths_.end()) throw EnvironmentError("the application left");
+      (*c->run)(**it);
+    } catch (...) {
+      c->error = std::current_exception();
+    }
+    c->done = true;
+  }
+  if (!commands_.empty()) changed_.notify_all();
+  commands_.clear();
   if (leaving_.empty()) return;
   for (const Datapath* gone : leaving_) {
     auto it = std::find_if(datapaths_.begin(), datapaths_.end(), [&](const auto& d) { return d.get() == gone; });
@@ -160,6 +192,12 @@ void RuntimePool::attach(std::shared_ptr<Datapath> datapath) {
   }
   placement_[datapath.get()] = runtime;
   runtime->attach(std::move(datapath));
+}
+
+void RuntimePool::execute(const Datapath* datapath, const std::function<void(Datapath&)>& command) {
+  auto it = placement_.find(datapath);
+  if (it == placement_.end()) throw EnvironmentError("the application left");
+  it->second->execute(datapath, command);
 }
 
 void RuntimePool::detach(const Datapath* datapath) {

@@ -5,7 +5,9 @@
 // (a fixed number of threads, least loaded first) or dedicated (one thread per datapath).
 //
 // attach()/detach() are called from the service's control thread; detach() returns only once the
-// runtime thread no longer touches the datapath, so the caller may then destroy it.
+// runtime thread no longer touches the datapath, so the caller may then destroy it. execute() runs a
+// command (a chain edit, a counter snapshot) on the thread that owns a datapath, between rounds,
+// and waits for it.
 #pragma once
 
 #include <atomic>
@@ -13,6 +15,7 @@
 #include <condition_variable>
 #include <map>
 #include <memory>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -39,6 +42,9 @@ class Runtime {
   void attach(std::shared_ptr<Datapath> datapath);
   void detach(const Datapath* datapath);
   size_t load() const;
+  // Runs `command` on this runtime's thread with `datapath` (attached here) between two rounds;
+  // returns when it ran, rethrowing what it threw. Throws EnvironmentError when the datapath is gone.
+  void execute(const Datapath* datapath, const std::function<void(Datapath&)>& command);
 
  private:
   void run();
@@ -53,6 +59,8 @@ class Runtime {
   std::condition_variable changed_;
   std::vector<std::shared_ptr<Datapath>> arriving_;  // under mutex_
   std::vector<const Datapath*> leaving_;             // under mutex_
+  struct Command;
+  std::vector<Command*> commands_;                   // under mutex_; each owned by its caller
   size_t load_ = 0;                                  // under mutex_
   std::atomic<bool> stopping_{false};
   std::atomic<bool> changes_{false};  // arriving_ or leaving_ non-empty: checked without the lock
@@ -65,6 +73,7 @@ class RuntimePool {
   explicit RuntimePool(RuntimeOptions options);
   void attach(std::shared_ptr<Datapath> datapath);
   void detach(const Datapath* datapath);
+  void execute(const Datapath* datapath, const std::function<void(Datapath&)>& command);
   size_t threads() const { return runtimes_.size(); }
 
  private:

@@ -2,6 +2,7 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,20 +17,11 @@
 #include "rpc/datapath.h"
 #include "rpc/frontend_engine.h"
 #include "rpc/grpc_interop.h"
+#include "rpc/service_connection.h"
 
 namespace fixnet::rpc {
 
 using net::LogLevel;
-
-struct Service::Connection {
-  uint64_t id;
-  net::UnixControl control;
-  net::PeerCredentials peer;
-  std::shared_ptr<Datapath> datapath;  // null until the handshake completes
-  bool serving = false;
-  std::shared_ptr<const Schema> schema = nullptr;  // null for raw bytes
-  bool compiling = false;  // its Hello was fine; it waits for its schema's marshaller to compile
-};
 
 // A marshaller being compiled on a thread of its own, so the control thread goes on admitting
 // applications meanwhile; every application that asked for the same schema waits for this one.
@@ -53,6 +45,7 @@ ServiceConfig checked(ServiceConfig config) {
   if (config.allowed_uids.empty()) config.allowed_uids.push_back(::getuid());
   if (!config.peer.empty() && !config.grpc_peer.empty())
     throw InputError("--peer and --grpc-peer both name where calling applications' requests go; give one");
+  if (config.ctl_socket.empty()) config.ctl_socket = config.socket.string() + ".ctl";
   if (!config.peer.empty()) {
     net::parse_tcp_address(config.peer);  // refuse a bad address at start, not at the first call
     config.transport = "tcp-client";
@@ -76,7 +69,20 @@ Service::Service(ServiceConfig config)
       listener_(net::UnixListener::bind(config_.socket)),
       runtimes_(config_.runtime),
       marshallers_(config_.schema_cache.empty() ? default_schema_cache() : config_.schema_cache),
-      marshal_engine_(EnginePlugin::resolve("marshal")) {
+      marshal_engine_(EnginePlugin::resolve("marshal")),
+      operator_listener_(net::UnixListener::bind(config_.ctl_socket)) {
+  // The operator's socket changes every application's datapath: its owner only (and root).
+  if (::chmod(config_.ctl_socket.c_str(), 0600) != 0) net::throw_system_error("chmod", config_.ctl_socket.string());
+  loop_.add(operator_listener_.fd(), EPOLLIN, [this](uint32_t) { accept_operators(); });
+  for (const PolicySpec& p : config_.policies) {
+    start_policies_.emplace_back(plugin_for(p.engine), p.config);
+  }
+  if (!config_.metrics.empty()) {
+    metrics_http_ = std::make_unique<net::HttpTextServer>(loop_, net::parse_tcp_address(config_.metrics),
+                                                          [this] { return prometheus(); });
+    net::log(LogLevel::kInfo, "rpc", "metrics on http://{}/metrics (tcp port {})", config_.metrics,
+             metrics_http_->port());
+  }
   if (!config_.listen.empty()) {
     tcp_listener_ = net::tcp_listen(net::parse_tcp_address(config_.listen));
     server_transport_ = EnginePlugin::resolve("tcp-server");
@@ -90,6 +96,7 @@ Service::Service(ServiceConfig config)
   if (!config_.grpc_peer.empty())
     net::log(LogLevel::kInfo, "rpc", "calling applications' requests go to the gRPC server at {}", config_.grpc_peer);
   loop_.add(listener_.fd(), EPOLLIN, [this](uint32_t) { accept_all(); });
+  net::log(LogLevel::kInfo, "rpc", "operator control on {}", config_.ctl_socket.string());
   net::log(LogLevel::kInfo, "rpc", "listening on {} (transport {}, {} runtime{})", config_.socket.string(),
            transport_->name(), config_.runtime.mode == RuntimeOptions::Mode::kShared ? "shared" : "dedicated",
            config_.runtime.mode == RuntimeOptions::Mode::kShared ? "" : "s");
@@ -181,7 +188,7 @@ void Service::on_hello(uint64_t id) {
   if (std::filesystem::exists(object, ec)) {
     net::log(LogLevel::kInfo, "rpc", "connection {}: schema {} ({}, {} methods): marshaller found in the cache", id,
              schema->hash_hex(), schema->file()->name(), schema->methods().size());
-    return attach(c, {schema->hash(), marshal_engine_, object.string()});
+    return attach(c, {schema->hash(), schema, marshal_engine_, object.string()});
   }
   c.compiling = true;
   try {
@@ -208,6 +215,14 @@ void Service::attach(Connection& c, Datapath::Marshalling marshal) {
     } else {
       c.datapath = std::make_shared<Datapath>(std::move(memory), c.control.fd(), transport_, transport_config_,
                                               false, std::move(marshal));
+    }
+    // Not on a runtime yet: the control thread may edit the chain directly.
+    for (const auto& [plugin, config] : start_policies_) {
+      try {
+        c.datapath->insert_policy(plugin, config);
+      } catch (const InputError& e) {
+        net::log(LogLevel::kWarning, "rpc", "connection {}: policy {} not attached: {}", id, plugin->name(), e.what());
+      }
     }
   } catch (const Error& e) {
     refuse(c, RefusalReason::kInternal, e.what());
@@ -283,7 +298,7 @@ void Service::compiled(const std::string& key) {
       disconnect(id, "schema not compiled");
       continue;
     }
-    attach(*c->second, {job->schema->hash(), marshal_engine_, job->object.string()});
+    attach(*c->second, {job->schema->hash(), job->schema, marshal_engine_, job->object.string()});
   }
 }
 

@@ -11,13 +11,16 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "net/event_loop.h"
+#include "net/http_text_server.h"
 #include "net/unix_control.h"
 #include "rpc/control_protocol.h"
 #include "rpc/datapath.h"
@@ -28,6 +31,12 @@
 namespace fixnet::rpc {
 
 class GrpcInterop;  // rpc/grpc_interop.h
+
+// A policy every application gets when it connects (fixnetd --config FILE.toml).
+struct PolicySpec {
+  std::string engine;  // a built-in name or a plugin path
+  std::string config;
+};
 
 struct ServiceConfig {
   std::filesystem::path socket;
@@ -44,6 +53,9 @@ struct ServiceConfig {
   std::string grpc_listen;  // "HOST:PORT": accept gRPC clients for serving applications (grpc_interop.h)
   std::string grpc_peer;    // "HOST:PORT": calling applications' requests go to this gRPC server
   std::filesystem::path schema_cache;  // compiled marshallers (marshaller.h); empty: default_schema_cache()
+  std::filesystem::path ctl_socket;    // the operator's socket; empty: SOCKET.ctl beside `socket`
+  std::vector<PolicySpec> policies;    // attached to every application as it connects
+  std::string metrics;                 // "HOST:PORT": serve Prometheus text over HTTP there
 };
 
 struct ServiceStats {
@@ -64,6 +76,12 @@ class Service {
   void stop() { loop_.stop(); }
   const ServiceStats& stats() const { return stats_; }
 
+  // Operator requests (docs/rpc.md, "Operator control"): one JSON request, one JSON reply; errors
+  // are replies {"ok": false, "error": "…"}. Control thread only.
+  nlohmann::json control(const nlohmann::json& request);
+  // The Prometheus text of every engine's counters and the metrics policies' samples.
+  std::string prometheus();
+
  private:
   struct Connection;
   void accept_all();
@@ -80,6 +98,16 @@ class Service {
   // Compiles a schema's marshaller on a thread; the application waits (compiling) until compiled().
   void compile(uint64_t id, std::shared_ptr<const Schema> schema);
   void compiled(const std::string& key);
+  void accept_operators();
+  void on_operator(int fd);
+  // The applications a request names ("app": ID or "all": true); throws InputError.
+  std::vector<Connection*> targets(const nlohmann::json& request);
+  // Runs `edit` on each target's runtime; the reply lists each application's outcome.
+  nlohmann::json edit_each(const nlohmann::json& request, const std::function<void(Datapath&)>& edit);
+  nlohmann::json list();
+  // Each application's chain, as its runtime thread describes it (those leaving are skipped).
+  std::vector<std::pair<Connection*, std::vector<EngineInfo>>> chains();
+  std::shared_ptr<const EnginePlugin> plugin_for(const std::string& spec);
 
   ServiceConfig config_;
   std::shared_ptr<GrpcInterop> grpc_;  // with --grpc-listen or --grpc-peer; outlives every datapath
@@ -94,6 +122,14 @@ class Service {
   std::map<std::string, std::unique_ptr<Compile>> compiles_;  // by schema hash (hex)
   std::shared_ptr<const EnginePlugin> marshal_engine_;
   std::map<uint64_t, std::unique_ptr<Connection>> connections_;
+  std::vector<std::pair<std::shared_ptr<const EnginePlugin>, std::string>> start_policies_;
+  net::UnixListener operator_listener_;
+  struct Operator {
+    net::UnixControl control;
+    std::string refusal;  // non-empty: a peer not allowed to operate; its request gets this answer
+  };
+  std::map<int, Operator> operators_;  // by fd
+  std::unique_ptr<net::HttpTextServer> metrics_http_;
   uint64_t next_id_ = 1;
   ServiceStats stats_;
 };

@@ -44,8 +44,21 @@ class TcpClientEngine final : public Engine {
     return work;
   }
 
-  // Connections do not move across an upgrade; the counters do.
-  EngineState decompose() override { return counters_state(kStateVersion, {replies_, failed_}); }
+  // Connections do not move across an upgrade; the counters do. A call sent on the connection would
+  // lose its reply with it, so an upgrade is refused while any is (the old engine stays; retry).
+  EngineState decompose() override {
+    if (!waiting_.empty())
+      throw EnvironmentError("tcp-client engine has " + std::to_string(waiting_.size()) +
+                             " calls in flight on its connection, which does not move to a new engine; "
+                             "upgrade it when the application is idle");
+    return counters_state(kStateVersion, {replies_, failed_});
+  }
+
+  // Requests not yet sent go back to the chain for the successor.
+  void give_back(EnginePorts& ports) override {
+    for (auto it = backlog_.rbegin(); it != backlog_.rend(); ++it) ports.requests_in->push_front(*it);
+    backlog_.clear();
+  }
 
   void restore(const EngineState& state) override {
     restore_counters(state, kStateVersion, "tcp-client", {&replies_, &failed_});
@@ -228,7 +241,7 @@ Engine* create(DatapathContext* context, const char* config) {
   }
 }
 
-const fixnet_rpc_engine_plugin kPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "tcp-client", &create};
+const fixnet_rpc_engine_plugin kPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "tcp-client", &create, FIXNET_RPC_BEFORE_MARSHAL};
 
 }  // namespace
 

@@ -79,7 +79,16 @@ class TcpServerEngine final : public Engine {
     return work;
   }
 
-  EngineState decompose() override { return counters_state(kStateVersion, {served_}); }
+  // Peer connections do not move to a new engine: idle ones close (their peers reconnect on their
+  // next call), but a request being read or awaiting the application would lose its answer, so an
+  // upgrade is refused while there is one.
+  EngineState decompose() override {
+    for (const auto& [id, peer] : peers_)
+      if (peer->in_flight > 0 || peer->receiving_offset != kNoOffset)
+        throw EnvironmentError("tcp-server engine has requests in flight from a peer service; their connection "
+                               "does not move to a new engine: upgrade it when the application is idle");
+    return counters_state(kStateVersion, {served_});
+  }
 
   void restore(const EngineState& state) override { restore_counters(state, kStateVersion, "tcp-server", {&served_}); }
 
@@ -247,7 +256,7 @@ Engine* create(DatapathContext* context, const char* config) {
   return new TcpServerEngine(*context, fd);
 }
 
-const fixnet_rpc_engine_plugin kPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "tcp-server", &create};
+const fixnet_rpc_engine_plugin kPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "tcp-server", &create, FIXNET_RPC_BEFORE_MARSHAL};
 
 }  // namespace
 

@@ -1,9 +1,10 @@
-// `fixnet bench invoke|compile|eval|flatware|rpc --quick --json`, run as a user runs them (no repository, no source
+// `fixnet bench invoke|compile|eval|flatware|rpc|rpc-policy --quick --json`, run as a user runs them (no repository, no source
 // tree: the example procedures are embedded): each prints one JSON object holding every key
 // docs/performance.md documents, with positive figures. Correctness only: timings from a shared test
 // machine say nothing, so no figure is compared with a threshold.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -62,6 +63,13 @@ const std::map<std::string, Documented> documented = {
                           "fixnet_rate_per_core_over_grpc"},
              {"median_vs_raw_tcp", "median_vs_grpc", "median_vs_grpc_sidecars", "rate_per_core_vs_grpc"},
              {}}},
+    {"rpc-policy",
+     {{"fixnet_none_rate", "fixnet_null_rate", "fixnet_ratelimit_inf_rate", "fixnet_acl_rate", "grpc_nginx_none_rate",
+       "grpc_nginx_ratelimit_inf_rate"},
+      {"fixnet_null_over_none", "fixnet_ratelimit_inf_over_none", "fixnet_acl_over_none",
+       "grpc_nginx_ratelimit_inf_over_none", "fixnet_none_over_grpc_nginx_none"},
+      {"ratelimit_inf_loss_at_most_3pct", "acl_loss_at_most_8pct"},
+      {"grpc_nginx_acl"}}},
 };
 
 class BenchCommand : public ::testing::TestWithParam<std::string> {};
@@ -105,8 +113,33 @@ TEST_P(BenchCommand, QuickJsonHasEveryDocumentedKeyWithPositiveFigures) {
   EXPECT_EQ(j.at("not_measured").size(), keys.not_measured.size()) << "an undocumented unmeasured row";
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixnet, BenchCommand, ::testing::Values("invoke", "compile", "eval", "flatware", "rpc"),
-                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Fixnet, BenchCommand,
+                         ::testing::Values("invoke", "compile", "eval", "flatware", "rpc", "rpc-policy"),
+                         [](const auto& info) { std::string name = info.param; std::replace(name.begin(), name.end(), '-', '_'); return name; });
+
+// rpc-upgrade's figures include zeros (failed calls, a timeline without dips), so it has its own test:
+// the keys, every edit done (or the TCP transport's upgrade refused for calls in flight), no failed call.
+TEST(BenchCommandRpcUpgrade, EditsUnderLoadFailNoCall) {
+  TempDir dir;
+  RunResult r = run_fixnet(dir.path(), {"bench", "rpc-upgrade", "--quick", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  std::map<std::string, double> rows;
+  for (const auto& row : j.at("rows")) rows[row.at("name").get<std::string>()] = row.at("value").get<double>();
+  for (const char* name : {"quiet_rate", "edited_rate", "quiet_longest_dip", "edited_longest_dip", "edited_failed_calls",
+                           "attach_ratelimit_ms", "config_ratelimit_ms", "detach_ratelimit_ms", "upgrade_marshal_ms",
+                           "upgrade_tcp_client_ms"})
+    EXPECT_TRUE(rows.count(name)) << "no row " << name;
+  EXPECT_GT(rows["edited_rate"], 0);
+  EXPECT_EQ(rows["edited_failed_calls"], 0) << "a live edit failed a call";
+  for (const auto& [edit, outcome] : j.at("inputs").at("edits").items()) {
+    const std::string text = outcome.get<std::string>();
+    EXPECT_TRUE(text == "done" || (edit == "upgrade_tcp_client" && text.find("calls in flight") != std::string::npos))
+        << edit << ": " << text;
+  }
+  EXPECT_TRUE(j.at("targets").contains("zero_failed_calls"));
+  EXPECT_TRUE(j.at("targets").contains("longest_dip_at_most_10ms"));
+}
 
 TEST(BenchCommandTable, SaysWhyTheRrRowIsNotMeasured) {
   TempDir dir;

@@ -110,10 +110,11 @@ class FakeContext final : public DatapathContext {
   std::span<const uint8_t> reply_bytes(uint64_t offset, uint64_t length) override {
     return {receive.data() + offset, length};
   }
-  const SchemaHash& schema_hash() const override { return schema; }
+  const SchemaHash& schema_hash() const override { return hash; }
+  const Schema* schema() const override { return nullptr; }
   uint64_t max_message_bytes() const override { return 4096; }
   void watch(int, uint32_t) override {}
-  SchemaHash schema{};
+  SchemaHash hash{};
   std::vector<uint8_t> send = std::vector<uint8_t>(4096, 0);
   std::vector<uint8_t> receive = std::vector<uint8_t>(4096, 0);
   uint64_t next = 0;
@@ -177,7 +178,8 @@ void expect_refusal(const std::string& spec, const std::string& says) {
 }
 
 TEST(EnginePlugin, RefusesWrongAbiMissingEntryMissingFileAndUnknownNames) {
-  expect_refusal(WRONG_ABI_PLUGIN, "built for engine ABI version 4, this service speaks 3");
+  expect_refusal(WRONG_ABI_PLUGIN, "built for engine ABI version " + std::to_string(FIXNET_RPC_ENGINE_ABI_VERSION + 1) +
+                                       ", this service speaks " + std::to_string(FIXNET_RPC_ENGINE_ABI_VERSION));
   expect_refusal(NO_ENTRY_PLUGIN, "has no entry point fixnet_rpc_engine_plugin_entry()");
   expect_refusal("/nonexistent/engine.so", "does not load");
   expect_refusal("carrier-pigeon", "no built-in engine named 'carrier-pigeon'");

@@ -30,6 +30,7 @@ using testing::RawPeer;
 using testing::run_program;
 using testing::schema_cache;
 using testing::ServiceProcess;
+using testing::schema_cache;
 using testing::tcp_port;
 using fixnet::test::AllTypes;
 using fixnet::test::Inner;
@@ -298,13 +299,19 @@ TEST(RpcSchemaBadInput, RewritingTheHeapDuringMarshallingHurtsOnlyTheWriter) {
   ServiceProcess service({"--schema-cache", schema_cache().string()});
   SchemaClient c(service.socket());
   auto target = c.client().allocate(1 << 16);
-  std::memset(target.bytes.data(), 0, target.bytes.size());
+  // Offsets and lengths, a third of them wild: what the writer scribbles.
+  auto scribble = [](std::mt19937_64& random) { return random() % 3 == 0 ? random() : random() % 4096; };
+  auto* words = reinterpret_cast<volatile uint64_t*>(target.bytes.data());
+  const size_t n_words = target.bytes.size() / 8;
+  // The area starts scribbled all over, so calls are refused however the writer thread is scheduled
+  // (a loaded host may not run it during the loop at all).
+  std::mt19937_64 first(2);
+  for (size_t i = 0; i < n_words; ++i) words[i] = scribble(first);
   std::atomic<bool> stop{false};
-  // The writer scribbles offsets and lengths all over the area the messages point into.
+  // The writer goes on scribbling over the area the messages point into while they are marshalled.
   std::thread writer([&] {
     std::mt19937_64 random(1);
-    auto* words = reinterpret_cast<volatile uint64_t*>(target.bytes.data());
-    while (!stop) words[random() % (target.bytes.size() / 8)] = random() % 3 == 0 ? random() : random() % 4096;
+    while (!stop) words[random() % n_words] = scribble(random);
   });
   int ok = 0, refused = 0;
   for (int i = 0; i < 300; ++i) {

@@ -17,6 +17,7 @@
 #include "rpc/server.h"
 #include "rpc/tcp_transport_frame.h"
 #include "raw_peer.h"
+#include "operator_test_util.h"
 #include "rpc_test_util.h"
 
 namespace fixnet::rpc {
@@ -137,6 +138,31 @@ TEST(RpcTcpTransport, PeerServiceKilledMidCallFailsEveryWaitingCall) {
   EXPECT_TRUE(a.alive());
   b.reset();
   EXPECT_TRUE(exited_ok(server));  // it saw its service go away
+}
+
+TEST(RpcTcpTransport, UpgradingTheTcpClientWaitsForItsConnectionToBeIdle) {
+  TwoServices s;
+  auto busy = Client::connect(s.a.socket());
+  auto idle = Client::connect(s.a.socket());
+  ASSERT_TRUE(echoes(*busy, kEcho, 64, 1));
+  ASSERT_TRUE(echoes(*idle, kEcho, 64, 2));
+  // A call the server never answers stays in flight on the busy application's connection: its
+  // tcp-client engine refuses to be replaced (the reply would be lost) and keeps working.
+  auto m = busy->allocate(8);
+  busy->send(kNeverAnswer, m, 8);
+  const auto refused = testing::ctl(s.a, "upgrade tcp-client --plugin tcp-client --app 1");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.output.find("calls in flight"), std::string::npos) << refused.output;
+  EXPECT_TRUE(echoes(*busy, kEcho, 64, 3));
+  // The idle one's engine is replaced (a new connection to B) and calls go on.
+  const auto done = testing::ctl(s.a, "upgrade tcp-client --plugin tcp-client --app 2");
+  EXPECT_EQ(done.exit_code, 0) << done.output;
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(echoes(*idle, kEcho, 1000, 10 + i));
+  // On B the serving application holds the never-answered request: its tcp-server stays too.
+  const auto serving = testing::ctl(s.b, "upgrade tcp-server --plugin tcp-server --all");
+  EXPECT_EQ(serving.exit_code, 1);
+  EXPECT_NE(serving.output.find("requests in flight"), std::string::npos) << serving.output;
+  EXPECT_TRUE(echoes(*idle, kEcho, 64, 99));
 }
 
 TEST(RpcTcpTransport, ServingNeedsATcpListener) {
