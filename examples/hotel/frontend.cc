@@ -60,6 +60,11 @@ httplib::Server::Handler endpoint(F handle) {
 
 void run_frontend(HotelApi& services, uint16_t port) {
   httplib::Server server;
+  // httplib gives each kept-alive connection a thread for as long as it lives: enough threads for
+  // hotel-load's workers (32), and connections that are not closed after a few requests, so the
+  // frontend never makes a request wait for a thread.
+  server.new_task_queue = [] { return new httplib::ThreadPool(64); };
+  server.set_keep_alive_max_count(1000000);
   auto hotels = endpoint([&](const httplib::Request& req, httplib::Response& res) {
     const std::string in = param(req, "inDate"), out = param(req, "outDate");
     nights(in, out);
