@@ -57,6 +57,20 @@ inline const std::vector<std::string>& service_names() {
   return names;
 }
 
+// Server types of one transport, in service_names() order.
+template <class... Servers>
+struct ServerTypes {};
+
+// Calls `run.template operator()<S>()` for the server type S of `service` (each transport's serve()).
+template <class... Servers, class Run>
+void run_server(ServerTypes<Servers...>, const std::string& service, Run&& run) {
+  static_assert(sizeof...(Servers) == 7, "one server type per service of hotel.proto");
+  size_t i = 0;
+  bool found = false;
+  ((!found && service_names()[i++] == service ? (found = true, run.template operator()<Servers>()) : void()), ...);
+  if (!found) throw HotelError("no service named '" + service + "'");
+}
+
 // Transport-specific (one of fixnet_transport.cc, grpc_transport.cc is linked into each program):
 // `to` maps a service name to where it is reached (a fixnetd socket, or HOST:PORT for gRPC).
 std::unique_ptr<HotelApi> connect_remote(const std::map<std::string, std::string>& to);

@@ -319,14 +319,9 @@ std::unique_ptr<HotelApi> connect_remote(const std::map<std::string, std::string
 
 void serve(const std::string& service, HotelApi& impl, const std::string& listen) {
   try {
-    if (service == "geo") run<GeoServer>(impl, listen);
-    else if (service == "rate") run<RateServer>(impl, listen);
-    else if (service == "profile") run<ProfileServer>(impl, listen);
-    else if (service == "search") run<SearchServer>(impl, listen);
-    else if (service == "reservation") run<ReservationServer>(impl, listen);
-    else if (service == "user") run<UserServer>(impl, listen);
-    else if (service == "recommendation") run<RecommendationServer>(impl, listen);
-    else throw HotelError("no service named '" + service + "'");
+    run_server(ServerTypes<GeoServer, RateServer, ProfileServer, SearchServer, ReservationServer, UserServer,
+                           RecommendationServer>{},
+               service, [&]<class S>() { run<S>(impl, listen); });
   } catch (const fixnet::Error& e) {
     throw HotelError(e.what());
   }
