@@ -2,7 +2,9 @@
 // machine's fixnetd, serving through its server skeletons. Each service a process calls is reached
 // through a fixnetd socket of its own (README.md: a fixnetd sends every call to its one --peer).
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
+#include <thread>
 
 #include "api.h"
 #include "core/error.h"
@@ -302,13 +304,30 @@ struct RecommendationServer final : pb::RecommendationService {
   }
 };
 
+// Serving applications bound to one fixnetd share its callers' connections (each connection goes
+// to one of them), so $HOTEL_FIXNET_SERVERS of them (default 1), each a thread with its own
+// skeleton, can answer concurrent callers concurrently, as gRPC's synchronous server does with its
+// thread pool.
+int serving_threads() {
+  const char* text = std::getenv("HOTEL_FIXNET_SERVERS");
+  const int n = text ? std::atoi(text) : 1;
+  if (n < 1 || n > 64) throw HotelError("HOTEL_FIXNET_SERVERS must be 1 to 64");
+  return n;
+}
+
 template <class S>
 void run(HotelApi& impl, const std::string& socket) {
-  auto server = S::bind(socket);
+  std::vector<std::unique_ptr<fixnet::rpc::Server>> servers;
+  for (int i = serving_threads(); i > 0; --i) servers.push_back(S::bind(socket));
   std::printf("ready\n");
   std::fflush(stdout);
-  S skeleton(impl);
-  skeleton.serve(*server);
+  std::vector<std::thread> threads;
+  for (auto& server : servers)
+    threads.emplace_back([&impl, &server] {
+      S skeleton(impl);
+      skeleton.serve(*server);
+    });
+  for (auto& t : threads) t.join();
 }
 
 }  // namespace
