@@ -21,6 +21,16 @@ void check(const grpc::Status& status, const char* method) {
   throw std::runtime_error(text);
 }
 
+// One synchronous call: the reply, or HotelError/runtime_error from its status.
+template <class Stub, class Request, class Reply>
+Reply call(Stub& stub, grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Reply*),
+           const Request& request, const char* name) {
+  Reply reply;
+  grpc::ClientContext context;
+  check((stub.*method)(&context, request, &reply), name);
+  return reply;
+}
+
 template <class R>
 Ids ids_of(const R& repeated) {
   return Ids(repeated.begin(), repeated.end());
@@ -60,9 +70,7 @@ class GrpcRemote final : public HotelApi {
     pb::Point request;
     request.set_lat(lat);
     request.set_lon(lon);
-    pb::HotelIds reply;
-    grpc::ClientContext context;
-    check(geo_->Nearby(&context, request, &reply), "Geo.Nearby");
+    const auto reply = call(*geo_, &pb::Geo::Stub::Nearby, request, "Geo.Nearby");
     return ids_of(reply.ids());
   }
   std::vector<RatePlan> rates(const Ids& ids, const std::string& in, const std::string& out) override {
@@ -70,9 +78,7 @@ class GrpcRemote final : public HotelApi {
     for (const auto& id : ids) request.add_hotel_ids(id);
     request.set_in_date(in);
     request.set_out_date(out);
-    pb::RatePlans reply;
-    grpc::ClientContext context;
-    check(rate_->GetRates(&context, request, &reply), "Rate.GetRates");
+    const auto reply = call(*rate_, &pb::Rate::Stub::GetRates, request, "Rate.GetRates");
     std::vector<RatePlan> result;
     for (const auto& p : reply.plans())
       result.push_back({p.hotel_id(), p.code(), p.in_date(), p.out_date(), p.bookable_rate(), p.total_rate(),
@@ -82,9 +88,7 @@ class GrpcRemote final : public HotelApi {
   std::vector<HotelProfile> profiles(const Ids& ids) override {
     pb::HotelIds request;
     put_ids(request, ids);
-    pb::Profiles reply;
-    grpc::ClientContext context;
-    check(profile_->GetProfiles(&context, request, &reply), "Profile.GetProfiles");
+    const auto reply = call(*profile_, &pb::Profile::Stub::GetProfiles, request, "Profile.GetProfiles");
     std::vector<HotelProfile> result;
     for (const auto& p : reply.hotels())
       result.push_back({p.id(), p.name(), p.phone(), p.description(), p.street(), p.city(), p.lat(), p.lon()});
@@ -96,34 +100,26 @@ class GrpcRemote final : public HotelApi {
     request.set_lon(lon);
     request.set_in_date(in);
     request.set_out_date(out);
-    pb::HotelIds reply;
-    grpc::ClientContext context;
-    check(search_->SearchNearby(&context, request, &reply), "Search.SearchNearby");
+    const auto reply = call(*search_, &pb::Search::Stub::SearchNearby, request, "Search.SearchNearby");
     return ids_of(reply.ids());
   }
   Ids check_availability(const Booking& booking) override {
     pb::Booking request;
     put_booking(request, booking);
-    pb::HotelIds reply;
-    grpc::ClientContext context;
-    check(reservation_->CheckAvailability(&context, request, &reply), "Reservation.CheckAvailability");
+    const auto reply = call(*reservation_, &pb::Reservation::Stub::CheckAvailability, request, "Reservation.CheckAvailability");
     return ids_of(reply.ids());
   }
   Ids make_reservation(const Booking& booking) override {
     pb::Booking request;
     put_booking(request, booking);
-    pb::HotelIds reply;
-    grpc::ClientContext context;
-    check(reservation_->MakeReservation(&context, request, &reply), "Reservation.MakeReservation");
+    const auto reply = call(*reservation_, &pb::Reservation::Stub::MakeReservation, request, "Reservation.MakeReservation");
     return ids_of(reply.ids());
   }
   bool check_user(const std::string& username, const std::string& password) override {
     pb::Credentials request;
     request.set_username(username);
     request.set_password(password);
-    pb::Verdict reply;
-    grpc::ClientContext context;
-    check(user_->CheckUser(&context, request, &reply), "User.CheckUser");
+    const auto reply = call(*user_, &pb::User::Stub::CheckUser, request, "User.CheckUser");
     return reply.correct();
   }
   Ids recommend(const std::string& require, double lat, double lon) override {
@@ -131,9 +127,7 @@ class GrpcRemote final : public HotelApi {
     request.set_require(require);
     request.set_lat(lat);
     request.set_lon(lon);
-    pb::HotelIds reply;
-    grpc::ClientContext context;
-    check(recommendation_->GetRecommendations(&context, request, &reply), "Recommendation.GetRecommendations");
+    const auto reply = call(*recommendation_, &pb::Recommendation::Stub::GetRecommendations, request, "Recommendation.GetRecommendations");
     return ids_of(reply.ids());
   }
 
