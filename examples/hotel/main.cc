@@ -6,6 +6,7 @@
 //   --http PORT           the frontend's HTTP port
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <string>
@@ -43,7 +44,12 @@ Options parse(int argc, char** argv) {
     const std::string value = argv[i + 1];
     if (flag == "--listen") o.listen = value;
     else if (flag == "--redis") o.redis = value;
-    else if (flag == "--http") o.http = static_cast<uint16_t>(std::stoul(value));
+    else if (flag == "--http") {
+      char* end = nullptr;
+      const unsigned long port = std::strtoul(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || port == 0 || port > 65535) usage(("--http '" + value + "' is not a port").c_str());
+      o.http = static_cast<uint16_t>(port);
+    }
     else if (flag == "--to") {
       const auto eq = value.find('=');
       if (eq == std::string::npos) usage(("--to '" + value + "' is not SERVICE=WHERE").c_str());
