@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <mutex>
 
 #include "core/error.h"
@@ -130,10 +129,13 @@ Name Evaluator::apply(Name application) {
   // The common Application: a small encode tree with nothing left to evaluate (literals, values).
   // It is its own value, and its entries are copied out of the store rather than referenced.
   const Name tree = application.content_name();
-  std::array<Name, kCopiedEntries> copied;
-  if (tree.size() >= 2 && tree.size() <= copied.size()) {
-    const size_t n = store_.copy_tree(tree, copied);
-    const std::span<const Name> entries(copied.data(), n);
+  union Copied {  // left uninitialized: zeroing it (rep stos) cost more than the copy
+    Copied() {}
+    Name names[kCopiedEntries];
+  } copied;
+  if (tree.size() >= 2 && tree.size() <= kCopiedEntries) {
+    const size_t n = store_.copy_tree(tree, copied.names);
+    const std::span<const Name> entries(copied.names, n);
     if (n == tree.size() && std::none_of(entries.begin(), entries.end(), changes_on_eval))
       return is_error_value(store_, tree) ? tree : run(tree, entries);
   }
