@@ -73,12 +73,12 @@ Report invoke_benchmark(const Options& options) {
   Evaluator evaluator(fx.store, fx.relations, fx.dispatcher, pool, EvaluatorOptions{.read_memo = false});
   // As the evaluator calls the runner: with the encode tree's entries it already holds.
   const TreeData entries = fx.store.get_tree(encode);
-  const Invocation invocation{fx.store, encode, add, Limits{}, entries.get()};
+  const Invocation invocation{fx.store, encode, add, Limits{}, *entries};
   const Name at_once = fx.store.put_blob(wasm::wat_to_wasm(kReturnAtOnce));
   fx.runner.prepare(fx.store, at_once);
   const Name at_once_encode = fx.store.put_tree({Limits{}.to_blob_name(), at_once});
   const TreeData empty_entries = fx.store.get_tree(at_once_encode);
-  const Invocation empty{fx.store, at_once_encode, at_once, Limits{}, empty_entries.get()};
+  const Invocation empty{fx.store, at_once_encode, at_once, Limits{}, *empty_entries};
   const NativeProgram native(fx.cache.path(), "add", native_add_source());
   const Adder* adder = &pick_adder();
   // Each way gets the same question first; a wrong answer would make its figure meaningless.

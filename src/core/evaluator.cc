@@ -22,6 +22,9 @@ uint64_t read_index(ObjectStore& store, Name index, std::string_view which) {
   return v;
 }
 
+// Only Encodes and nested (accessible) Trees can change when a Tree is evaluated.
+bool changes_on_eval(Name e) { return e.is_encode() || (e.is_tree() && !e.is_ref()); }
+
 }  // namespace
 
 Evaluator::Evaluator(ObjectStore& store, RelationStore& relations, ProcedureRunner& runner,
@@ -50,18 +53,16 @@ Name Evaluator::eval_tree(Name tree, TreeData* entries_out) {
     }
   TreeData entries = store_.get_tree(tree);
   const size_t n = entries->size();
-  // Only Encodes and nested Trees can change: a Tree without them (an evaluated encode tree of
-  // literals, the common case of an application) is its own value, with nothing allocated.
-  auto changes = [](Name e) { return e.is_encode() || (e.is_tree() && !e.is_ref()); };
-  if (std::none_of(entries->begin(), entries->end(), changes)) {
+  // A Tree without entries that change (an evaluated encode tree of literals, the common case of an
+  // application) is its own value, with nothing allocated.
+  if (std::none_of(entries->begin(), entries->end(), changes_on_eval)) {
     if (entries_out) *entries_out = std::move(entries);
     return tree;
   }
   std::vector<Name> out(n);
-  // Only Encodes and nested Trees can change; everything else is copied as it is.
   auto eval_entry = [&](size_t i) {
     Name e = (*entries)[i];
-    out[i] = changes(e) ? eval(e) : e;
+    out[i] = changes_on_eval(e) ? eval(e) : e;
   };
   if (n >= options_.parallel_grain)
     pool_.parallel_for(n, options_.parallel_grain, eval_entry);
@@ -125,13 +126,30 @@ Name Evaluator::force_once(Name thunk) {
 }
 
 Name Evaluator::apply(Name application) {
+  // The common Application: a small encode tree with nothing left to evaluate (literals, values).
+  // It is its own value, and its entries are copied out of the store rather than referenced.
+  const Name tree = application.content_name();
+  union Copied {  // left uninitialized: zeroing it (rep stos) cost more than the copy
+    Copied() {}
+    Name names[kCopiedEntries];
+  } copied;
+  if (tree.size() >= 2 && tree.size() <= kCopiedEntries) {
+    const size_t n = store_.copy_tree(tree, copied.names);
+    const std::span<const Name> entries(copied.names, n);
+    if (n == tree.size() && std::none_of(entries.begin(), entries.end(), changes_on_eval))
+      return is_error_value(store_, tree) ? tree : run(tree, entries);
+  }
   TreeData entries;  // of the encode tree, when eval_tree already read them
-  Name encode = eval_tree(application.content_name(), &entries);
+  Name encode = eval_tree(tree, &entries);
   if (is_error_value(store_, encode)) return encode;  // an argument failed: so did this
   if (encode.size() < 2)
     throw ProcedureError(fmt::format("an Application needs a Tree [limits, procedure, arg…], got {} entries", encode.size()));
   if (!entries) entries = store_.get_tree(encode);
-  Invocation invocation{store_, encode, (*entries)[1], Limits::parse((*entries)[0]), entries.get()};
+  return run(encode, *entries);
+}
+
+Name Evaluator::run(Name encode, std::span<const Name> entries) {
+  Invocation invocation{store_, encode, entries[1], Limits::parse(entries[0]), entries};
   stats_.applications.add();
   Name result = runner_.apply(invocation);
   if (result.is_null()) throw ProcedureError("the procedure returned the null Name");

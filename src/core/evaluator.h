@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <span>
 
 #include "core/procedure.h"
 #include "core/relation.h"
@@ -51,6 +52,9 @@ class Evaluator {
   // eval of a Tree; when its value is the Tree itself and `entries` is given, *entries holds them
   // (so a caller about to read them does not fetch them again).
   Name eval_tree(Name tree, TreeData* entries = nullptr);
+  // Invokes the procedure of an evaluated encode tree whose entries the caller holds.
+  Name run(Name encode, std::span<const Name> entries);
+  static constexpr size_t kCopiedEntries = 8;  // encode trees up to this size are copied, not referenced
   Name eval_encode(Name encode);
   Name force_once(Name thunk);
   Name apply(Name application);

@@ -11,16 +11,13 @@ namespace {
   throw InputError(fmt::format("{} is a {}, not a {}", name.short_hex(), kind_name(name.content_name().kind()), wanted));
 }
 
+[[noreturn]] void not_found(Name content) {
+  throw NotFoundError(fmt::format("object {} is not in memory", content.hex()));
+}
+
 BlobData literal_blob(Name name) { return std::make_shared<const std::string>(name.literal_bytes()); }
 
 }  // namespace
-
-const MemoryStore::Entry* MemoryStore::find(Name content, std::shared_lock<std::shared_mutex>& lock) {
-  Shard& s = shard(content);
-  lock = std::shared_lock(s.mutex);
-  auto it = s.objects.find(content);
-  return it == s.objects.end() ? nullptr : &it->second;
-}
 
 Name MemoryStore::put_blob(std::string_view bytes) {
   Name name = Name::blob_name(bytes);
@@ -34,61 +31,50 @@ Name MemoryStore::put_tree(std::vector<Name> entries) {
   return name;
 }
 
-void MemoryStore::insert_blob(Name name, BlobData data) {
-  Name content = name.content_name();
-  Shard& s = shard(content);
-  std::unique_lock lock(s.mutex);
-  s.objects.try_emplace(content, std::move(data));
-}
+void MemoryStore::insert_blob(Name name, BlobData data) { objects_.insert(name.content_name(), std::move(data)); }
 
-void MemoryStore::insert_tree(Name name, TreeData data) {
-  Name content = name.content_name();
-  Shard& s = shard(content);
-  std::unique_lock lock(s.mutex);
-  s.objects.try_emplace(content, std::move(data));
-}
+void MemoryStore::insert_tree(Name name, TreeData data) { objects_.insert(name.content_name(), std::move(data)); }
 
 void MemoryStore::erase(Name name) {
-  if (name.is_literal()) return;
-  Name content = name.content_name();
-  Shard& s = shard(content);
-  std::unique_lock lock(s.mutex);
-  s.objects.erase(content);
+  if (!name.is_literal()) objects_.erase(name.content_name());
 }
 
 BlobData MemoryStore::get_blob(Name name) {
   Name content = name.content_name();
   if (content.content() != Content::Blob) wrong_content(name, "Blob");
   if (content.is_literal()) return literal_blob(content);
-  std::shared_lock<std::shared_mutex> lock;
-  const Entry* e = find(content, lock);
-  if (!e) throw NotFoundError(fmt::format("object {} is not in memory", content.hex()));
-  return std::get<BlobData>(*e);
+  BlobData out;
+  if (!objects_.read(content, [&](const Entry& e) { out = std::get<BlobData>(e); })) not_found(content);
+  return out;
 }
 
 TreeData MemoryStore::get_tree(Name name) {
   Name content = name.content_name();
   if (content.content() != Content::Tree) wrong_content(name, "Tree");
-  std::shared_lock<std::shared_mutex> lock;
-  const Entry* e = find(content, lock);
-  if (!e) throw NotFoundError(fmt::format("object {} is not in memory", content.hex()));
-  return std::get<TreeData>(*e);
+  TreeData out;
+  if (!objects_.read(content, [&](const Entry& e) { out = std::get<TreeData>(e); })) not_found(content);
+  return out;
+}
+
+size_t MemoryStore::copy_tree(Name name, std::span<Name> out) {
+  Name content = name.content_name();
+  if (content.content() != Content::Tree) wrong_content(name, "Tree");
+  size_t n = 0;
+  auto copy = [&](const Entry& e) {
+    const std::vector<Name>& entries = *std::get<TreeData>(e);
+    n = entries.size();
+    if (n <= out.size()) std::copy(entries.begin(), entries.end(), out.begin());
+  };
+  if (!objects_.read(content, copy)) not_found(content);
+  return n;
 }
 
 bool MemoryStore::contains(Name name) {
   Name content = name.content_name();
   if (content.is_literal()) return true;
-  std::shared_lock<std::shared_mutex> lock;
-  return find(content, lock) != nullptr;
+  return objects_.contains(content);
 }
 
-size_t MemoryStore::object_count() const {
-  size_t n = 0;
-  for (const Shard& s : shards_) {
-    std::shared_lock lock(s.mutex);
-    n += s.objects.size();
-  }
-  return n;
-}
+size_t MemoryStore::object_count() const { return objects_.size(); }
 
 }  // namespace fixnet

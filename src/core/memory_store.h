@@ -1,14 +1,10 @@
-// MemoryStore: a concurrent in-memory ObjectStore. It grows with the workload (sharded hash tables,
-// no fixed capacity) and many threads may put and get at once.
+// MemoryStore: a concurrent in-memory ObjectStore. It grows with the workload (a NameMap: sharded
+// tables, no fixed capacity); many threads may put and get at once, and a get takes no lock.
 #pragma once
 
-#include <array>
-#include <memory>
-#include <mutex>
-#include <shared_mutex>
-#include <unordered_map>
 #include <variant>
 
+#include "core/name_map.h"
 #include "core/store.h"
 
 namespace fixnet {
@@ -19,6 +15,7 @@ class MemoryStore : public ObjectStore {
   Name put_tree(std::vector<Name> entries) override;
   BlobData get_blob(Name name) override;
   TreeData get_tree(Name name) override;
+  size_t copy_tree(Name name, std::span<Name> out) override;
   bool contains(Name name) override;
 
   // Insert content whose Name the caller already knows (e.g. loaded and verified from disk).
@@ -31,16 +28,7 @@ class MemoryStore : public ObjectStore {
 
  private:
   using Entry = std::variant<BlobData, TreeData>;
-  struct Shard {
-    mutable std::shared_mutex mutex;
-    std::unordered_map<Name, Entry, NameHash> objects;
-  };
-  static constexpr size_t kShards = 64;
-
-  Shard& shard(Name content) { return shards_[content.table_hash() % kShards]; }
-  const Entry* find(Name content, std::shared_lock<std::shared_mutex>& lock);
-
-  std::array<Shard, kShards> shards_;
+  NameMap<Entry> objects_;
 };
 
 }  // namespace fixnet

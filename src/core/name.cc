@@ -180,8 +180,6 @@ uint64_t Name::local_id() const {
   return id;
 }
 
-Name Name::content_name() const { return with_tag(make_tag(how(), content())); }
-
 Name Name::application() const {
   if (!is_value() || is_ref() || content() != Content::Tree)
     throw InputError(fmt::format("an Application needs a Tree [limits, procedure, args…], got a {}", kind_name(kind())));

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <shared_mutex>
+#include <span>
 #include <string>
 
 #include "core/name.h"
@@ -34,9 +35,9 @@ struct Invocation {
   Name encode;     // the evaluated encode tree (a Tree): [limits, procedure, arg…]
   Name procedure;  // entry 1 of `encode`: a Blob, or a Tree [procedure, captured…]
   Limits limits;
-  // The entries of `encode`, when the caller holds them (the evaluator does), else null: a runner
+  // The entries of `encode`, when the caller holds them (the evaluator does), else empty: a runner
   // reads them here instead of asking the store again. Valid for the duration of the call.
-  const std::vector<Name>* entries = nullptr;
+  std::span<const Name> entries = {};
 };
 
 // The Blob at the root of a procedure: the procedure itself, or entry 0 of a closure Tree, repeatedly.

@@ -4,44 +4,20 @@ namespace fixnet {
 
 std::string_view relation_name(Relation r) { return r == Relation::Think ? "Think" : "Eval"; }
 
-std::optional<Name> MemoryRelations::get(Relation relation, Name key) {
-  Shard& s = shards_[key.table_hash() % kShards];
-  std::shared_lock lock(s.mutex);
-  auto& table = relation == Relation::Think ? s.think : s.eval;
-  auto it = table.find(key);
-  if (it == table.end()) return std::nullopt;
-  return it->second;
-}
+std::optional<Name> MemoryRelations::get(Relation relation, Name key) { return table(relation).get(key); }
 
-void MemoryRelations::put(Relation relation, Name key, Name value) {
-  Shard& s = shards_[key.table_hash() % kShards];
-  std::unique_lock lock(s.mutex);
-  (relation == Relation::Think ? s.think : s.eval).insert_or_assign(key, value);
-}
+void MemoryRelations::put(Relation relation, Name key, Name value) { table(relation).assign(key, value); }
 
 void MemoryRelations::for_each(const std::function<void(Relation, Name, Name)>& fn) {
-  for (Shard& s : shards_) {
-    std::shared_lock lock(s.mutex);
-    for (auto& [k, v] : s.think) fn(Relation::Think, k, v);
-    for (auto& [k, v] : s.eval) fn(Relation::Eval, k, v);
-  }
+  think_.for_each([&](Name k, Name v) { fn(Relation::Think, k, v); });
+  eval_.for_each([&](Name k, Name v) { fn(Relation::Eval, k, v); });
 }
 
-size_t MemoryRelations::size() const {
-  size_t n = 0;
-  for (const Shard& s : shards_) {
-    std::shared_lock lock(s.mutex);
-    n += s.think.size() + s.eval.size();
-  }
-  return n;
-}
+size_t MemoryRelations::size() const { return think_.size() + eval_.size(); }
 
 void MemoryRelations::clear() {
-  for (Shard& s : shards_) {
-    std::unique_lock lock(s.mutex);
-    s.think.clear();
-    s.eval.clear();
-  }
+  think_.clear();
+  eval_.clear();
 }
 
 }  // namespace fixnet

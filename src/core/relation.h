@@ -2,17 +2,15 @@
 //   Think(thunk) → result   a thunk was forced to this value
 //   Eval(object) → value    an object (Tree with encodes, or an Encode) evaluated to this value
 // RelationStore is the interface the evaluator memoizes through; MemoryRelations is the concurrent
-// in-memory form. The repository persists them (docs/format.md, "Relations").
+// in-memory form (NameMaps: a lookup takes no lock; re-memoizing an equal value writes nothing).
+// The repository persists them (docs/format.md, "Relations").
 #pragma once
 
-#include <array>
 #include <functional>
-#include <mutex>
 #include <optional>
-#include <shared_mutex>
-#include <unordered_map>
 
 #include "core/name.h"
+#include "core/name_map.h"
 
 namespace fixnet {
 
@@ -38,12 +36,8 @@ class MemoryRelations : public RelationStore {
   void clear();
 
  private:
-  struct Shard {
-    mutable std::shared_mutex mutex;
-    std::unordered_map<Name, Name, NameHash> think, eval;
-  };
-  static constexpr size_t kShards = 64;
-  std::array<Shard, kShards> shards_;
+  NameMap<Name>& table(Relation r) { return r == Relation::Think ? think_ : eval_; }
+  NameMap<Name> think_, eval_;
 };
 
 }  // namespace fixnet

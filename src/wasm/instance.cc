@@ -140,9 +140,7 @@ Name Instance::apply(const Invocation& invocation) {
   // Handle 0: the encode tree, its entries those the evaluator already holds (no fetch).
   fixnet_handle_slot& encode = c.slots[0];
   std::memcpy(encode.name, invocation.encode.bytes().data(), sizeof encode.name);
-  encode.entries = invocation.entries && !invocation.entries->empty()
-                       ? reinterpret_cast<const uint8_t*>(invocation.entries->data())
-                       : nullptr;
+  encode.entries = invocation.entries.empty() ? nullptr : reinterpret_cast<const uint8_t*>(invocation.entries.data());
   c.env.count = 1;
 
   Call call{&desc_, state_.get(), env(), 0};

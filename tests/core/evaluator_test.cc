@@ -142,12 +142,13 @@ TEST_F(EvaluatorTest, ApplicationSeesEvaluatedEncodeTree) {
 TEST_F(EvaluatorTest, RunnersGetTheEvaluatedEncodeTreesEntries) {
   std::vector<std::vector<Name>> seen;
   Name spy = natives.add("entries", [&](const Invocation& inv) {
-    EXPECT_NE(inv.entries, nullptr);
-    if (inv.entries) {
-      EXPECT_EQ(*inv.entries, *inv.store.get_tree(inv.encode));
-      EXPECT_EQ((*inv.entries)[1], inv.procedure);
-      seen.push_back(*inv.entries);
+    EXPECT_FALSE(inv.entries.empty());
+    const std::vector<Name> entries(inv.entries.begin(), inv.entries.end());
+    EXPECT_EQ(entries, *inv.store.get_tree(inv.encode));
+    if (!entries.empty()) {
+      EXPECT_EQ(entries[1], inv.procedure);
     }
+    seen.push_back(entries);
     return inv.store.put_blob("ok");
   });
   Name plain = app({spy, blob("a")});
@@ -162,6 +163,14 @@ TEST_F(EvaluatorTest, RunnersGetTheEvaluatedEncodeTreesEntries) {
   EXPECT_EQ(seen[1], (std::vector<Name>{Limits{}.to_blob_name(), spy, blob("bc")}));
   EXPECT_EQ(seen[2], seen[0]);
   EXPECT_EQ(seen[3], seen[1]);
+}
+
+// An Application whose tree is itself an error value (nothing in it to evaluate) is that error, as
+// when an argument fails — it is not run as [limits, procedure, …].
+TEST_F(EvaluatorTest, AnApplicationOfAnErrorValueIsThatError) {
+  const Name error = make_error_value(store, "earlier failure", app({concat, blob("x")}));
+  for (bool read_memo : {true, false})
+    EXPECT_EQ(evaluator({.read_memo = read_memo}).force(error.application()), error);
 }
 
 // Rule 6: a result that is a thunk is forced further (recursion: fib through Applications).

@@ -57,7 +57,7 @@ TEST_F(RunnerTest, ReadsTheEncodeTreeFromTheInvocationsEntries) {
   const std::vector<Name> entries{limits(), add, u8(7), u8(8)};
   const Name encode = Name::tree_name(entries);
   ASSERT_FALSE(store.contains(encode));
-  EXPECT_EQ(runner->apply(Invocation{store, encode, add, Limits{}, &entries}),
+  EXPECT_EQ(runner->apply(Invocation{store, encode, add, Limits{}, entries}),
             Name::literal(std::string(1, '\x0f')));
   // Without them, the runner asks the store (which lacks this tree).
   EXPECT_THROW(runner->apply(Invocation{store, encode, add, Limits{}}), NotFoundError);
