@@ -59,6 +59,28 @@ TEST(Validate, RefusesUnknownVersionKindAndNonZeroReservedFields) {
   EXPECT_EQ(validate_descriptor(d, kLimits), Status::kBadDescriptor);
 }
 
+// A serving application's Reply may fail its call with an application status (64…127), never with
+// one of the service's own, and an application's Request carries no status at all.
+TEST(Validate, OnlyAServingReplyCarriesAStatusAndOnlyAnApplicationOne) {
+  DescriptorLimits serving = kLimits;
+  serving.serving = true;
+  Descriptor d = request(0, 8);
+  d.kind = Kind::kReply;
+  for (uint16_t status : {64, 70, 127}) {
+    d.status = static_cast<Status>(status);
+    EXPECT_EQ(validate_descriptor(d, serving), Status::kOk) << status;
+  }
+  for (uint16_t status : {1, 6, 8, 63, 128, 65535}) {
+    d.status = static_cast<Status>(status);
+    EXPECT_EQ(validate_descriptor(d, serving), Status::kBadDescriptor) << status;
+  }
+  d = request(0, 8);
+  d.status = Status::kNotFound;
+  EXPECT_EQ(validate_descriptor(d, kLimits), Status::kBadDescriptor);
+  EXPECT_EQ(status_text(Status::kNotFound), "not found");
+  EXPECT_EQ(status_text(static_cast<Status>(100)), "the serving application failed the call");
+}
+
 TEST(Validate, ReleasesMustPointIntoTheReceiveHeap) {
   Descriptor d;
   d.kind = Kind::kRelease;

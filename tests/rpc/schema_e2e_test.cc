@@ -438,5 +438,81 @@ TEST(RpcSchemaBadInput, AMarshallerOthersCanWriteIsNeverLoaded) {
   EXPECT_THROW(Marshaller::load(object, SchemaHash{}), InputError);
 }
 
+// A key-value server whose handlers fail calls: key "missing" with a StatusError, "boom" with
+// another exception, "wrong" with a StatusError of a service status (not the application's to use).
+class FailingStore final : public fixnet::examples::kv::KeyValueService {
+ public:
+  void Get(const fixnet::examples::kv::GetRequest& request, fixnet::examples::kv::GetReply& reply) override {
+    const std::string key(request.key());
+    if (key == "missing") throw stub::StatusError(Status::kNotFound, "no key 'missing'");
+    if (key == "boom") throw std::runtime_error("boom: the disk is on fire");
+    if (key == "wrong") throw stub::StatusError(Status::kBadMessage, "pretending to be the service");
+    reply.set_found(true);
+    reply.set_value(key);
+  }
+  void Put(const fixnet::examples::kv::PutRequest&, fixnet::examples::kv::PutReply&) override {}
+  void Scan(const fixnet::examples::kv::ScanRequest&, fixnet::examples::kv::ScanReply&) override {}
+};
+
+TEST(RpcSchemaEndToEnd, HandlersFailCallsWithAStatusAndTheServerServesOn) {
+  using fixnet::examples::kv::GetRequest;
+  TwoServices s;
+  const pid_t server = testing::spawn([&] {
+    auto bound = FailingStore::bind(s.b.socket());
+    FailingStore().serve(*bound);
+    return true;
+  });
+  auto kv = fixnet::examples::kv::KeyValueClient::connect(s.a.socket());
+  auto request = [&](const std::string& key) {
+    auto r = kv.make<GetRequest>();
+    r->set_key(key);
+    return r;
+  };
+  auto missing = kv.Get(request("missing"));
+  EXPECT_EQ(missing.status(), Status::kNotFound);
+  EXPECT_EQ(missing.message(), "no key 'missing'");
+  try {
+    (void)missing->value();
+    ADD_FAILURE() << "a failed call's reply was readable";
+  } catch (const EnvironmentError& e) {
+    EXPECT_NE(std::string(e.what()).find("not found: no key 'missing'"), std::string::npos) << e.what();
+  }
+  auto pending = kv.GetAsync(request("missing"));
+  auto missing_async = pending.get();
+  EXPECT_EQ(missing_async.status(), Status::kNotFound);
+  EXPECT_EQ(missing_async.message(), "no key 'missing'");
+
+  auto boom = kv.Get(request("boom"));
+  EXPECT_EQ(boom.status(), Status::kInternal);
+  EXPECT_EQ(boom.message(), "boom: the disk is on fire");
+  auto wrong = kv.Get(request("wrong"));
+  EXPECT_EQ(wrong.status(), Status::kInternal);
+  EXPECT_NE(wrong.message().find("not an application status"), std::string::npos) << wrong.message();
+
+  // The server went on serving after each failure.
+  for (int i = 0; i < 3; ++i) {
+    auto present = kv.Get(request("present"));
+    ASSERT_TRUE(present.ok()) << status_text(present.status());
+    EXPECT_TRUE(present->found());
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(present->value().data()), present->value().size()), "present");
+  }
+  ::kill(server, SIGKILL);
+  int status;
+  ::waitpid(server, &status, 0);
+  EXPECT_TRUE(s.a.alive() && s.b.alive());
+}
+
+// Server::fail takes application statuses only: a serving application cannot forge the service's.
+TEST(RpcSchemaBadInput, AServerCannotFailACallWithAServiceStatus) {
+  TwoServices s;
+  auto bound = Server::bind(s.b.socket());
+  try {
+    bound->fail(1, Status::kPeerRefused, "forged");
+    ADD_FAILURE() << "fail() took a service status";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("64…127"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace fixnet::rpc
