@@ -5,6 +5,7 @@
 // rpc`'s fixnet row on the stubs, its fixnet_raw row without a schema.
 #include <google/protobuf/dynamic_message.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
 
 #include <atomic>
 #include <algorithm>
@@ -512,6 +513,127 @@ TEST(RpcSchemaBadInput, AServerCannotFailACallWithAServiceStatus) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("64…127"), std::string::npos) << e.what();
   }
+}
+
+// Applications with unregistered schemas (each a compile) cannot exhaust the service: the service
+// for these tests compiles through a gate — a compiler that waits for a file — so what waits, what
+// compiles and what is refused is decided by the test, not by how fast the machine compiles.
+class GatedCompiles {
+ public:
+  // `flags`: fixnetd's compile limits. all_types.proto is registered in the service's cache.
+  explicit GatedCompiles(std::vector<std::string> flags) {
+    const fs::path cache = dir_.path / "cache";
+    MarshallerCache(cache).ensure(*Schema::parse(kSchemas / "all_types.proto"));
+    if (::getuid() == 0) {  // the service runs as nobody and must write its compiles there
+      const passwd* nobody = ::getpwnam("nobody");
+      if (nobody == nullptr || ::chown(cache.c_str(), nobody->pw_uid, nobody->pw_gid) != 0)
+        throw std::runtime_error("cannot give the test cache to nobody");
+    }
+    const char* cxx = std::getenv("CXX");
+    const fs::path compiler = dir_.path / "gated-c++";
+    std::ofstream(compiler) << "#!/bin/sh\nwhile [ ! -e " << gate().string() << " ]; do sleep 0.05; done\nexec "
+                            << (cxx != nullptr && *cxx != 0 ? cxx : "c++") << " \"$@\"\n";
+    fs::permissions(compiler, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                  fs::perms::others_read | fs::perms::others_exec);
+    const std::string saved = cxx != nullptr ? cxx : "";
+    ::setenv("CXX", compiler.c_str(), 1);  // fixnetd inherits it
+    flags.insert(flags.begin(), {"--schema-cache", cache.string()});
+    service_ = std::make_unique<ServiceProcess>(flags);
+    if (cxx != nullptr) ::setenv("CXX", saved.c_str(), 1); else ::unsetenv("CXX");
+  }
+  ~GatedCompiles() {
+    open();
+    for (auto& t : waiting_) t.join();
+  }
+  ServiceProcess& service() { return *service_; }
+  void open() { std::ofstream(gate()) << "open\n"; }
+  // A schema nobody registered, distinct by `n`.
+  SchemaBinding fresh(int n) {
+    const fs::path file = dir_.path / ("fresh_" + std::to_string(n) + ".proto");
+    std::ofstream(file) << "syntax = \"proto3\";\npackage fixnet.test.fresh" << n
+                        << ";\nmessage Note { string text = 1; }\nservice Notes { rpc Send(Note) returns (Note); }\n";
+    schemas_.push_back(Schema::parse(file));
+    return {schemas_.back()->hash(), schemas_.back()->canonical()};
+  }
+  // Connects with `schema` on a thread (the connect waits for the compile); counts the successes.
+  void connect_in_background(SchemaBinding schema) {
+    waiting_.emplace_back([this, schema] {
+      try {
+        Client::connect(service_->socket(), schema);
+        ++connected;
+      } catch (const Error& e) {
+        std::fprintf(stderr, "background connect: %s\n", e.what());
+      }
+    });
+  }
+  // How often the service's log says `what`.
+  size_t logged(const std::string& what) const {
+    const std::string log = service_->log();
+    size_t n = 0;
+    for (size_t at = log.find(what); at != std::string::npos; at = log.find(what, at + 1)) ++n;
+    return n;
+  }
+  std::atomic<int> connected{0};
+
+ private:
+  fs::path gate() const { return dir_.path / "gate"; }
+  OpenDir dir_;
+  std::vector<std::unique_ptr<Schema>> schemas_;
+  std::unique_ptr<ServiceProcess> service_;
+  std::vector<std::thread> waiting_;
+};
+
+// The refusal of a connect: its message (empty if it was admitted).
+std::string refusal(const fs::path& socket, const SchemaBinding& schema) {
+  try {
+    Client::connect(socket, schema);
+    return "";
+  } catch (const InputError& e) {
+    return e.what();
+  }
+}
+
+TEST(RpcSchemaBadInput, UncachedSchemasBeyondAUidsLimitPerMinuteAreRefusedWithTheFix) {
+  GatedCompiles g({"--uncached-schemas-per-minute", "2"});
+  for (int i = 0; i < 2; ++i) g.connect_in_background(g.fresh(i));
+  ASSERT_TRUE(ServiceProcess::eventually([&] { return g.logged("compiling its marshaller") == 1 &&
+                                                      g.logged("compile(s) ahead of it") == 1; }))
+      << g.service().log();
+  for (int i = 2; i < 8; ++i) {
+    const std::string why = refusal(g.service().socket(), g.fresh(i));
+    EXPECT_NE(why.find("uncached schemas within a minute"), std::string::npos) << why;
+    EXPECT_NE(why.find("run `fixnet rpc register FILE.proto`"), std::string::npos) << why;
+  }
+  // A schema admitted already (the same uid, within the minute) joins its compile: not refused.
+  g.connect_in_background(g.fresh(0));
+  // While the admitted compiles are held: a registered schema connects and calls, so does a raw
+  // application — the service is responsive.
+  SchemaClient registered(g.service().socket());
+  EXPECT_EQ(registered.call(registered.root()), Status::kOk);
+  auto raw = Client::connect(g.service().socket());
+  EXPECT_TRUE(testing::echoes(*raw, 1, 64, 3));
+  EXPECT_EQ(g.connected.load(), 0);
+  g.open();
+  ASSERT_TRUE(ServiceProcess::eventually([&] { return g.connected.load() == 3; }, std::chrono::seconds(120)))
+      << g.service().log();
+  EXPECT_EQ(g.logged("generated and compiled"), 2u) << g.service().log();
+  EXPECT_TRUE(g.service().alive());
+}
+
+TEST(RpcSchemaBadInput, UncachedSchemasCompileOneAtATimeBehindABoundedQueue) {
+  GatedCompiles g({"--compile-queue", "2"});
+  for (int i = 0; i < 3; ++i) g.connect_in_background(g.fresh(i));  // one compiling, two waiting
+  ASSERT_TRUE(ServiceProcess::eventually([&] { return g.logged("compile(s) ahead of it") == 2; })) << g.service().log();
+  EXPECT_EQ(g.logged("compiling its marshaller"), 1u) << "one compile at a time\n" << g.service().log();
+  const std::string why = refusal(g.service().socket(), g.fresh(3));
+  EXPECT_NE(why.find("2 uncached schemas already wait for the marshaller compiler"), std::string::npos) << why;
+  EXPECT_NE(why.find("fixnet rpc register FILE.proto"), std::string::npos) << why;
+  SchemaClient registered(g.service().socket());  // a registered schema does not wait in that queue
+  EXPECT_EQ(registered.call(registered.root()), Status::kOk);
+  g.open();
+  ASSERT_TRUE(ServiceProcess::eventually([&] { return g.connected.load() == 3; }, std::chrono::seconds(120)))
+      << g.service().log();
+  EXPECT_EQ(g.logged("generated and compiled"), 3u) << g.service().log();
 }
 
 }  // namespace
