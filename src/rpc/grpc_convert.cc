@@ -39,20 +39,34 @@ std::optional<ReplyBuffer> to_receive_buffer(DatapathContext& context, const grp
   return out;
 }
 
+namespace {
+
+// The named application statuses and their gRPC codes. `back`: a gRPC code that maps back to the
+// application status (INVALID_ARGUMENT, UNAVAILABLE and INTERNAL keep their transport meanings).
+struct ApplicationCode {
+  Status fixnet;
+  grpc::StatusCode grpc;
+  bool back;
+};
+constexpr ApplicationCode kApplicationCodes[] = {
+    {Status::kNotFound, grpc::StatusCode::NOT_FOUND, true},
+    {Status::kInvalidArgument, grpc::StatusCode::INVALID_ARGUMENT, false},
+    {Status::kAlreadyExists, grpc::StatusCode::ALREADY_EXISTS, true},
+    {Status::kPermissionDenied, grpc::StatusCode::PERMISSION_DENIED, true},
+    {Status::kFailedPrecondition, grpc::StatusCode::FAILED_PRECONDITION, true},
+    {Status::kUnavailable, grpc::StatusCode::UNAVAILABLE, false},
+    {Status::kInternal, grpc::StatusCode::INTERNAL, false},
+};
+
+}  // namespace
+
 grpc::Status to_grpc_status(Status status, bool request_refused, std::string_view message) {
   const std::string text(status_text(status));
   if (is_application_status(status)) {
     const std::string why = message.empty() ? text : std::string(message);
-    switch (status) {
-      case Status::kNotFound: return grpc::Status(grpc::StatusCode::NOT_FOUND, why);
-      case Status::kInvalidArgument: return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, why);
-      case Status::kAlreadyExists: return grpc::Status(grpc::StatusCode::ALREADY_EXISTS, why);
-      case Status::kPermissionDenied: return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, why);
-      case Status::kFailedPrecondition: return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, why);
-      case Status::kUnavailable: return grpc::Status(grpc::StatusCode::UNAVAILABLE, why);
-      case Status::kInternal: return grpc::Status(grpc::StatusCode::INTERNAL, why);
-      default: return grpc::Status(grpc::StatusCode::UNKNOWN, why);
-    }
+    for (const ApplicationCode& a : kApplicationCodes)
+      if (a.fixnet == status) return grpc::Status(a.grpc, why);
+    return grpc::Status(grpc::StatusCode::UNKNOWN, why);
   }
   switch (status) {
     case Status::kOk:
@@ -76,6 +90,9 @@ grpc::Status to_grpc_status(Status status, bool request_refused, std::string_vie
 }
 
 Status from_grpc_status(grpc::StatusCode code) {
+  // Codes only a server's handler gives: the application statuses of the same meaning.
+  for (const ApplicationCode& a : kApplicationCodes)
+    if (a.back && a.grpc == code) return a.fixnet;
   switch (code) {
     case grpc::StatusCode::OK:
       return Status::kOk;
@@ -85,15 +102,6 @@ Status from_grpc_status(grpc::StatusCode code) {
       return Status::kBadMessage;
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
       return Status::kTooLarge;
-    // The server's handler said so: the application statuses of the same meaning.
-    case grpc::StatusCode::NOT_FOUND:
-      return Status::kNotFound;
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return Status::kAlreadyExists;
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return Status::kPermissionDenied;
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return Status::kFailedPrecondition;
     default:
       // UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED, INTERNAL, UNKNOWN, …: the call did not complete
       // remotely; the engine logs gRPC's code and message.
