@@ -23,7 +23,8 @@ int usage() {
 template <class R>
 bool failed(const R& reply) {
   if (reply.ok()) return false;
-  std::fprintf(stderr, "kv_client: the call failed: %s\n", std::string(fixnet::rpc::status_text(reply.status())).c_str());
+  std::fprintf(stderr, "kv_client: the call failed: %s%s%s\n", std::string(fixnet::rpc::status_text(reply.status())).c_str(),
+               reply.message().empty() ? "" : ": ", std::string(reply.message()).c_str());
   return true;
 }
 
@@ -47,11 +48,12 @@ int main(int argc, char** argv) {
       auto request = client.make<GetRequest>();
       request->set_key(argv[3]);
       auto reply = client.Get(std::move(request));
-      if (failed(reply)) return 1;
-      if (!reply->found()) {
+      // The server's answer for a missing key (an ordinary gRPC server may say found = false instead).
+      if (reply.status() == fixnet::rpc::Status::kNotFound || (reply.ok() && !reply->found())) {
         std::printf("not found\n");
         return 3;
       }
+      if (failed(reply)) return 1;
       const auto value = text(reply->value());
       std::printf("%.*s\n", static_cast<int>(value.size()), value.data());
       return 0;

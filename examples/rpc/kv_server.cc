@@ -13,8 +13,11 @@ class Store final : public KeyValueService {
  public:
   void Get(const GetRequest& request, GetReply& reply) override {
     auto it = map_.find(std::string(request.key()));
-    reply.set_found(it != map_.end());
-    if (it != map_.end()) reply.set_value(it->second);
+    // A missing key fails the call: the caller's Result has status kNotFound and this message.
+    if (it == map_.end())
+      throw fixnet::rpc::stub::StatusError(fixnet::rpc::Status::kNotFound, "no key '" + std::string(request.key()) + "'");
+    reply.set_found(true);
+    reply.set_value(it->second);
   }
   void Put(const PutRequest& request, PutReply& reply) override {
     const auto value = request.value();

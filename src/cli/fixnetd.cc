@@ -72,6 +72,12 @@ int run(int argc, char** argv) {
   app.add_option("--schema-cache", config.schema_cache,
                  "Compiled marshallers of RPC schemas (default $FIXNET_SCHEMA_CACHE, else ~/.cache/fixnet/rpc-schemas; "
                  "fill it ahead with `fixnet rpc register`)");
+  app.add_option("--uncached-schemas-per-minute", config.compile_limits.per_uid_per_minute,
+                 "Distinct unregistered schemas one uid may have compiled per minute (default 8)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  app.add_option("--compile-queue", config.compile_limits.max_waiting,
+                 "Distinct unregistered schemas that may wait for the one compiling (default 16)")
+      ->check(CLI::Range(size_t{0}, size_t{1} << 20));
   app.add_option("--send-heap-mib", send_mib, "Each application's send heap")->check(CLI::Range(1, 4096));
   app.add_option("--receive-heap-mib", receive_mib, "Each application's receive heap")->check(CLI::Range(1, 4096));
   app.add_option("--queue-slots", config.queue_slots, "Slots per descriptor queue (a power of two)");

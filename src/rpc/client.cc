@@ -143,7 +143,9 @@ Client::Reply Client::take(const Descriptor& d) {
   reply.status_ = d.status;
   // The service is trusted, but a reply outside the receive heap would still be a bug to contain.
   const uint64_t heap = memory_.receive_heap.size();
-  if (d.status == Status::kOk && d.offset <= heap && d.length <= heap - d.offset) {
+  // A failed call may carry a message too (a serving application's reason): kept and released alike.
+  const bool has_bytes = d.status == Status::kOk || (d.offset != kNoOffset && d.length != 0);
+  if (has_bytes && d.offset <= heap && d.length <= heap - d.offset) {
     reply.offset_ = d.offset;
     reply.bytes_ = std::span<const uint8_t>(memory_.receive_heap.data() + d.offset, d.length);
   } else if (d.status == Status::kOk) {

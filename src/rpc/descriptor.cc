@@ -22,12 +22,20 @@ std::string_view status_text(Status status) {
     case Status::kBadMessage: return "the message does not fit its schema (layout or wire encoding)";
     case Status::kDenied: return "denied by an access-control policy";
     case Status::kRateLimited: return "refused by a rate limit";
+    case Status::kNotFound: return "not found";
+    case Status::kInvalidArgument: return "invalid argument";
+    case Status::kAlreadyExists: return "already exists";
+    case Status::kPermissionDenied: return "permission denied";
+    case Status::kFailedPrecondition: return "failed precondition";
+    case Status::kUnavailable: return "unavailable";
+    case Status::kInternal: return "internal error in the serving application";
   }
-  return "unknown status";
+  return is_application_status(status) ? "the serving application failed the call" : "unknown status";
 }
 
 Status validate_descriptor(const Descriptor& d, const DescriptorLimits& limits) {
-  if (d.version != kDescriptorVersion || d.status != Status::kOk || d.done_offset != 0)
+  const bool answer_status = d.kind == Kind::kReply && limits.serving && is_application_status(d.status);
+  if (d.version != kDescriptorVersion || (d.status != Status::kOk && !answer_status) || d.done_offset != 0)
     return Status::kBadDescriptor;
   for (uint8_t byte : d.reserved)
     if (byte != 0) return Status::kBadDescriptor;

@@ -35,7 +35,20 @@ enum class Status : uint16_t {
   kBadMessage = 8,  // a message that does not fit its schema: a bad layout, or wire bytes that do not decode
   kDenied = 9,      // an access-control policy refused the call's arguments
   kRateLimited = 10,  // a rate limit in reject mode refused the call
+  // 64…127: a serving application's own answer — its handler failed the call (rpc::Server::fail,
+  // rpc::stub::StatusError). The service carries them to the caller as they are; these have names:
+  kNotFound = 64,
+  kInvalidArgument = 65,
+  kAlreadyExists = 66,
+  kPermissionDenied = 67,
+  kFailedPrecondition = 68,
+  kUnavailable = 69,
+  kInternal = 70,  // the handler threw something else than a status (the server went on serving)
 };
+inline constexpr uint16_t kFirstApplicationStatus = 64, kLastApplicationStatus = 127;
+inline bool is_application_status(Status s) {
+  return static_cast<uint16_t>(s) >= kFirstApplicationStatus && static_cast<uint16_t>(s) <= kLastApplicationStatus;
+}
 std::string_view status_text(Status status);
 
 struct Descriptor {
@@ -73,7 +86,9 @@ struct DescriptorLimits {
 };
 
 // kOk when `d` (a private copy) is a well-formed application → service descriptor: version 1, kind
-// Request (Reply when serving: the same checks) or Release, done_offset and reserved zero, status 0; a Request's [offset, offset + length)
+// Request (Reply when serving: the same checks) or Release, done_offset and reserved zero, status 0
+// (a serving application's Reply may carry an application status: its bytes are then a message for
+// the caller, not a reply of its schema); a Request's [offset, offset + length)
 // inside the send heap and length <= max_message_bytes; a Release's offset inside the receive heap
 // (whether it names a live reply is the datapath's question). Otherwise the status to answer with.
 Status validate_descriptor(const Descriptor& d, const DescriptorLimits& limits);

@@ -70,7 +70,8 @@ void FrontendEngine::take(const Descriptor& d, EnginePorts& ports) {
   if (status != Status::kOk) return reply_error(d, status);
   ++counters_.requests;
   ++in_flight_;
-  ports.requests_out->push_back(RpcMessage{d.call_id, d.method, Status::kOk, d.offset, d.length, kNoOffset, d.kind, nullptr});
+  // A serving application's Reply may fail the call with an application status (validated above).
+  ports.requests_out->push_back(RpcMessage{d.call_id, d.method, d.status, d.offset, d.length, kNoOffset, d.kind, nullptr});
 }
 
 void FrontendEngine::reply_error(const Descriptor& d, Status status) {

@@ -39,8 +39,35 @@ std::optional<ReplyBuffer> to_receive_buffer(DatapathContext& context, const grp
   return out;
 }
 
-grpc::Status to_grpc_status(Status status, bool request_refused) {
+namespace {
+
+// The named application statuses and their gRPC codes. `back`: a gRPC code that maps back to the
+// application status (INVALID_ARGUMENT, UNAVAILABLE and INTERNAL keep their transport meanings).
+struct ApplicationCode {
+  Status fixnet;
+  grpc::StatusCode grpc;
+  bool back;
+};
+constexpr ApplicationCode kApplicationCodes[] = {
+    {Status::kNotFound, grpc::StatusCode::NOT_FOUND, true},
+    {Status::kInvalidArgument, grpc::StatusCode::INVALID_ARGUMENT, false},
+    {Status::kAlreadyExists, grpc::StatusCode::ALREADY_EXISTS, true},
+    {Status::kPermissionDenied, grpc::StatusCode::PERMISSION_DENIED, true},
+    {Status::kFailedPrecondition, grpc::StatusCode::FAILED_PRECONDITION, true},
+    {Status::kUnavailable, grpc::StatusCode::UNAVAILABLE, false},
+    {Status::kInternal, grpc::StatusCode::INTERNAL, false},
+};
+
+}  // namespace
+
+grpc::Status to_grpc_status(Status status, bool request_refused, std::string_view message) {
   const std::string text(status_text(status));
+  if (is_application_status(status)) {
+    const std::string why = message.empty() ? text : std::string(message);
+    for (const ApplicationCode& a : kApplicationCodes)
+      if (a.fixnet == status) return grpc::Status(a.grpc, why);
+    return grpc::Status(grpc::StatusCode::UNKNOWN, why);
+  }
   switch (status) {
     case Status::kOk:
       return grpc::Status::OK;
@@ -63,6 +90,9 @@ grpc::Status to_grpc_status(Status status, bool request_refused) {
 }
 
 Status from_grpc_status(grpc::StatusCode code) {
+  // Codes only a server's handler gives: the application statuses of the same meaning.
+  for (const ApplicationCode& a : kApplicationCodes)
+    if (a.back && a.grpc == code) return a.fixnet;
   switch (code) {
     case grpc::StatusCode::OK:
       return Status::kOk;

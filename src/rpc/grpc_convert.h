@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <optional>
+#include <string_view>
 
 #include "rpc/engine.h"
 
@@ -21,8 +22,10 @@ std::optional<ReplyBuffer> to_receive_buffer(DatapathContext& context, const grp
 // The status a gRPC caller gets for a fixnet failure. `request_refused`: the serving side's marshaller
 // refused the caller's request bytes (the caller's fault: INVALID_ARGUMENT), not the application's
 // reply (the service's side: INTERNAL).
-grpc::Status to_grpc_status(Status status, bool request_refused);
-// The status a fixnet caller gets for a gRPC one.
+// An application status (a handler failed the call) maps to its gRPC code with the application's
+// `message`.
+grpc::Status to_grpc_status(Status status, bool request_refused, std::string_view message = {});
+// The status a fixnet caller gets for a gRPC one (the codes that name an application status map to it).
 Status from_grpc_status(grpc::StatusCode code);
 
 }  // namespace fixnet::rpc

@@ -11,7 +11,9 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <sys/epoll.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <unordered_set>
 
 #include "core/error.h"
@@ -147,7 +149,16 @@ class GrpcClientEngine final : public Engine {
       net::log(LogLevel::kInfo, "rpc", "connection {}: call {} {}: gRPC status {}: {}",
                context_.connection_id(), request.call_id, paths_[request.method],
                static_cast<int>(status.error_code()), one_line(status.error_message(), 200));
-      return answer(request, from_grpc_status(status.error_code()));
+      const Status fixnet_status = from_grpc_status(status.error_code());
+      if (is_application_status(fixnet_status) && !status.error_message().empty()) {
+        // The server's handler failed the call: its message goes to the caller, as over TCP.
+        const std::string& text = status.error_message();
+        if (auto buffer = context_.allocate_reply(std::min<size_t>(text.size(), 256))) {
+          std::memcpy(buffer->bytes.data(), text.data(), buffer->bytes.size());
+          return answer(request, fixnet_status, buffer->offset, buffer->bytes.size());
+        }
+      }
+      return answer(request, fixnet_status);
     }
     auto buffer = to_receive_buffer(context_, call->reply());
     if (!buffer) return answer(request, Status::kNoReceiveSpace);

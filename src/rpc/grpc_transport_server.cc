@@ -123,7 +123,11 @@ class GrpcServerEngine final : public Engine {
     if (it == calls_.end()) return done(m.offset);
     GrpcServerCall* call = it->second;
     calls_.erase(it);
-    if (m.status != Status::kOk) {
+    if (is_application_status(m.status)) {
+      // The handler failed the call; its message (if any) is in its send buffer.
+      const auto message = m.offset == kNoOffset ? std::span<const uint8_t>() : context_.request_bytes(m.offset, m.length);
+      call->fail(to_grpc_status(m.status, false, {reinterpret_cast<const char*>(message.data()), message.size()}));
+    } else if (m.status != Status::kOk) {
       call->fail(to_grpc_status(m.status, m.offset == kNoOffset));
     } else {
       call->answer(m.wire ? to_byte_buffer(context_, *m.wire)

@@ -92,6 +92,8 @@ class MarshalEngine final : public Engine {
       method = it == serving_methods_.end() ? 0 : it->second;
       if (it != serving_methods_.end()) serving_methods_.erase(it);
       m.method = method;
+      // The handler failed the call: its bytes are a message for the caller, not a reply to marshal.
+      if (m.status != Status::kOk) return ports.requests_out->push_back(std::move(m));
     }
     auto wire = std::make_shared<WirePayload>();
     Sink sink{&context_, wire.get()};

@@ -98,6 +98,18 @@ std::string skip_value(const FD* f, const std::string& r) {
   return t == 0 ? r + ".varint();" : t == 5 ? r + ".fixed32();" : r + ".fixed64();";
 }
 
+const char* utf8(const FD* f) { return f->type() == FD::TYPE_STRING ? "true" : "false"; }
+
+// Code for the measuring pass: a length-delimited value's out-of-line bytes, checked for UTF-8 when
+// `f` is a string field.
+std::string measure_bytes(const FD* f) {
+  if (f->type() != FD::TYPE_STRING) return "        expect(t, kLen, f);\n        total += align8(r.sub().size());\n";
+  return fmt::format(
+      "        expect(t, kLen, f);\n        {{\n          const Reader v = r.sub();\n"
+      "          check_utf8(v.p, v.size(), \"{}\");\n          total += align8(v.size());\n        }}\n",
+      f->full_name());
+}
+
 // layout → wire for message m.
 void marshal_function(std::string& out, const Messages& messages, const pb::Descriptor* m) {
   const MessageLayout layout = layout_of(m);
@@ -121,7 +133,8 @@ void marshal_function(std::string& out, const Messages& messages, const pb::Desc
         break;
       }
       case SlotKind::kBytes:
-        out += fmt::format("    bytes_field(h, w, {}, load<uint64_t>(v), load<uint64_t>(v + 8), false, \"{}\");\n", n, what);
+        out += fmt::format("    bytes_field(h, w, {}, load<uint64_t>(v), load<uint64_t>(v + 8), false, {}, \"{}\");\n", n,
+                           utf8(f), what);
         break;
       case SlotKind::kMessage: {
         const uint64_t size = layout_of(f->message_type()).size;
@@ -153,8 +166,8 @@ void marshal_function(std::string& out, const Messages& messages, const pb::Desc
           out += fmt::format(
               "    for (uint64_t i = 0; i < count; ++i) {{\n"
               "      uint8_t pair[16];\n      std::memcpy(pair, h.base + from + i * 16, 16);\n"
-              "      bytes_field(h, w, {}, load<uint64_t>(pair), load<uint64_t>(pair + 8), true, \"{}\");\n    }}\n",
-              n, what);
+              "      bytes_field(h, w, {}, load<uint64_t>(pair), load<uint64_t>(pair + 8), true, {}, \"{}\");\n    }}\n",
+              n, utf8(f), what);
         } else {
           out += fmt::format(
               "    for (uint64_t i = 0; i < count; ++i) {{\n"
@@ -195,7 +208,7 @@ void unmarshal_functions(std::string& out, const Messages& messages, const pb::D
         out += fmt::format("        expect(t, {}, f);\n        {}\n", wire_type(f), skip_value(f, "r"));
         break;
       case SlotKind::kBytes:
-        out += "        expect(t, kLen, f);\n        total += align8(r.sub().size());\n";
+        out += measure_bytes(f);
         break;
       case SlotKind::kMessage:
         out += fmt::format("        expect(t, kLen, f);\n        total += {} + m{}_measure(r.sub(), depth + 1);\n",
@@ -209,7 +222,7 @@ void unmarshal_functions(std::string& out, const Messages& messages, const pb::D
               "        }} else {{\n          expect(t, {}, f);\n          {}\n          ++counts[{}];\n        }}\n",
               skip_value(f, "p"), ri, wire_type(f), skip_value(f, "r"), ri);
         } else if (f->cpp_type() == FD::CPPTYPE_STRING) {
-          out += fmt::format("        expect(t, kLen, f);\n        total += align8(r.sub().size());\n        ++counts[{}];\n", ri);
+          out += measure_bytes(f) + fmt::format("        ++counts[{}];\n", ri);
         } else {
           out += fmt::format("        expect(t, kLen, f);\n        total += m{}_measure(r.sub(), depth + 1);\n        ++counts[{}];\n",
                              messages.index(f->message_type()), ri);
@@ -224,12 +237,18 @@ void unmarshal_functions(std::string& out, const Messages& messages, const pb::D
     out += fmt::format("  total += align8(counts[{}] * {});\n", ri, element_bytes(repeated[ri]->field));
   out += "  return total;\n}\n\n";
 
-  // write: `s` is the message's struct in the destination buffer, zeroed.
-  out += fmt::format("void m{}_write(Reader r, Out& o, uint64_t s_at, int depth) {{\n", k);
+  // write: `s` is the message's struct in the destination buffer, zeroed; `in` its wire bytes, in
+  // one part or (a merged sub-message) several, read in order.
+  std::vector<const FieldSlot*> singular;  // singular message fields: their occurrences are merged
+  for (const auto& slot : layout.slots)
+    if (slot.kind == SlotKind::kMessage) singular.push_back(&slot);
+  out += fmt::format("void m{}_write(const Parts& in, Out& o, uint64_t s_at, int depth) {{\n", k);
   out += "  check_depth(depth);\n";
+  if (!singular.empty()) out += fmt::format("  Parts subs[{}];\n", singular.size());
   if (!repeated.empty()) {
     out += fmt::format("  uint64_t counts[{}] = {{}}, filled[{}] = {{}};\n", nr, nr);
-    out += "  for (Reader c = r; !c.done();) {\n    int t;\n    const uint32_t f = c.key(t);\n    switch (f) {\n";
+    out += "  for (size_t part = 0; part < in.count; ++part)\n"
+           "  for (Reader c = in.at(part); !c.done();) {\n    int t;\n    const uint32_t f = c.key(t);\n    switch (f) {\n";
     for (size_t ri = 0; ri < repeated.size(); ++ri) {
       const FD* f = repeated[ri]->field;
       out += fmt::format("      case {}:\n", f->number());
@@ -249,8 +268,9 @@ void unmarshal_functions(std::string& out, const Messages& messages, const pb::D
           "    store<uint64_t>(o.at(s_at) + {2}, arrays[{0}]);\n    store<uint64_t>(o.at(s_at) + {3}, counts[{0}]);\n  }}\n",
           ri, element_bytes(repeated[ri]->field), repeated[ri]->offset, repeated[ri]->offset + 8);
   }
-  out += "  while (!r.done()) {\n    int t;\n    const uint32_t f = r.key(t);\n    switch (f) {\n";
-  for (size_t ri = 0, i = 0; i < layout.slots.size(); ++i) {
+  out += "  for (size_t part = 0; part < in.count; ++part)\n"
+         "  for (Reader r = in.at(part); !r.done();) {\n    int t;\n    const uint32_t f = r.key(t);\n    switch (f) {\n";
+  for (size_t ri = 0, si = 0, i = 0; i < layout.slots.size(); ++i) {
     const FieldSlot& slot = layout.slots[i];
     const FD* f = slot.field;
     const std::string at = fmt::format("o.at(s_at) + {}", slot.offset);
@@ -258,16 +278,7 @@ void unmarshal_functions(std::string& out, const Messages& messages, const pb::D
     switch (slot.kind) {
       case SlotKind::kScalar: out += "        " + decode_value(f, "r", at) + "\n"; break;
       case SlotKind::kBytes: out += fmt::format("        o.bytes({}, r.sub());\n", at); break;
-      case SlotKind::kMessage: {
-        // A repeated occurrence replaces the earlier one (protobuf would merge them).
-        const uint64_t size = layout_of(f->message_type()).size;
-        out += fmt::format(
-            "        const uint64_t sub = o.alloc({0});\n"
-            "        store<uint64_t>({1}, sub);\n        store<uint64_t>({1} + 8, {0});\n"
-            "        m{2}_write(r.sub(), o, sub, depth + 1);\n",
-            size, at, messages.index(f->message_type()));
-        break;
-      }
+      case SlotKind::kMessage: out += fmt::format("        subs[{}].add(r.sub());\n", si++); break;
       case SlotKind::kRepeated: {
         const uint64_t e = element_bytes(f);
         const std::string elem = fmt::format("next(arrays[{0}], filled[{0}], counts[{0}], {1})", ri, e);
@@ -279,7 +290,8 @@ void unmarshal_functions(std::string& out, const Messages& messages, const pb::D
         } else if (f->cpp_type() == FD::CPPTYPE_STRING) {
           out += fmt::format("        o.bytes(o.at({}), r.sub());\n", elem);
         } else {
-          out += fmt::format("        m{}_write(r.sub(), o, {}, depth + 1);\n", messages.index(f->message_type()), elem);
+          out += fmt::format("        m{}_write(Parts::one(r.sub()), o, {}, depth + 1);\n",
+                             messages.index(f->message_type()), elem);
         }
         ++ri;
         break;
@@ -287,7 +299,18 @@ void unmarshal_functions(std::string& out, const Messages& messages, const pb::D
     }
     out += "        break;\n      }\n";
   }
-  out += "      default: r.skip(t);\n    }\n  }\n}\n\n";
+  out += "      default: r.skip(t);\n    }\n  }\n";
+  // Each singular sub-message once, from all its occurrences (measure counted each: enough room).
+  for (size_t si = 0; si < singular.size(); ++si) {
+    const FD* f = singular[si]->field;
+    const uint64_t size = layout_of(f->message_type()).size;
+    out += fmt::format(
+        "  if (subs[{0}].count != 0) {{\n    const uint64_t sub = o.alloc({1});\n"
+        "    store<uint64_t>(o.at(s_at) + {2}, sub);\n    store<uint64_t>(o.at(s_at) + {3}, {1});\n"
+        "    m{4}_write(subs[{0}], o, sub, depth + 1);\n  }}\n",
+        si, size, singular[si]->offset, singular[si]->offset + 8, messages.index(f->message_type()));
+  }
+  out += "}\n\n";
 }
 
 }  // namespace
@@ -304,7 +327,7 @@ std::string generate_marshaller(const Schema& schema) {
   for (const auto* m : messages.all()) {
     const int k = messages.index(m);
     out += fmt::format("void m{0}_marshal(const Heap&, uint64_t, Wire&, int);\nuint64_t m{0}_measure(Reader, int);\n"
-                       "void m{0}_write(Reader, Out&, uint64_t, int);\n",
+                       "void m{0}_write(const Parts&, Out&, uint64_t, int);\n",
                        k);
   }
   out += "\n";
@@ -330,7 +353,7 @@ std::string generate_marshaller(const Schema& schema) {
   for (const auto* m : messages.all()) out += fmt::format("    case {0}: return m{0}_measure(r, 0);\n", messages.index(m));
   out += "  }\n  return 0;\n}\n";
   out += "void dispatch_write(int index, Reader r, Out& o, uint64_t at) {\n  switch (index) {\n";
-  for (const auto* m : messages.all()) out += fmt::format("    case {0}: return m{0}_write(r, o, at, 0);\n", messages.index(m));
+  for (const auto* m : messages.all()) out += fmt::format("    case {0}: return m{0}_write(Parts::one(r), o, at, 0);\n", messages.index(m));
   out += "  }\n}\n\n";
 
   out += R"(int marshal(uint32_t method, int reply, const uint8_t* heap, uint64_t heap_size, uint64_t offset,

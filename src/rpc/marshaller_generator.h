@@ -12,7 +12,8 @@
 namespace fixnet::rpc {
 
 // Bumped whenever the generated code changes: compiled marshallers are cached under it.
-inline constexpr uint32_t kMarshallerGeneratorVersion = 1;
+// 2: string fields checked for UTF-8; a repeated singular sub-message merged (protobuf's rule).
+inline constexpr uint32_t kMarshallerGeneratorVersion = 2;
 
 std::string generate_marshaller(const Schema& schema);
 

@@ -34,12 +34,27 @@ void Server::reply(uint64_t call_id, std::span<const uint8_t> bytes) {
   reply(call_id, m, bytes.size());
 }
 
+void Server::fail(uint64_t call_id, Status status, std::string_view message) {
+  if (!is_application_status(status))
+    throw InputError("status " + std::to_string(static_cast<unsigned>(status)) +
+                     " is not an application status; fail a call with one of 64…127 (rpc/descriptor.h)");
+  message = message.substr(0, kMaxFailMessage);
+  Client::Message m = client_->allocate(message.size());
+  if (!message.empty()) std::memcpy(m.bytes.data(), message.data(), message.size());
+  post_reply(call_id, status, m, message.size());
+}
+
 void Server::reply(uint64_t call_id, const Client::Message& message, uint64_t length) {
+  post_reply(call_id, Status::kOk, message, length);
+}
+
+void Server::post_reply(uint64_t call_id, Status status, const Client::Message& message, uint64_t length) {
   if (length > message.bytes.size())
     throw InputError("reply length " + std::to_string(length) + " exceeds its message's " +
                      std::to_string(message.bytes.size()) + " bytes");
   Descriptor d;
   d.kind = Kind::kReply;
+  d.status = status;
   d.call_id = call_id;
   d.offset = message.offset;
   d.length = length;

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string_view>
 
 #include "rpc/client.h"
 
@@ -39,12 +40,18 @@ class Server {
   void reply(uint64_t call_id, std::span<const uint8_t> bytes);
   // The same for a message already built in the send heap (allocate()); no copy at all.
   void reply(uint64_t call_id, const Client::Message& message, uint64_t length);
+  // Fails `call_id` with an application status (64…127, descriptor.h) instead of a reply; the caller
+  // sees the status and `message` (at most kMaxFailMessage bytes are sent). Throws InputError for a
+  // status outside that range.
+  void fail(uint64_t call_id, Status status, std::string_view message = {});
+  static constexpr size_t kMaxFailMessage = 256;
   Client::Message allocate(uint64_t size) { return client_->allocate(size); }
 
   Client& connection() { return *client_; }
 
  private:
   explicit Server(std::unique_ptr<Client> client) : client_(std::move(client)) {}
+  void post_reply(uint64_t call_id, Status status, const Client::Message& message, uint64_t length);
   std::unique_ptr<Client> client_;
 };
 

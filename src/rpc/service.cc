@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
+#include <cstring>
 
 #include "core/error.h"
 #include "net/log.h"
@@ -69,6 +71,7 @@ Service::Service(ServiceConfig config)
       listener_(net::UnixListener::bind(config_.socket)),
       runtimes_(config_.runtime),
       marshallers_(config_.schema_cache.empty() ? default_schema_cache() : config_.schema_cache),
+      admission_(config_.compile_limits),
       marshal_engine_(EnginePlugin::resolve("marshal")),
       operator_listener_(net::UnixListener::bind(config_.ctl_socket)) {
   // The operator's socket changes every application's datapath: its owner only (and root).
@@ -103,7 +106,8 @@ Service::Service(ServiceConfig config)
 }
 
 Service::~Service() {
-  for (auto& [hash, job] : compiles_) job->thread.join();
+  for (auto& [hash, job] : compiles_)
+    if (job->thread.joinable()) job->thread.join();
   std::vector<uint64_t> ids;
   for (auto& [id, c] : connections_) ids.push_back(id);
   for (uint64_t id : ids) disconnect(id, "service stopping");
@@ -193,6 +197,9 @@ void Service::on_hello(uint64_t id) {
   c.compiling = true;
   try {
     compile(id, std::move(schema));
+  } catch (const InputError& e) {
+    refuse(c, RefusalReason::kServiceFull, e.what());
+    disconnect(id, "too many uncached schemas");
   } catch (const Error& e) {
     refuse(c, RefusalReason::kInternal, e.what());
     disconnect(id, "schema not compiled");
@@ -254,29 +261,59 @@ std::shared_ptr<const Schema> Service::checked_schema(const Hello& hello) {
 void Service::compile(uint64_t id, std::shared_ptr<const Schema> schema) {
   const std::string key = schema->hash_hex();
   if (auto it = compiles_.find(key); it != compiles_.end()) {
-    it->second->waiting.push_back(id);
+    it->second->waiting.push_back(id);  // the same schema: one compile serves all who wait for it
     return;
   }
+  if (auto refusal = admission_.admit(connections_.at(id)->peer.uid, key, compile_queue_.size(),
+                                      std::chrono::steady_clock::now()))
+    throw InputError(*refusal);
   auto job = std::make_unique<Compile>();
   job->schema = std::move(schema);
   job->waiting.push_back(id);
-  job->done = net::UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!job->done) net::throw_system_error("eventfd", "a schema compile");
-  job->start = std::chrono::steady_clock::now();
-  Compile* j = job.get();
-  loop_.add(j->done.get(), EPOLLIN, [this, key](uint32_t) { compiled(key); });
-  j->thread = std::thread([this, j] {
-    try {
-      j->object = marshallers_.ensure(*j->schema);
-    } catch (const std::exception& e) {
-      j->error = e.what();
-    }
-    const uint64_t one = 1;
-    [[maybe_unused]] auto n = ::write(j->done.get(), &one, sizeof one);
-  });
-  net::log(LogLevel::kInfo, "rpc", "connection {}: schema {} ({}): compiling its marshaller (fixnet rpc register "
-           "compiles ahead of time)", id, j->schema->hash_hex(), j->schema->file()->name());
+  if (compiling_)
+    net::log(LogLevel::kInfo, "rpc", "connection {}: schema {} ({}): waits for {} compile(s) ahead of it", id,
+             job->schema->hash_hex(), job->schema->file()->name(), compile_queue_.size() + 1);
   compiles_.emplace(key, std::move(job));
+  compile_queue_.push_back(key);
+  if (!compiling_) start_next_compile();
+}
+
+// Starts the oldest waiting compile whose applications are still there (one at a time: a compile is
+// seconds of CPU, and the service's cores also run datapaths).
+void Service::start_next_compile() {
+  while (!compiling_ && !compile_queue_.empty()) {
+    const std::string key = compile_queue_.front();
+    compile_queue_.pop_front();
+    Compile* j = compiles_.at(key).get();
+    const bool wanted = std::any_of(j->waiting.begin(), j->waiting.end(), [&](uint64_t id) {
+      auto c = connections_.find(id);
+      return c != connections_.end() && c->second->compiling;
+    });
+    if (!wanted) {
+      compiles_.erase(key);  // everyone who asked left while it waited
+      continue;
+    }
+    j->start = std::chrono::steady_clock::now();
+    j->done = net::UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!j->done) {
+      j->error = "eventfd for a schema compile: " + std::string(std::strerror(errno));
+      compiled(key);  // refuses its applications (and starts the next)
+      continue;
+    }
+    loop_.add(j->done.get(), EPOLLIN, [this, key](uint32_t) { compiled(key); });
+    compiling_ = true;
+    net::log(LogLevel::kInfo, "rpc", "schema {} ({}): compiling its marshaller (fixnet rpc register compiles ahead "
+             "of time)", j->schema->hash_hex(), j->schema->file()->name());
+    j->thread = std::thread([this, j] {
+      try {
+        j->object = marshallers_.ensure(*j->schema);
+      } catch (const std::exception& e) {
+        j->error = e.what();
+      }
+      const uint64_t one = 1;
+      [[maybe_unused]] auto n = ::write(j->done.get(), &one, sizeof one);
+    });
+  }
 }
 
 void Service::compiled(const std::string& key) {
@@ -284,8 +321,11 @@ void Service::compiled(const std::string& key) {
   if (it == compiles_.end()) return;
   std::unique_ptr<Compile> job = std::move(it->second);
   compiles_.erase(it);
-  loop_.remove(job->done.get());
-  job->thread.join();
+  if (job->thread.joinable()) {
+    loop_.remove(job->done.get());
+    job->thread.join();
+    compiling_ = false;
+  }
   const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - job->start).count();
   net::log(job->error.empty() ? LogLevel::kInfo : LogLevel::kWarning, "rpc",
            "schema {} ({}): marshaller {} in {:.0f} ms", job->schema->hash_hex(), job->schema->file()->name(),
@@ -300,6 +340,7 @@ void Service::compiled(const std::string& key) {
     }
     attach(*c->second, {job->schema->hash(), job->schema, marshal_engine_, job->object.string()});
   }
+  start_next_compile();
 }
 
 void Service::disconnect(uint64_t id, const char* why) {

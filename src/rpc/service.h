@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -22,6 +23,7 @@
 #include "net/event_loop.h"
 #include "net/http_text_server.h"
 #include "net/unix_control.h"
+#include "rpc/compile_admission.h"
 #include "rpc/control_protocol.h"
 #include "rpc/datapath.h"
 #include "rpc/engine_plugin.h"
@@ -56,6 +58,7 @@ struct ServiceConfig {
   std::filesystem::path ctl_socket;    // the operator's socket; empty: SOCKET.ctl beside `socket`
   std::vector<PolicySpec> policies;    // attached to every application as it connects
   std::string metrics;                 // "HOST:PORT": serve Prometheus text over HTTP there
+  CompileLimits compile_limits;        // applications with uncached schemas (compile_admission.h)
 };
 
 struct ServiceStats {
@@ -95,8 +98,10 @@ class Service {
   std::string serving_transport_config() const;
   // The Hello's schema (null for raw bytes); throws InputError for a bad one.
   std::shared_ptr<const Schema> checked_schema(const Hello& hello);
-  // Compiles a schema's marshaller on a thread; the application waits (compiling) until compiled().
+  // Compiles a schema's marshaller on a thread, one schema at a time; the application waits
+  // (compiling) until compiled(). Throws InputError when admission_ refuses it.
   void compile(uint64_t id, std::shared_ptr<const Schema> schema);
+  void start_next_compile();
   void compiled(const std::string& key);
   void accept_operators();
   void on_operator(int fd);
@@ -119,7 +124,10 @@ class Service {
   net::UnixListener listener_;
   RuntimePool runtimes_;
   MarshallerCache marshallers_;
-  std::map<std::string, std::unique_ptr<Compile>> compiles_;  // by schema hash (hex)
+  std::map<std::string, std::unique_ptr<Compile>> compiles_;  // by schema hash (hex): compiling or waiting
+  std::deque<std::string> compile_queue_;                       // waiting, in order of arrival
+  bool compiling_ = false;                                      // one of compiles_ is being compiled
+  CompileAdmission admission_;
   std::shared_ptr<const EnginePlugin> marshal_engine_;
   std::map<uint64_t, std::unique_ptr<Connection>> connections_;
   std::vector<std::pair<std::shared_ptr<const EnginePlugin>, std::string>> start_policies_;

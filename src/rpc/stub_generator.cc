@@ -222,7 +222,8 @@ void service_classes(std::string& out, const Schema& schema, const pb::ServiceDe
       "class {1}Service {{\n public:\n  virtual ~{1}Service() = default;\n",
       s->full_name(), s->name());
   for (const auto* m : methods)
-    out += fmt::format("  virtual void {}(const {}& request, {}& reply) = 0;\n", m->method->name(),
+    out += fmt::format("  // Fill `reply`, or throw ::fixnet::rpc::stub::StatusError to fail the call.\n"
+                       "  virtual void {}(const {}& request, {}& reply) = 0;\n", m->method->name(),
                        qualified(m->method->input_type()), qualified(m->method->output_type()));
   out += fmt::format(
       "\n  static std::unique_ptr<::fixnet::rpc::Server> bind(const std::filesystem::path& socket,\n"
@@ -236,18 +237,15 @@ void service_classes(std::string& out, const Schema& schema, const pb::ServiceDe
       "  bool serve_one(::fixnet::rpc::Server& server, std::chrono::milliseconds timeout = std::chrono::milliseconds(-1)) {{\n"
       "    auto request = server.next_request(timeout);\n"
       "    if (!request) return false;\n"
-      "    const auto heap = server.connection().receive_heap();\n"
       "    switch (request->method()) {{\n",
       binding);
   for (const auto* m : methods) {
     const std::string in = qualified(m->method->input_type()), reply = qualified(m->method->output_type());
     out += fmt::format(
-        "      case {0}: {{\n"
-        "        ::fixnet::rpc::stub::Result<{1}> in(std::move(*request), heap);\n"
-        "        ::fixnet::rpc::stub::Message<{2}> out(server.connection());\n"
-        "        {3}(*in, *out);\n"
-        "        out.reply(server, in.call_id());\n"
-        "        return true;\n      }}\n",
+        "      case {0}:\n"
+        "        ::fixnet::rpc::stub::answer<{1}, {2}>(server, std::move(*request),\n"
+        "            [this](const {1}& in, {2}& out) {{ {3}(in, out); }});\n"
+        "        return true;\n",
         m->id, in, reply, m->method->name());
   }
   out +=

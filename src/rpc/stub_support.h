@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,6 +32,19 @@
 #include "rpc/server.h"
 
 namespace fixnet::rpc::stub {
+
+// Thrown by a service method (the generated skeleton's virtual methods) to fail the call instead of
+// answering it: the caller's Result has `status` (an application status, 64…127: descriptor.h) and
+// `message()` the text (at most Server::kMaxFailMessage bytes). Any other exception a method throws
+// fails the call with Status::kInternal and its what(); the skeleton goes on serving.
+class StatusError : public std::runtime_error {
+ public:
+  StatusError(Status status, const std::string& message) : std::runtime_error(message), status_(status) {}
+  Status status() const { return status_; }
+
+ private:
+  Status status_;
+};
 
 // Bump allocation in the send heap for one message: chunks from the Client's allocator; the first
 // chunk starts with the message's root struct. All chunks go back together.
@@ -236,18 +250,48 @@ class Result {
   }
   bool ok() const { return reply_.ok(); }
   Status status() const { return reply_.status(); }
+  // A failed call's message from the serving application (StatusError), else empty.
+  std::string_view message() const {
+    if (reply_.ok()) return {};
+    return {reinterpret_cast<const char*>(reply_.bytes().data()), reply_.bytes().size()};
+  }
   uint64_t call_id() const { return reply_.call_id(); }
   const T* operator->() const { return &checked(); }
   const T& operator*() const { return checked(); }
 
  private:
   const T& checked() const {
-    if (!reply_.ok()) throw EnvironmentError(std::string("the call failed: ") + std::string(status_text(reply_.status())));
+    if (!reply_.ok()) {
+      std::string why = std::string("the call failed: ") + std::string(status_text(reply_.status()));
+      if (!message().empty()) why += ": " + std::string(message());
+      throw EnvironmentError(why);
+    }
     return view_;
   }
   Client::Reply reply_;
   T view_;
 };
+
+// Runs a service method for one request and answers: its reply, or the status it failed with
+// (StatusError), or kInternal when it threw anything else — the server keeps serving either way.
+template <class Request, class Reply, class Method>
+void answer(Server& server, Server::Request&& request, Method&& method) {
+  const uint64_t call_id = request.call_id();
+  try {
+    Result<Request> in(std::move(request), server.connection().receive_heap());
+    Message<Reply> out(server.connection());
+    method(*in, *out);
+    out.reply(server, call_id);
+    return;
+  } catch (const StatusError& e) {
+    if (is_application_status(e.status())) return server.fail(call_id, e.status(), e.what());
+    server.fail(call_id, Status::kInternal,
+                "the handler failed with status " + std::to_string(static_cast<unsigned>(e.status())) +
+                    ", not an application status (64…127): " + e.what());
+  } catch (const std::exception& e) {
+    server.fail(call_id, Status::kInternal, e.what());
+  }
+}
 
 // A call in flight (async); get() waits for its reply.
 template <class T>

@@ -109,6 +109,16 @@ class TcpClientEngine final : public Engine {
     ports_->replies_out->push_back(reply_to(request, status, offset, length));
   }
 
+  // The serving application failed the call: its status, and its message (as it gave it) in a
+  // receive buffer when there is room for one.
+  void answer_failed(const RpcMessage& request, Status status, std::span<const uint8_t> message) {
+    if (message.empty()) return answer(request, status);
+    auto buffer = context_.allocate_reply(message.size());
+    if (!buffer) return answer(request, status);
+    std::memcpy(buffer->bytes.data(), message.data(), message.size());
+    answer(request, status, buffer->offset, message.size());
+  }
+
   size_t pump() {
     size_t work = 0;
     try {
@@ -187,6 +197,7 @@ class TcpClientEngine final : public Engine {
       }
       const RpcMessage request = it->second;
       waiting_.erase(it);
+      if (is_application_status(h.status)) return answer_failed(request, h.status, std::span(error_text_).first(h.payload_length));
       return answer(request, h.status == Status::kOk ? Status::kTransportError : h.status);
     }
     auto it = waiting_.find(h.call_id);

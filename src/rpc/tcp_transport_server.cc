@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <sys/epoll.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstring>
@@ -120,8 +121,14 @@ class TcpServerEngine final : public Engine {
     }
     if (peer == nullptr) return done(m.offset);  // an unknown call, or its caller left
     if (m.status != Status::kOk) {
-      // The marshalling engine refused the reply (or the request): the caller learns why.
-      error(*peer, call->second.wire_call_id, m.status, std::string(status_text(m.status)));
+      // The application's handler failed the call (its message, if any, is in its send buffer), or
+      // the marshalling engine refused the reply (or the request): the caller learns why.
+      std::string text(status_text(m.status));
+      if (is_application_status(m.status) && m.offset != kNoOffset && m.length != 0) {
+        const auto bytes = context_.request_bytes(m.offset, std::min<uint64_t>(m.length, kMaxErrorText));
+        text.assign(bytes.begin(), bytes.end());
+      }
+      error(*peer, call->second.wire_call_id, m.status, text);
       done(m.offset);
     } else {
       FrameHeader h;

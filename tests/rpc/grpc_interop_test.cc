@@ -286,6 +286,24 @@ TEST(RpcGrpcInterop, FixnetToFixnetOverGrpc) {
   EXPECT_NE(unknown.output.find("unknown method"), std::string::npos) << unknown.output;
 }
 
+// A fixnet handler's failure crosses gRPC both ways: kv_server's Get of a missing key (a StatusError,
+// not-found) is NOT_FOUND with its message to a gRPC client, and a fixnet caller behind --grpc-peer
+// gets status not-found and the message back.
+TEST(RpcGrpcInterop, HandlerStatusesCrossGrpcBothWays) {
+  GrpcListening b;
+  Background server({kApps + "/kv_server", b.service.socket().string()});
+  b.serving(1);
+  EXPECT_EQ(python_call(b.address(), "/fixnet.examples.kv.KeyValue/Get", "0a06776569676874"),  // key "weight"
+            "error NOT_FOUND: no key 'weight'\n");
+  ServiceProcess a({"--grpc-peer", b.address(), "--schema-cache", schema_cache().string()});
+  auto kv = fixnet::examples::kv::KeyValueClient::connect(a.socket());
+  auto request = kv.make<fixnet::examples::kv::GetRequest>();
+  request->set_key("weight");
+  auto reply = kv.Get(std::move(request));
+  EXPECT_EQ(reply.status(), Status::kNotFound) << status_text(reply.status()) << a.log();
+  EXPECT_EQ(reply.message(), "no key 'weight'");
+}
+
 // A fixnet KeyValue server whose Get never answers (it leaves a mark and sleeps).
 bool serve_holding_get(const fs::path& socket, const fs::path& mark) {
   using namespace fixnet::examples::kv;

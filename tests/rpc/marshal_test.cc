@@ -3,6 +3,8 @@
 // read what libprotobuf serializes), their layouts are what the generated stubs read, and hostile
 // layouts and wire bytes are refused with a status, never a crash.
 #include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/stubs/logging.h>
+#include <google/protobuf/text_format.h>
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
@@ -56,7 +58,8 @@ struct Unmarshalled {
   std::string error;
 };
 
-Unmarshalled unmarshal(Heap& heap, const std::string& wire, int reply = 0, uint32_t method = kRoundtrip) {
+Unmarshalled unmarshal(Heap& heap, const std::string& wire, int reply = 0, uint32_t method = kRoundtrip,
+                       const fixnet_rpc_marshaller& code = compiled().marshaller->code()) {
   struct Ctx {
     Heap* heap;
   } ctx{&heap};
@@ -71,8 +74,8 @@ Unmarshalled unmarshal(Heap& heap, const std::string& wire, int reply = 0, uint3
                               }};
   Unmarshalled u{};
   char error[200] = {};
-  u.status = compiled().marshaller->code().unmarshal(method, reply, reinterpret_cast<const uint8_t*>(wire.data()),
-                                                     wire.size(), &sink, &u.offset, &u.length, error, sizeof error);
+  u.status = code.unmarshal(method, reply, reinterpret_cast<const uint8_t*>(wire.data()), wire.size(), &sink, &u.offset,
+                            &u.length, error, sizeof error);
   u.error = error;
   return u;
 }
@@ -85,7 +88,7 @@ struct Marshalled {
 };
 
 Marshalled marshal(const Heap& heap, uint64_t offset, uint64_t length, uint64_t max_wire = 1 << 20,
-                   uint32_t method = kRoundtrip) {
+                   uint32_t method = kRoundtrip, const fixnet_rpc_marshaller& code = compiled().marshaller->code()) {
   struct Ctx {
     const Heap* heap;
     Marshalled* out;
@@ -101,8 +104,8 @@ Marshalled marshal(const Heap& heap, uint64_t offset, uint64_t length, uint64_t 
         ++x->out->heap_pieces;
       }};
   char error[200] = {};
-  m.status = compiled().marshaller->code().marshal(method, 0, heap.bytes.data(), heap.bytes.size(), offset, length,
-                                                   max_wire, &sink, error, sizeof error);
+  m.status = code.marshal(method, 0, heap.bytes.data(), heap.bytes.size(), offset, length, max_wire, &sink, error,
+                          sizeof error);
   m.error = error;
   return m;
 }
@@ -337,6 +340,115 @@ TEST(RpcMarshal, BadWireBytesAreRefusedWithAStatus) {
   // No room in the destination heap.
   Heap tiny(128);
   EXPECT_EQ(unmarshal(tiny, std::string("\x7a\x02" "ab", 4)).status, 5);
+}
+
+// merge.proto's marshaller (sub-messages in sub-messages), compiled as the service compiles it.
+struct CompiledMerge {
+  std::unique_ptr<Schema> schema = Schema::parse(kSchemas / "merge.proto");
+  std::shared_ptr<const Marshaller> marshaller = Marshaller::load(
+      MarshallerCache(fs::path(FIXNET_TEST_CACHE_DIR) / "rpc-schemas").ensure(*schema), schema->hash());
+  const fixnet_rpc_marshaller& code() const { return marshaller->code(); }
+};
+CompiledMerge& compiled_merge() {
+  static CompiledMerge c;
+  return c;
+}
+
+std::unique_ptr<pb::Message> text_message(pb::DynamicMessageFactory& factory, const pb::Descriptor* type,
+                                          const std::string& text) {
+  std::unique_ptr<pb::Message> m(factory.GetPrototype(type)->New());
+  if (!pb::TextFormat::ParseFromString(text, m.get())) throw std::runtime_error("bad test message: " + text);
+  return m;
+}
+
+// Concatenated serializations are one message whose singular sub-messages occur several times:
+// libprotobuf merges them (scalars and strings the last, repeated fields concatenated, sub-messages
+// recursively), and so must the layout we make of them.
+TEST(RpcMarshal, ASubMessageRepeatedOnTheWireIsMergedAsLibprotobufMergesIt) {
+  CompiledMerge& c = compiled_merge();
+  pb::DynamicMessageFactory factory;
+  const pb::Descriptor* top = c.schema->file()->FindMessageTypeByName("Top");
+  const std::vector<std::string> parts = {
+      R"(mid { leaf { a: 1 s: "one" r: [1, 2] b: "x" } x: 3 leaves { a: 10 } note: "first" }
+         name: "first" leaf { a: 5 } tags: "t1")",
+      R"(mid { leaf { s: "two" r: [3] } x: 4 leaves { a: 20 } } leaf { s: "leaf" r: [7] } tags: "t2")",
+      R"(mid { leaf { a: 6 } } name: "third")",
+  };
+  std::string wire;
+  std::unique_ptr<pb::Message> expected(factory.GetPrototype(top)->New());
+  for (const auto& text : parts) {
+    const std::string bytes = text_message(factory, top, text)->SerializeAsString();
+    ASSERT_TRUE(expected->MergeFromString(bytes));
+    wire += bytes;
+  }
+  Heap heap(1 << 16);
+  const auto u = unmarshal(heap, wire, 0, 1, c.code());
+  ASSERT_EQ(u.status, 0) << u.error;
+  const auto m = marshal(heap, u.offset, u.length, 1 << 20, 1, c.code());
+  ASSERT_EQ(m.status, 0) << m.error;
+  std::unique_ptr<pb::Message> ours(factory.GetPrototype(top)->New());
+  ASSERT_TRUE(ours->ParseFromString(m.wire));
+  EXPECT_TRUE(pb::util::MessageDifferencer::Equals(*expected, *ours))
+      << "libprotobuf's merge:\n" << expected->DebugString() << "\nours:\n" << ours->DebugString();
+  // What the merge means here (so the comparison cannot pass by both keeping only the last part).
+  std::unique_ptr<pb::Message> want(factory.GetPrototype(top)->New());
+  ASSERT_TRUE(pb::TextFormat::ParseFromString(
+      R"(mid { leaf { a: 6 s: "two" r: [1, 2, 3] b: "x" } x: 4 leaves { a: 10 } leaves { a: 20 } note: "first" }
+         name: "third" leaf { a: 5 s: "leaf" r: [7] } tags: ["t1", "t2"])",
+      want.get()));
+  EXPECT_TRUE(pb::util::MessageDifferencer::Equals(*want, *ours)) << ours->DebugString();
+}
+
+// proto3 `string` fields are UTF-8: bytes that are not are refused with status 8 in both directions
+// (libprotobuf refuses to parse them too); `bytes` fields take anything.
+TEST(RpcMarshal, StringsThatAreNotUtf8AreRefusedBothWays) {
+  pb::LogSilencer quiet;  // libprotobuf logs each refusal; the assertions say what matters
+  pb::DynamicMessageFactory factory;
+  const pb::Descriptor* all = compiled().schema->file()->FindMessageTypeByName("AllTypes");
+  auto field = [](const std::string& key, const std::string& value) {
+    return key + static_cast<char>(value.size()) + value;
+  };
+  const std::string good = "h\xc3\xa9llo \xe2\x82\xac \xf0\x9d\x84\x9e";
+  const std::vector<std::string> bad = {"\xff", "a\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "ab\xe2\x82", "\x80"};
+  for (const std::string& v : bad) {
+    const std::vector<std::string> wires = {
+        field("\x7a", v),                           // name (15)
+        field("\xb2\x01", v),                       // names (22), repeated
+        field("\x8a\x01", field("\x12", v)),        // inner (17) . label (2)
+        field("\xda\x01", field("\x0a", v)),        // counts (27): a map's string key
+    };
+    for (const auto& wire : wires) {
+      Heap heap(1 << 16);
+      const auto u = unmarshal(heap, wire);
+      EXPECT_EQ(u.status, 8) << "wire " << ::testing::PrintToString(wire);
+      EXPECT_NE(u.error.find("UTF-8"), std::string::npos) << u.error;
+      std::unique_ptr<pb::Message> theirs(factory.GetPrototype(all)->New());
+      EXPECT_FALSE(theirs->ParseFromString(wire)) << "libprotobuf took " << ::testing::PrintToString(wire);
+    }
+    Heap heap(1 << 16);
+    EXPECT_EQ(unmarshal(heap, field("\x82\x01", v)).status, 0);  // blob (16): bytes
+
+    Layout l;  // layout → wire: a name that is not UTF-8
+    l.ref(kName, l.heap.put(v.data(), v.size()), v.size());
+    const auto m = l.run();
+    EXPECT_EQ(m.status, 8);
+    EXPECT_NE(m.error.find("UTF-8"), std::string::npos) << m.error;
+    Layout names;  // … or one element of a repeated string field
+    const uint64_t text = names.heap.put(v.data(), v.size());
+    const uint64_t pair[4] = {0, 0, text, v.size()};
+    names.ref(kNames, names.heap.put(pair, sizeof pair), 2);
+    EXPECT_EQ(names.run().status, 8);
+  }
+  Heap heap(1 << 16);
+  const auto u = unmarshal(heap, field("\x7a", good));
+  ASSERT_EQ(u.status, 0) << u.error;
+  const AllTypes view(heap.bytes.data(), heap.bytes.size(), u.offset, nullptr);
+  EXPECT_EQ(view.name(), good);
+  Layout l;
+  l.ref(kName, l.heap.put(good.data(), good.size()), good.size());
+  const auto m = l.run();
+  ASSERT_EQ(m.status, 0) << m.error;
+  EXPECT_EQ(m.wire, field("\x7a", good));
 }
 
 TEST(RpcMarshal, TheStubsCarryTheSchemaHashOfTheParsedFile) {

@@ -112,9 +112,10 @@ class ServiceProcess {
     for ([[maybe_unused]] auto& e : fs::directory_iterator(fs::path("/proc") / std::to_string(pid_) / "fd")) ++n;
     return n;
   }
-  // Polls `condition` for up to 5 s.
-  static bool eventually(const std::function<bool()>& condition) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  // Polls `condition` for up to `limit` (5 s unless told: compiles take longer).
+  static bool eventually(const std::function<bool()>& condition,
+                         std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
     while (!condition()) {
       if (std::chrono::steady_clock::now() > deadline) return false;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "rpc/compile_admission.h"
 #include "rpc/control_protocol.h"
 #include "rpc/descriptor.h"
 #include "rpc/engine_plugin.h"
@@ -57,6 +58,47 @@ TEST(Validate, RefusesUnknownVersionKindAndNonZeroReservedFields) {
   d = request(0, 8);
   d.status = Status::kTooLarge;
   EXPECT_EQ(validate_descriptor(d, kLimits), Status::kBadDescriptor);
+}
+
+// A serving application's Reply may fail its call with an application status (64…127), never with
+// one of the service's own, and an application's Request carries no status at all.
+TEST(Validate, OnlyAServingReplyCarriesAStatusAndOnlyAnApplicationOne) {
+  DescriptorLimits serving = kLimits;
+  serving.serving = true;
+  Descriptor d = request(0, 8);
+  d.kind = Kind::kReply;
+  for (uint16_t status : {64, 70, 127}) {
+    d.status = static_cast<Status>(status);
+    EXPECT_EQ(validate_descriptor(d, serving), Status::kOk) << status;
+  }
+  for (uint16_t status : {1, 6, 8, 63, 128, 65535}) {
+    d.status = static_cast<Status>(status);
+    EXPECT_EQ(validate_descriptor(d, serving), Status::kBadDescriptor) << status;
+  }
+  d = request(0, 8);
+  d.status = Status::kNotFound;
+  EXPECT_EQ(validate_descriptor(d, kLimits), Status::kBadDescriptor);
+  EXPECT_EQ(status_text(Status::kNotFound), "not found");
+  EXPECT_EQ(status_text(static_cast<Status>(100)), "the serving application failed the call");
+}
+
+TEST(CompileAdmission, BoundsDistinctSchemasPerUidPerMinuteAndTheQueue) {
+  CompileAdmission admission({2, 3});
+  const auto t0 = CompileAdmission::Clock::now();
+  EXPECT_FALSE(admission.admit(1000, "a", 0, t0));
+  EXPECT_FALSE(admission.admit(1000, "b", 1, t0));
+  EXPECT_FALSE(admission.admit(1000, "a", 1, t0));  // counted already: no more cost
+  const auto third = admission.admit(1000, "c", 1, t0 + std::chrono::seconds(59));
+  ASSERT_TRUE(third);
+  EXPECT_NE(third->find("uid 1000"), std::string::npos) << *third;
+  EXPECT_NE(third->find("fixnet rpc register FILE.proto"), std::string::npos) << *third;
+  EXPECT_LT(third->size(), 200u);  // it fits a Refusal
+  EXPECT_FALSE(admission.admit(1001, "c", 1, t0));  // another uid has its own allowance
+  EXPECT_FALSE(admission.admit(1000, "c", 1, t0 + std::chrono::seconds(60)));  // a minute later
+  const auto full = admission.admit(1002, "d", 3, t0);
+  ASSERT_TRUE(full);
+  EXPECT_NE(full->find("3 uncached schemas already wait"), std::string::npos) << *full;
+  EXPECT_FALSE(admission.admit(1002, "d", 2, t0));  // the refusal did not count against the uid
 }
 
 TEST(Validate, ReleasesMustPointIntoTheReceiveHeap) {

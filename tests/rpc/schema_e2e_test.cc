@@ -5,6 +5,7 @@
 // rpc`'s fixnet row on the stubs, its fixnet_raw row without a schema.
 #include <google/protobuf/dynamic_message.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
 
 #include <atomic>
 #include <algorithm>
@@ -436,6 +437,203 @@ TEST(RpcSchemaBadInput, AMarshallerOthersCanWriteIsNeverLoaded) {
   }
   EXPECT_NO_THROW(Marshaller::load(object, schema->hash()));
   EXPECT_THROW(Marshaller::load(object, SchemaHash{}), InputError);
+}
+
+// A key-value server whose handlers fail calls: key "missing" with a StatusError, "boom" with
+// another exception, "wrong" with a StatusError of a service status (not the application's to use).
+class FailingStore final : public fixnet::examples::kv::KeyValueService {
+ public:
+  void Get(const fixnet::examples::kv::GetRequest& request, fixnet::examples::kv::GetReply& reply) override {
+    const std::string key(request.key());
+    if (key == "missing") throw stub::StatusError(Status::kNotFound, "no key 'missing'");
+    if (key == "boom") throw std::runtime_error("boom: the disk is on fire");
+    if (key == "wrong") throw stub::StatusError(Status::kBadMessage, "pretending to be the service");
+    reply.set_found(true);
+    reply.set_value(key);
+  }
+  void Put(const fixnet::examples::kv::PutRequest&, fixnet::examples::kv::PutReply&) override {}
+  void Scan(const fixnet::examples::kv::ScanRequest&, fixnet::examples::kv::ScanReply&) override {}
+};
+
+TEST(RpcSchemaEndToEnd, HandlersFailCallsWithAStatusAndTheServerServesOn) {
+  using fixnet::examples::kv::GetRequest;
+  TwoServices s;
+  const pid_t server = testing::spawn([&] {
+    auto bound = FailingStore::bind(s.b.socket());
+    FailingStore().serve(*bound);
+    return true;
+  });
+  auto kv = fixnet::examples::kv::KeyValueClient::connect(s.a.socket());
+  auto request = [&](const std::string& key) {
+    auto r = kv.make<GetRequest>();
+    r->set_key(key);
+    return r;
+  };
+  auto missing = kv.Get(request("missing"));
+  EXPECT_EQ(missing.status(), Status::kNotFound);
+  EXPECT_EQ(missing.message(), "no key 'missing'");
+  try {
+    (void)missing->value();
+    ADD_FAILURE() << "a failed call's reply was readable";
+  } catch (const EnvironmentError& e) {
+    EXPECT_NE(std::string(e.what()).find("not found: no key 'missing'"), std::string::npos) << e.what();
+  }
+  auto pending = kv.GetAsync(request("missing"));
+  auto missing_async = pending.get();
+  EXPECT_EQ(missing_async.status(), Status::kNotFound);
+  EXPECT_EQ(missing_async.message(), "no key 'missing'");
+
+  auto boom = kv.Get(request("boom"));
+  EXPECT_EQ(boom.status(), Status::kInternal);
+  EXPECT_EQ(boom.message(), "boom: the disk is on fire");
+  auto wrong = kv.Get(request("wrong"));
+  EXPECT_EQ(wrong.status(), Status::kInternal);
+  EXPECT_NE(wrong.message().find("not an application status"), std::string::npos) << wrong.message();
+
+  // The server went on serving after each failure.
+  for (int i = 0; i < 3; ++i) {
+    auto present = kv.Get(request("present"));
+    ASSERT_TRUE(present.ok()) << status_text(present.status());
+    EXPECT_TRUE(present->found());
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(present->value().data()), present->value().size()), "present");
+  }
+  ::kill(server, SIGKILL);
+  int status;
+  ::waitpid(server, &status, 0);
+  EXPECT_TRUE(s.a.alive() && s.b.alive());
+}
+
+// Server::fail takes application statuses only: a serving application cannot forge the service's.
+TEST(RpcSchemaBadInput, AServerCannotFailACallWithAServiceStatus) {
+  TwoServices s;
+  auto bound = Server::bind(s.b.socket());
+  try {
+    bound->fail(1, Status::kPeerRefused, "forged");
+    ADD_FAILURE() << "fail() took a service status";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("64…127"), std::string::npos) << e.what();
+  }
+}
+
+// Applications with unregistered schemas (each a compile) cannot exhaust the service: the service
+// for these tests compiles through a gate — a compiler that waits for a file — so what waits, what
+// compiles and what is refused is decided by the test, not by how fast the machine compiles.
+class GatedCompiles {
+ public:
+  // `flags`: fixnetd's compile limits. all_types.proto is registered in the service's cache.
+  explicit GatedCompiles(std::vector<std::string> flags) {
+    const fs::path cache = dir_.path / "cache";
+    MarshallerCache(cache).ensure(*Schema::parse(kSchemas / "all_types.proto"));
+    if (::getuid() == 0) {  // the service runs as nobody and must write its compiles there
+      const passwd* nobody = ::getpwnam("nobody");
+      if (nobody == nullptr || ::chown(cache.c_str(), nobody->pw_uid, nobody->pw_gid) != 0)
+        throw std::runtime_error("cannot give the test cache to nobody");
+    }
+    const char* cxx = std::getenv("CXX");
+    const fs::path compiler = dir_.path / "gated-c++";
+    std::ofstream(compiler) << "#!/bin/sh\nwhile [ ! -e " << gate().string() << " ]; do sleep 0.05; done\nexec "
+                            << (cxx != nullptr && *cxx != 0 ? cxx : "c++") << " \"$@\"\n";
+    fs::permissions(compiler, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                  fs::perms::others_read | fs::perms::others_exec);
+    const std::string saved = cxx != nullptr ? cxx : "";
+    ::setenv("CXX", compiler.c_str(), 1);  // fixnetd inherits it
+    flags.insert(flags.begin(), {"--schema-cache", cache.string()});
+    service_ = std::make_unique<ServiceProcess>(flags);
+    if (cxx != nullptr) ::setenv("CXX", saved.c_str(), 1); else ::unsetenv("CXX");
+  }
+  ~GatedCompiles() {
+    open();
+    for (auto& t : waiting_) t.join();
+  }
+  ServiceProcess& service() { return *service_; }
+  void open() { std::ofstream(gate()) << "open\n"; }
+  // A schema nobody registered, distinct by `n`.
+  SchemaBinding fresh(int n) {
+    const fs::path file = dir_.path / ("fresh_" + std::to_string(n) + ".proto");
+    std::ofstream(file) << "syntax = \"proto3\";\npackage fixnet.test.fresh" << n
+                        << ";\nmessage Note { string text = 1; }\nservice Notes { rpc Send(Note) returns (Note); }\n";
+    schemas_.push_back(Schema::parse(file));
+    return {schemas_.back()->hash(), schemas_.back()->canonical()};
+  }
+  // Connects with `schema` on a thread (the connect waits for the compile); counts the successes.
+  void connect_in_background(SchemaBinding schema) {
+    waiting_.emplace_back([this, schema] {
+      try {
+        Client::connect(service_->socket(), schema);
+        ++connected;
+      } catch (const Error& e) {
+        std::fprintf(stderr, "background connect: %s\n", e.what());
+      }
+    });
+  }
+  // How often the service's log says `what`.
+  size_t logged(const std::string& what) const {
+    const std::string log = service_->log();
+    size_t n = 0;
+    for (size_t at = log.find(what); at != std::string::npos; at = log.find(what, at + 1)) ++n;
+    return n;
+  }
+  std::atomic<int> connected{0};
+
+ private:
+  fs::path gate() const { return dir_.path / "gate"; }
+  OpenDir dir_;
+  std::vector<std::unique_ptr<Schema>> schemas_;
+  std::unique_ptr<ServiceProcess> service_;
+  std::vector<std::thread> waiting_;
+};
+
+// The refusal of a connect: its message (empty if it was admitted).
+std::string refusal(const fs::path& socket, const SchemaBinding& schema) {
+  try {
+    Client::connect(socket, schema);
+    return "";
+  } catch (const InputError& e) {
+    return e.what();
+  }
+}
+
+TEST(RpcSchemaBadInput, UncachedSchemasBeyondAUidsLimitPerMinuteAreRefusedWithTheFix) {
+  GatedCompiles g({"--uncached-schemas-per-minute", "2"});
+  for (int i = 0; i < 2; ++i) g.connect_in_background(g.fresh(i));
+  ASSERT_TRUE(ServiceProcess::eventually([&] { return g.logged("compiling its marshaller") == 1 &&
+                                                      g.logged("compile(s) ahead of it") == 1; }))
+      << g.service().log();
+  for (int i = 2; i < 8; ++i) {
+    const std::string why = refusal(g.service().socket(), g.fresh(i));
+    EXPECT_NE(why.find("uncached schemas within a minute"), std::string::npos) << why;
+    EXPECT_NE(why.find("run `fixnet rpc register FILE.proto`"), std::string::npos) << why;
+  }
+  // A schema admitted already (the same uid, within the minute) joins its compile: not refused.
+  g.connect_in_background(g.fresh(0));
+  // While the admitted compiles are held: a registered schema connects and calls, so does a raw
+  // application — the service is responsive.
+  SchemaClient registered(g.service().socket());
+  EXPECT_EQ(registered.call(registered.root()), Status::kOk);
+  auto raw = Client::connect(g.service().socket());
+  EXPECT_TRUE(testing::echoes(*raw, 1, 64, 3));
+  EXPECT_EQ(g.connected.load(), 0);
+  g.open();
+  ASSERT_TRUE(ServiceProcess::eventually([&] { return g.connected.load() == 3; }, std::chrono::seconds(120)))
+      << g.service().log();
+  EXPECT_EQ(g.logged("generated and compiled"), 2u) << g.service().log();
+  EXPECT_TRUE(g.service().alive());
+}
+
+TEST(RpcSchemaBadInput, UncachedSchemasCompileOneAtATimeBehindABoundedQueue) {
+  GatedCompiles g({"--compile-queue", "2"});
+  for (int i = 0; i < 3; ++i) g.connect_in_background(g.fresh(i));  // one compiling, two waiting
+  ASSERT_TRUE(ServiceProcess::eventually([&] { return g.logged("compile(s) ahead of it") == 2; })) << g.service().log();
+  EXPECT_EQ(g.logged("compiling its marshaller"), 1u) << "one compile at a time\n" << g.service().log();
+  const std::string why = refusal(g.service().socket(), g.fresh(3));
+  EXPECT_NE(why.find("2 uncached schemas already wait for the marshaller compiler"), std::string::npos) << why;
+  EXPECT_NE(why.find("fixnet rpc register FILE.proto"), std::string::npos) << why;
+  SchemaClient registered(g.service().socket());  // a registered schema does not wait in that queue
+  EXPECT_EQ(registered.call(registered.root()), Status::kOk);
+  g.open();
+  ASSERT_TRUE(ServiceProcess::eventually([&] { return g.connected.load() == 3; }, std::chrono::seconds(120)))
+      << g.service().log();
+  EXPECT_EQ(g.logged("generated and compiled"), 3u) << g.service().log();
 }
 
 }  // namespace
