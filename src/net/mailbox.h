@@ -3,9 +3,11 @@
 // load while the mailbox is empty, so a polling consumer may call it on every pass. fd() is an
 // eventfd, readable while items wait: a consumer that sleeps in epoll watches it (level-triggered).
 //
-// No lost wake-up: the producer appends before it raises `signalled_` and writes the eventfd only
-// when it raised it; the consumer lowers the flag and drains the eventfd *before* it takes the items,
-// so an item appended after the take finds the flag low and writes again.
+// No lost wake-up: `signalled_`, the eventfd's count and the items change together under the mutex
+// (the flag is raised and the eventfd written with the first item after a take; a take lowers the
+// flag, drains the eventfd and takes the items), so the eventfd is readable exactly while items
+// wait. (Raising the flag outside the mutex let a take drain a producer's write whose flag stayed
+// raised: the next push saw it raised and did not write, and its item slept.)
 #pragma once
 
 #include <sys/eventfd.h>
@@ -32,11 +34,10 @@ class Mailbox {
   int fd() const { return fd_.get(); }
 
   void push(T item) {
-    {
-      std::lock_guard lock(mutex_);
-      items_.push_back(std::move(item));
-    }
-    if (!signalled_.exchange(true, std::memory_order_acq_rel)) {
+    std::lock_guard lock(mutex_);
+    items_.push_back(std::move(item));
+    if (!signalled_.load(std::memory_order_relaxed)) {
+      signalled_.store(true, std::memory_order_release);
       const uint64_t one = 1;
       [[maybe_unused]] auto n = ::write(fd_.get(), &one, sizeof one);
     }
@@ -45,11 +46,11 @@ class Mailbox {
   // Everything pushed so far (in order), or nothing.
   std::deque<T> take() {
     if (!signalled_.load(std::memory_order_acquire)) return {};
-    signalled_.store(false, std::memory_order_release);
-    uint64_t count;
-    [[maybe_unused]] auto n = ::read(fd_.get(), &count, sizeof count);
     std::deque<T> out;
     std::lock_guard lock(mutex_);
+    uint64_t count;
+    [[maybe_unused]] auto n = ::read(fd_.get(), &count, sizeof count);
+    signalled_.store(false, std::memory_order_relaxed);
     out.swap(items_);
     return out;
   }
