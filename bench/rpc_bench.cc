@@ -24,8 +24,6 @@ namespace fixnet::bench {
 namespace {
 
 constexpr size_t kLatencyBytes = 64;
-constexpr size_t kRateBytes = 32;
-constexpr size_t kOutstanding = 128;
 struct GoodputSize {
   const char* label;
   size_t bytes;

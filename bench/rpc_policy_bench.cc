@@ -17,8 +17,6 @@
 namespace fixnet::bench {
 namespace {
 
-constexpr size_t kBytes = 32;
-constexpr size_t kOutstanding = 128;
 
 struct FixnetPolicy {
   const char* key;
@@ -53,7 +51,7 @@ void apply(const std::filesystem::path& ctl, const FixnetPolicy& policy) {
 std::function<Sample()> rate(RpcSystem& system, double slice, std::function<void()> before) {
   return [&system, slice, before] {
     if (before) before();
-    system.caller().write_line(fmt::format("rate {} {} {}", kBytes, kOutstanding, slice));
+    system.caller().write_line(fmt::format("rate {} {} {}", kRateBytes, kOutstanding, slice));
     std::istringstream answer(system.caller().read_line());
     std::string word;
     double calls = 0, seconds = 0;
@@ -116,7 +114,7 @@ Report rpc_policy_benchmark(const Options& options) {
   report.targets.push_back({"ratelimit_inf_loss_at_most_3pct", "fixnet_ratelimit_inf_over_none", 0.97, true});
   report.targets.push_back({"acl_loss_at_most_8pct", "fixnet_acl_over_none", 0.92, true});
 
-  report.inputs["request_bytes"] = kBytes;
+  report.inputs["request_bytes"] = kRateBytes;
   report.inputs["reply_bytes"] = 8;
   report.inputs["outstanding"] = kOutstanding;
   report.inputs["rounds"] = samples[0].size();
@@ -131,7 +129,7 @@ Report rpc_policy_benchmark(const Options& options) {
       "and with limit_req (rate 10^6/s, burst 10^6, nodelay) at the client's sidecar, standing in for Envoy's rate "
       "limit. Samples interleaved in at least {} alternating rounds; ratios and losses are medians of per-round "
       "quotients against the same system without a policy (a loss of 3% is a ratio of 0.97).",
-      kOutstanding, kBytes, rounds);
+      kOutstanding, kRateBytes, rounds);
   return report;
 }
 

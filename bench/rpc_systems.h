@@ -20,6 +20,11 @@
 
 namespace fixnet::bench {
 
+// Issue 5's rate configuration, shared by the rpc, rpc-policy and rpc-upgrade benchmarks: 32 B
+// requests with 128 calls in flight per client thread.
+constexpr size_t kRateBytes = 32;
+constexpr size_t kOutstanding = 128;
+
 struct RpcSystem {
   std::string key;
   std::vector<std::unique_ptr<ChildProcess>> processes;

@@ -18,8 +18,6 @@
 namespace fixnet::bench {
 namespace {
 
-constexpr size_t kBytes = 32;
-constexpr size_t kOutstanding = 128;
 constexpr double kBucketMs = 10;
 
 struct Edit {
@@ -33,7 +31,7 @@ struct Timeline {
 };
 
 Timeline timeline(RpcSystem& system, double seconds) {
-  system.caller().write_line(fmt::format("timeline {} {} {} {}", kBytes, kOutstanding, seconds, kBucketMs));
+  system.caller().write_line(fmt::format("timeline {} {} {} {}", kRateBytes, kOutstanding, seconds, kBucketMs));
   std::istringstream answer(system.caller().read_line(std::chrono::seconds(static_cast<int>(seconds) + 60)));
   std::string word;
   size_t n = 0;
@@ -116,7 +114,7 @@ Report rpc_upgrade_benchmark(const Options& options) {
   }
   report.targets.push_back({"zero_failed_calls", "edited_failed_calls", 0});
   report.targets.push_back({"longest_dip_at_most_10ms", "edited_longest_dip", 10});
-  report.inputs["request_bytes"] = kBytes;
+  report.inputs["request_bytes"] = kRateBytes;
   report.inputs["outstanding"] = kOutstanding;
   report.inputs["bucket_ms"] = kBucketMs;
   report.inputs["seconds"] = seconds;
@@ -133,7 +131,7 @@ Report rpc_upgrade_benchmark(const Options& options) {
       "ratelimit rate=inf, reconfigure it, detach it, upgrade the marshalling engine (to the built-in version), "
       "upgrade the tcp-client transport (refused while calls are in flight on its connection). A dip is a run of "
       "buckets below half the timeline's median bucket; failed calls are replies with an error status.",
-      kOutstanding, kBytes, seconds, kBucketMs, step);
+      kOutstanding, kRateBytes, seconds, kBucketMs, step);
   return report;
 }
 
