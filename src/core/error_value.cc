@@ -10,13 +10,10 @@ Name make_error_value(ObjectStore& store, std::string_view message, Name thunk) 
 }
 
 std::optional<std::string> error_message(ObjectStore& store, Name value) {
-  // Cheap rejections first: this runs on every result the evaluator produces.
   if (!value.is_value() || value.content() != Content::Tree || value.size() != 3) return std::nullopt;
   TreeData entries = store.get_tree(value);
   if ((*entries)[0] != Name::blob_name(kErrorTag) || !(*entries)[1].is_blob()) return std::nullopt;
   return std::string(*store.get_blob((*entries)[1]));
 }
-
-bool is_error_value(ObjectStore& store, Name value) { return error_message(store, value).has_value(); }
 
 }  // namespace fixnet

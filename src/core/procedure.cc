@@ -66,7 +66,7 @@ Limits Limits::parse(Name limits) {
   return Limits{load_u64_le(b), load_u64_le(b + 8)};
 }
 
-Name procedure_root(ObjectStore& store, Name procedure) {
+Name closure_root(ObjectStore& store, Name procedure) {
   for (int depth = 0; depth < kMaxClosureDepth; ++depth) {
     if (procedure.is_blob() && !procedure.is_ref()) return procedure;
     if (!procedure.is_tree() || procedure.is_ref() || procedure.size() == 0)

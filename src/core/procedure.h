@@ -42,7 +42,11 @@ struct Invocation {
 
 // The Blob at the root of a procedure: the procedure itself, or entry 0 of a closure Tree, repeatedly.
 // Throws ProcedureError when the procedure is neither.
-Name procedure_root(ObjectStore& store, Name procedure);
+Name closure_root(ObjectStore& store, Name procedure);  // the same for a procedure that is not a plain Blob
+inline Name procedure_root(ObjectStore& store, Name procedure) {
+  if (procedure.is_blob() && !procedure.is_ref()) return procedure;  // the common case, without a call
+  return closure_root(store, procedure);
+}
 
 class ProcedureRunner {
  public:

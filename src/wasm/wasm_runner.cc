@@ -173,21 +173,8 @@ bool WasmRunner::handles(ObjectStore& store, Name procedure_blob) {
   return looks_like_wasm(*store.get_blob(procedure_blob));
 }
 
-namespace {
-
-// procedure_root() without a call for the common case: the procedure is a plain, accessible Blob.
-Name root_of(const Invocation& invocation) {
-  const Name p = invocation.procedure;
-  if (p.content() == Content::Blob && p.thunk_kind() == ThunkKind::None &&
-      p.encode_mode() == EncodeMode::None && !p.is_ref())
-    return p;
-  return procedure_root(invocation.store, p);
-}
-
-}  // namespace
-
 Name WasmRunner::apply(const Invocation& invocation) {
-  const Name root = root_of(invocation);
+  const Name root = procedure_root(invocation.store, invocation.procedure);
   auto& entries = tl_instances.entries;
   // Hot path: the same procedure as this thread's last call on this runner.
   if (entries[0].runner == core_->id && entries[0].name == root && !entries[0].instance->busy) {
