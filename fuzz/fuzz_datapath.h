@@ -30,6 +30,7 @@ class FuzzDatapath final : public rpc::DatapathContext {
   }
 
   std::vector<uint8_t>& send() { return send_; }
+  std::span<const uint8_t> receive_heap() const { return receive_; }
 
   uint64_t connection_id() const override { return 1; }
   std::span<const uint8_t> request_bytes(uint64_t offset, uint64_t length) override {
