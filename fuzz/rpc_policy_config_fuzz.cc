@@ -6,8 +6,11 @@
 //   - acl: rules that parse render (acl::render) to text that parses to the same rules; a refused
 //     second configuration leaves the first one's rules in force;
 //   - key=value configurations (ratelimit, metrics) re-render and re-parse to the same settings;
+//   - metrics: a trace file is opened where the configuration says, inside a scratch directory;
 //   - whatever the configuration, calls put through the engine are neither lost nor duplicated: each
 //     comes out toward the transport, as a refusal toward the application, or back (give_back).
+#include <stdlib.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <set>
@@ -35,9 +38,21 @@ const Policy kPolicies[] = {
     {&builtin_metrics_engine, {"trace"}},
 };
 
+// A trace file (metrics trace=PATH) is created in a scratch directory, not wherever the input says.
+std::string contained(std::string config) {
+  static const std::string dir = [] {
+    std::string pattern = "/tmp/fixnet-policy-fuzz-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
+    return pattern;
+  }();
+  for (size_t at = 0; (at = config.find("..", at)) != std::string::npos;) config.replace(at, 2, "__");
+  for (size_t at = 0; (at = config.find("trace=", at)) != std::string::npos; at += 6) config.insert(at + 6, dir + "/");
+  return config;
+}
+
 bool configure(Engine& engine, const std::string& config) {
   try {
-    engine.configure(config);
+    engine.configure(contained(config));
     return true;
   } catch (const InputError&) {
     return false;
