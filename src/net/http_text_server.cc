@@ -9,8 +9,13 @@
 
 namespace fixnet::net {
 
-namespace {
-constexpr size_t kMaxRequestBytes = 8192;
+HttpAnswer answer_http_request(std::string_view request) {
+  const size_t end = request.find("\r\n\r\n");
+  // A head that ends beyond the limit is too large however it arrived (one read or many).
+  if (end == std::string_view::npos || end + 4 > kMaxHttpRequestBytes)
+    return request.size() > kMaxHttpRequestBytes ? HttpAnswer::kTooLarge : HttpAnswer::kIncomplete;
+  const std::string_view line = request.substr(0, request.find("\r\n"));
+  return line.starts_with("GET /metrics ") || line.starts_with("GET / ") ? HttpAnswer::kServe : HttpAnswer::kNotFound;
 }
 
 HttpTextServer::HttpTextServer(EventLoop& loop, const TcpAddress& address, std::function<std::string()> body)
@@ -44,15 +49,12 @@ void HttpTextServer::on_readable(int fd) {
     return;
   }
   request.append(buffer, static_cast<size_t>(n));
-  if (request.find("\r\n\r\n") == std::string::npos) {
-    if (request.size() > kMaxRequestBytes) finish(fd, "431 Request Header Fields Too Large", "request too long\n");
-    return;
+  switch (answer_http_request(request)) {
+    case HttpAnswer::kIncomplete: return;
+    case HttpAnswer::kServe: return finish(fd, "200 OK", body_());
+    case HttpAnswer::kNotFound: return finish(fd, "404 Not Found", "only GET /metrics is served here\n");
+    case HttpAnswer::kTooLarge: return finish(fd, "431 Request Header Fields Too Large", "request too long\n");
   }
-  const std::string line = request.substr(0, request.find("\r\n"));
-  if (line.rfind("GET /metrics ", 0) == 0 || line.rfind("GET / ", 0) == 0)
-    finish(fd, "200 OK", body_());
-  else
-    finish(fd, "404 Not Found", "only GET /metrics is served here\n");
 }
 
 void HttpTextServer::finish(int fd, const std::string& status, const std::string& body) {

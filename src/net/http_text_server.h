@@ -9,12 +9,20 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "net/event_loop.h"
 #include "net/tcp.h"
 #include "net/unique_fd.h"
 
 namespace fixnet::net {
+
+// What an HttpTextServer answers the bytes of a request read so far: nothing yet (kIncomplete: the
+// head has not ended), its text (kServe), 404 (kNotFound) or 431 (kTooLarge: no end of the head within
+// kMaxHttpRequestBytes). It depends on the bytes only, never on how the reads cut them.
+enum class HttpAnswer { kIncomplete, kServe, kNotFound, kTooLarge };
+inline constexpr size_t kMaxHttpRequestBytes = 8192;
+HttpAnswer answer_http_request(std::string_view request);
 
 class HttpTextServer {
  public:

@@ -1,15 +1,24 @@
 // The observability policy ("metrics"): per method, the calls it saw, the replies with an error
 // status, and a histogram of the time from this engine to the reply (the rest of the chain, the
 // transport and the peer). fixnetd --metrics HOST:PORT serves them as Prometheus text; `fixnet rpc
-// ctl list` shows the totals. Config: "" (none). Method names come from the application's schema
+// ctl list` shows the totals. Method names come from the application's schema
 // (raw-bytes applications: the method number).
+//
+// Config "" or "trace=PATH": with a trace, one line per answered call is appended to PATH —
+//   2026-11-23T17:05:09.123456Z app=1 method=NAME call=7 status=0 latency_us=41 request_bytes=32 reply_bytes=32
+// (wall-clock time of the reply, UTC). Lines are buffered and written in batches by a writer thread
+// (trace_log.h): a full disk costs dropped lines (the trace_dropped counter), never a stalled runtime.
+#include <fmt/format.h>
+
 #include <array>
 #include <chrono>
+#include <ctime>
 #include <map>
 #include <unordered_map>
 
 #include "rpc/policy_support.h"
 #include "rpc/schema.h"
+#include "rpc/trace_log.h"
 
 namespace fixnet::rpc {
 namespace {
@@ -39,7 +48,7 @@ class MetricsEngine final : public Engine {
       RpcMessage& m = ports.requests_in->front();
       if (m.kind == Kind::kRequest) {
         ++methods_[m.method].calls;
-        started_[m.call_id] = {m.method, now};
+        started_[m.call_id] = {m.method, now, m.length};
       }
       ports.requests_out->push_back(std::move(m));
       ports.requests_in->pop_front();
@@ -50,7 +59,18 @@ class MetricsEngine final : public Engine {
       ports.replies_out->push_back(std::move(m));
       ports.replies_in->pop_front();
     }
+    if (trace_) trace_->flush();
     return work;
+  }
+
+  // Buffered trace lines: come back soon to hand them over even if no call comes.
+  bool has_pending_work() const override { return trace_ && trace_->buffered(); }
+
+  void configure(std::string_view config) override {
+    auto settings = policy::parse_settings("metrics", config, {"trace"});
+    std::unique_ptr<TraceLog> trace;
+    if (settings.count("trace")) trace = std::make_unique<TraceLog>(settings["trace"]);  // throws: nothing changed
+    trace_ = std::move(trace);
   }
 
   EngineState decompose() override {
@@ -83,22 +103,54 @@ class MetricsEngine final : public Engine {
       r.prometheus += "fixnet_rpc_latency_seconds_count{" + labels + "} " + std::to_string(cumulative) + "\n";
     }
     r.counters = {{"calls", calls}, {"errors", errors}, {"in_flight", started_.size()}};
+    if (trace_) {
+      r.counters.emplace_back("traced", trace_->written());
+      r.counters.emplace_back("trace_dropped", trace_->dropped());
+    }
   }
 
  private:
   void observe(const RpcMessage& m, Clock::time_point now) {
     auto it = started_.find(m.call_id);
     // A reply to a call made before this engine was attached: counted, not timed.
-    MethodStats& s = methods_[it == started_.end() ? m.method : it->second.first];
+    MethodStats& s = methods_[it == started_.end() ? m.method : it->second.method];
     if (m.status != Status::kOk) ++s.errors;
     if (it == started_.end()) return;
-    const double seconds = std::chrono::duration<double>(now - it->second.second).count();
+    const Started call = it->second;
     started_.erase(it);
+    const double seconds = std::chrono::duration<double>(now - call.at).count();
+    if (trace_) trace(m, call, now);
     s.seconds += seconds;
     size_t bucket = 0;
     while (bucket < kBounds.size() && seconds > kBounds[bucket]) ++bucket;
     ++s.buckets[bucket];
   }
+  struct Started {
+    uint32_t method;
+    Clock::time_point at;
+    uint64_t request_bytes;
+  };
+
+  void trace(const RpcMessage& reply, const Started& call, Clock::time_point now) {
+    const auto wall = std::chrono::system_clock::now();
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(wall.time_since_epoch()).count();
+    const std::time_t second = micros / 1000000;
+    if (second != trace_second_) {  // the date part changes once a second
+      std::tm utc{};
+      ::gmtime_r(&second, &utc);
+      trace_second_ = second;
+      trace_date_ = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
+                                utc.tm_hour, utc.tm_min, utc.tm_sec);
+    }
+    auto name = trace_names_.find(call.method);
+    if (name == trace_names_.end()) name = trace_names_.emplace(call.method, method_name(call.method)).first;
+    const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(now - call.at).count();
+    trace_->add(fmt::format("{}.{:06}Z app={} method={} call={} status={} latency_us={} request_bytes={} reply_bytes={}",
+                            trace_date_, micros % 1000000, context_.connection_id(), name->second, reply.call_id,
+                            static_cast<unsigned>(reply.status), latency, call.request_bytes,
+                            reply.offset == kNoOffset ? 0 : reply.length));
+  }
+
   std::string method_name(uint32_t method) const {
     if (const Schema* schema = context_.schema())
       for (const auto& m : schema->methods())
@@ -108,8 +160,12 @@ class MetricsEngine final : public Engine {
 
   DatapathContext& context_;
   std::map<uint32_t, MethodStats> methods_;
-  std::unordered_map<uint64_t, std::pair<uint32_t, Clock::time_point>> started_;  // call id → method, start
+  std::unordered_map<uint64_t, Started> started_;  // by call id
   uint64_t restored_calls_ = 0, restored_errors_ = 0;
+  std::unique_ptr<TraceLog> trace_;  // with trace=PATH
+  std::unordered_map<uint32_t, std::string> trace_names_;  // method → name, as traced
+  std::time_t trace_second_ = -1;
+  std::string trace_date_;  // of trace_second_
 };
 
 Engine* create(DatapathContext* context, const char*) { return new MetricsEngine(*context); }

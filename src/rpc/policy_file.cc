@@ -25,6 +25,8 @@ std::vector<PolicySpec> read_policy_file(const std::filesystem::path& file) {
     if (key.str() != "policy") throw InputError(name + ": unknown key rpc." + std::string(key.str()) + " (only rpc.policy)");
   const toml::node* list = rpc->as_table()->get("policy");
   if (list == nullptr) return policies;
+  // `policy = []` (toml++ does not count an empty array as one of tables) is no policies.
+  if (list->is_array() && list->as_array()->empty()) return policies;
   if (!list->is_array_of_tables()) throw InputError(name + ": rpc.policy must be an array of tables ([[rpc.policy]])");
   for (const auto& entry : *list->as_array()) {
     const auto& t = *entry.as_table();

@@ -83,7 +83,8 @@ void Service::on_operator(int fd) {
     reply = failure(e.what());
   }
   try {
-    const std::string text = reply.dump();
+    // Messages quote the request cut to a length, possibly inside a UTF-8 sequence: dump() would throw.
+    const std::string text = reply.dump(-1, ' ', false, json::error_handler_t::replace);
     channel.send(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
   } catch (const Error& e) {
     net::log(LogLevel::kWarning, "rpc", "operator reply not sent: {}", e.what());

@@ -211,5 +211,35 @@ TEST(RpcControl, PoliciesFromTheConfigFileAttachToEveryApplication) {
   fs::remove_all(dir);
 }
 
+// Found by fuzz/rpc_policy_file_fuzz: `policy = []` was refused as "not an array of tables".
+TEST(RpcControl, AnEmptyPolicyListInTheConfigFileIsNoPolicies) {
+  const auto dir = fs::temp_directory_path() / ("fixnet-ctl-empty-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  fs::permissions(dir, fs::perms::all);
+  const auto file = dir / "fixnetd.toml";
+  std::ofstream(file) << "[rpc]\npolicy = []\n";
+  fs::permissions(file, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  {
+    ServiceProcess service({"--config", file.string()});
+    auto client = Client::connect(service.socket());
+    EXPECT_TRUE(testing::echoes(*client, kEcho, 64, 1));
+    EXPECT_EQ(chain(service), (std::vector<std::string>{"frontend", "echo"}));
+  }
+  fs::remove_all(dir);
+}
+
+// Found by fuzz/rpc_operator_fuzz: an error quoting the request cut inside a UTF-8 character could not
+// be dumped as JSON, and the exception ended fixnetd.
+TEST(RpcControl, ARequestWhoseQuoteIsCutInsideAUtf8CharacterGetsAnError) {
+  ServiceProcess service;
+  std::string op = "x";
+  for (int i = 0; i < 50; ++i) op += "\u00e9";
+  const auto reply = request(service, {{"op", op}});
+  EXPECT_EQ(reply["ok"], false);
+  EXPECT_NE(reply["error"].get<std::string>().find("unknown operation 'x"), std::string::npos) << reply;
+  EXPECT_TRUE(service.alive());
+  EXPECT_EQ(request(service, {{"op", "list"}})["ok"], true);
+}
+
 }  // namespace
 }  // namespace fixnet::rpc
