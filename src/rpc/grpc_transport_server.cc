@@ -152,11 +152,14 @@ class GrpcServerEngine final : public Engine {
   uint64_t served_ = 0;
 };
 
+// Config: "INTEROP [TCP-SERVER CONFIG]": the gRPC interop's id, then (with --listen too) the
+// tcp-server engine's config ("DISPATCH [SERVICE]").
 Engine* create(DatapathContext* context, const char* config) {
   std::istringstream words(config);
   uint64_t id = 0;
-  std::string tcp_fd;
-  words >> id >> tcp_fd;
+  std::string tcp_config;
+  words >> id >> std::ws;
+  std::getline(words, tcp_config);
   auto interop = GrpcInterop::find(id);
   if (!interop) {
     net::log(LogLevel::kError, "rpc", "grpc-server engine: config '{}' names no running gRPC interop",
@@ -165,8 +168,8 @@ Engine* create(DatapathContext* context, const char* config) {
   }
   try {
     std::unique_ptr<Engine> tcp;
-    if (!tcp_fd.empty()) {
-      tcp.reset(builtin_tcp_server_engine()->create(context, tcp_fd.c_str()));
+    if (!tcp_config.empty()) {
+      tcp.reset(builtin_tcp_server_engine()->create(context, tcp_config.c_str()));
       if (!tcp) return nullptr;
     }
     return new GrpcServerEngine(*context, std::move(interop), std::move(tcp));
