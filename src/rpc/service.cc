@@ -262,7 +262,8 @@ void Service::attach(Connection& c, Datapath::Marshalling marshal) {
 std::string Service::serving_transport_config(const std::string& service) const {
   const std::string tcp = dispatch_ ? std::to_string(dispatch_->id()) + (service.empty() ? "" : " " + service) : "";
   if (!grpc_ || !grpc_->serving()) return tcp;
-  return std::to_string(grpc_->id()) + (tcp.empty() ? "" : " " + tcp);  // grpc-server, carrying tcp-server
+  // grpc-server, carrying tcp-server
+  return std::to_string(grpc_->id()) + " " + (service.empty() ? "-" : service) + (tcp.empty() ? "" : " " + tcp);
 }
 
 std::shared_ptr<const Schema> Service::checked_schema(const Hello& hello) {

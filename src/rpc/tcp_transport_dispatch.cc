@@ -4,13 +4,13 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 
 #include "core/error.h"
 #include "net/log.h"
 #include "net/system_error.h"
 #include "net/tcp.h"
+#include "rpc/object_registry.h"
 #include "rpc/service_name.h"
 
 namespace fixnet::rpc {
@@ -22,38 +22,30 @@ using net::LogLevel;
 constexpr size_t kAcceptBudget = 64;  // connections accepted per wake-up of the control thread
 constexpr auto kSweepInterval = std::chrono::milliseconds(200);
 
-std::mutex registry_mutex;
-std::map<uint64_t, std::weak_ptr<PeerDispatch>>& registry() {
-  static std::map<uint64_t, std::weak_ptr<PeerDispatch>> dispatches;
+ObjectRegistry<PeerDispatch>& registry() {
+  static ObjectRegistry<PeerDispatch> dispatches;
   return dispatches;
 }
-std::atomic<uint64_t> next_id{1};
 
 }  // namespace
 
 std::shared_ptr<PeerDispatch> PeerDispatch::start(net::EventLoop& loop, net::UniqueFd listener) {
   std::shared_ptr<PeerDispatch> dispatch(new PeerDispatch(loop, std::move(listener)));
-  std::lock_guard lock(registry_mutex);
-  registry()[dispatch->id_] = dispatch;
+  registry().add(dispatch->id_, dispatch);
   return dispatch;
 }
 
 std::shared_ptr<PeerDispatch> PeerDispatch::find(uint64_t id) {
-  std::lock_guard lock(registry_mutex);
-  auto it = registry().find(id);
-  return it == registry().end() ? nullptr : it->second.lock();
+  return registry().find(id);
 }
 
 PeerDispatch::PeerDispatch(net::EventLoop& loop, net::UniqueFd listener)
-    : loop_(loop), listener_(std::move(listener)), id_(next_id++) {
+    : loop_(loop), listener_(std::move(listener)), id_(registry().next_id()) {
   loop_.add(listener_.get(), EPOLLIN, [this](uint32_t) { accept_all(); });
 }
 
 PeerDispatch::~PeerDispatch() {
-  {
-    std::lock_guard lock(registry_mutex);
-    registry().erase(id_);
-  }
+  registry().erase(id_);
   loop_.remove(listener_.get());
   for (const auto& [fd, p] : pending_) loop_.remove(fd);
   if (sweep_timer_ != 0) loop_.cancel_timer(sweep_timer_);

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "all_types.fixnet.h"
 #include "kv.fixnet.h"
 #include "raw_peer.h"
 #include "rpc/client.h"
@@ -27,6 +28,7 @@ using testing::RawPeer;
 using testing::run_program;
 using testing::schema_cache;
 using testing::ServiceProcess;
+using testing::spawn;
 using testing::tcp_port;
 
 const std::string kApps = EXAMPLES_RPC_DIR;
@@ -226,6 +228,51 @@ TEST(RpcRouting, BadRoutesAreRefusedAtStart) {
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << "one line: " << r.output;
   }
 }
+
+#ifdef GRPC_CLIENT_PY
+// gRPC clients (python3-grpcio) through --grpc-listen: all_types.proto has two services, so two
+// applications of ONE schema serve on one fixnetd, one each; a call of /fixnet.test.Second/Ping must
+// reach Second's (Types' skeleton would answer another service's method with an empty reply).
+class SecondServer final : public fixnet::test::SecondService {
+  void Ping(const fixnet::test::common::Stamp& in, fixnet::test::common::Stamp& out) override {
+    out.set_seconds(in.seconds() + 7);
+  }
+};
+class TypesServer final : public fixnet::test::TypesService {
+  void Roundtrip(const fixnet::test::AllTypes&, fixnet::test::AllTypes&) override {}
+  void Describe(const fixnet::test::Inner&, fixnet::test::common::Stamp&) override {}
+};
+
+TEST(RpcRouting, GrpcCallsReachTheApplicationServingTheirService) {
+  ServiceProcess b(with_cache({"--grpc-listen", "127.0.0.1:0"}));
+  const pid_t types = spawn([&] {
+    auto server = fixnet::test::TypesService::bind(b.socket());
+    TypesServer().serve(*server);
+    return true;
+  });
+  const pid_t second = spawn([&] {
+    auto server = fixnet::test::SecondService::bind(b.socket());
+    SecondServer().serve(*server);
+    return true;
+  });
+  std::string log;
+  EXPECT_TRUE(ServiceProcess::eventually([&] {
+    log = b.log();
+    return App::count(log, "(serving)") == 2 && log.find("(grpc port ") != std::string::npos;
+  })) << log;
+  const std::string address = "127.0.0.1:" + std::to_string(std::stoi(log.substr(log.find("(grpc port ") + 11)));
+  for (int i = 0; i < 4; ++i) {  // round-robin over both would send half of these to Types'
+    const auto r = run_program(std::string(DEBIAN_PYTHON3) + " " + GRPC_CLIENT_PY + " " + address +
+                               " /fixnet.test.Second/Ping 0805");  // Stamp{seconds: 5}
+    EXPECT_EQ(r.output, "ok 080c\n") << "call " << i << ": " << r.output;  // Stamp{seconds: 12}
+  }
+  for (pid_t pid : {types, second}) {
+    ::kill(pid, SIGKILL);
+    int status;
+    ::waitpid(pid, &status, 0);
+  }
+}
+#endif
 
 }  // namespace
 }  // namespace fixnet::rpc
