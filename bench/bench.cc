@@ -55,6 +55,10 @@ const std::vector<Entry>& registry() {
         "fixnet RPC rate over time (10 ms buckets) while a policy is attached, reconfigured and detached and engines "
         "are upgraded live, vs the same timeline without edits"},
        rpc_upgrade_benchmark},
+      {{"hotel",
+        "the hotel microservice application (examples/hotel) at one fixed request rate on fixnet (one fixnetd per "
+        "machine, acl + rate limit), gRPC and gRPC through nginx sidecars: mean, p50, p99 latency, CPU per request"},
+       hotel_benchmark},
   };
   return entries;
 }

@@ -165,6 +165,7 @@ Report flatware_benchmark(const Options& options);
 Report rpc_benchmark(const Options& options);
 Report rpc_policy_benchmark(const Options& options);
 Report rpc_upgrade_benchmark(const Options& options);
+Report hotel_benchmark(const Options& options);
 
 // eval's fib rows (fib_bench.cc), added after its memo-hit and thunk-Tree rows, which they compare with.
 void fib_eval(Report& report, const Options& options);

@@ -1,6 +1,6 @@
-// Fuzzes the daemon's TOML policy file (fixnetd --config; src/rpc/policy_file.cc): the input is the
-// file. Contract: read_policy_file throws InputError or returns policies that, written back as TOML
-// (by toml++), read back to the same policies in the same order.
+// Fuzzes the daemon's TOML configuration file (fixnetd --config; src/rpc/policy_file.cc): the input is
+// the file. Contract: read_config_file throws InputError or returns policies and routes that, written
+// back as TOML (by toml++), read back to the same ones in the same order.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -16,7 +16,7 @@
 
 namespace {
 
-using fixnet::rpc::PolicySpec;
+using fixnet::rpc::ConfigFile;
 
 // A file holding `text` (in memory: /proc/self/fd/N of a memfd).
 class MemoryFile {
@@ -31,24 +31,28 @@ class MemoryFile {
   int fd_;
 };
 
-std::vector<PolicySpec> read(const std::string& text) { return fixnet::rpc::read_policy_file(MemoryFile(text).path()); }
+ConfigFile read(const std::string& text) { return fixnet::rpc::read_config_file(MemoryFile(text).path()); }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::vector<PolicySpec> policies;
+  ConfigFile config;
   try {
-    policies = read(std::string(reinterpret_cast<const char*>(data), size));
+    config = read(std::string(reinterpret_cast<const char*>(data), size));
   } catch (const fixnet::InputError&) {
     return 0;
   }
-  toml::array list;
-  for (const auto& p : policies) list.push_back(toml::table{{"engine", p.engine}, {"config", p.config}});
+  toml::array policies, routes;
+  for (const auto& p : config.policies) policies.push_back(toml::table{{"engine", p.engine}, {"config", p.config}});
+  for (const auto& r : config.routes) routes.push_back(toml::table{{"service", r.service}, {"peer", r.address}});
   std::ostringstream text;
-  text << toml::table{{"rpc", toml::table{{"policy", list}}}};
-  const auto again = read(text.str());
-  if (again.size() != policies.size()) std::abort();
-  for (size_t i = 0; i < policies.size(); ++i)
-    if (again[i].engine != policies[i].engine || again[i].config != policies[i].config) std::abort();
+  text << toml::table{{"rpc", toml::table{{"policy", policies}, {"route", routes}}}};
+  const ConfigFile again = read(text.str());
+  if (again.policies.size() != config.policies.size() || again.routes.size() != config.routes.size()) std::abort();
+  for (size_t i = 0; i < config.policies.size(); ++i)
+    if (again.policies[i].engine != config.policies[i].engine || again.policies[i].config != config.policies[i].config)
+      std::abort();
+  for (size_t i = 0; i < config.routes.size(); ++i)
+    if (again.routes[i].service != config.routes[i].service || again.routes[i].address != config.routes[i].address) std::abort();
   return 0;
 }

@@ -38,6 +38,13 @@ class HotelError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A call the RPC system's policy refused (fixnet's acl engine: status 9; gRPC's PERMISSION_DENIED):
+// the frontend answers 403 with the reason.
+class DeniedError : public HotelError {
+ public:
+  using HotelError::HotelError;
+};
+
 class HotelApi {
  public:
   virtual ~HotelApi() = default;

@@ -59,8 +59,9 @@ class ClientPool {
 
 template <class R>
 const R& checked(stub::Result<R>& reply, const char* method) {
-  if (!reply.ok())
-    throw HotelError(std::string(method) + " failed: " + std::string(fixnet::rpc::status_text(reply.status())));
+  const std::string why = std::string(method) + " failed: " + std::string(fixnet::rpc::status_text(reply.status()));
+  if (reply.status() == fixnet::rpc::Status::kDenied) throw DeniedError(why);  // an acl policy (hotel-policies.toml)
+  if (!reply.ok()) throw HotelError(why);
   return *reply;
 }
 

@@ -42,12 +42,15 @@ void answer(httplib::Response& res, int status, const json& body) {
   res.set_content(body.dump(), "application/json");
 }
 
-// Runs `handle`; bad input (HotelError from our own checks or a service) is 400, anything else 500.
+// Runs `handle`; a call a policy denied is 403, bad input (HotelError from our own checks or a
+// service) 400, anything else 500.
 template <class F>
 httplib::Server::Handler endpoint(F handle) {
   return [handle](const httplib::Request& req, httplib::Response& res) {
     try {
       handle(req, res);
+    } catch (const DeniedError& e) {
+      answer(res, 403, {{"error", e.what()}});
     } catch (const HotelError& e) {
       answer(res, 400, {{"error", e.what()}});
     } catch (const std::exception& e) {

@@ -61,8 +61,12 @@ int run(int argc, char** argv) {
   app.add_option("--transport", config.transport, "Transport engine: echo, or a plugin .so path");
   app.add_option("--listen", config.listen,
                  "Accept peer services on this TCP HOST:PORT (port 0: any) for serving applications (rpc::Server)");
-  app.add_option("--peer", config.peer, "Send applications' calls to the service at this TCP HOST:PORT")
+  app.add_option("--peer", config.peer,
+                 "Send applications' calls to the service at this TCP HOST:PORT (those of services without a --route)")
       ->excludes("--transport");
+  std::vector<std::string> routes;
+  app.add_option("--route", routes,
+                 "SERVICE=HOST:PORT: send calls to this proto service (e.g. hotel.Geo) to the service there (repeatable)");
   app.add_option("--grpc-listen", config.grpc_listen,
                  "Accept ordinary gRPC clients on this HOST:PORT (port 0: any) for serving applications");
   app.add_option("--grpc-peer", config.grpc_peer,
@@ -85,7 +89,8 @@ int run(int argc, char** argv) {
   app.add_option("--ctl-socket", config.ctl_socket,
                  "Operator socket for `fixnet rpc ctl` (default: SOCKET.ctl; mode 0600, our uid or root only)");
   std::string config_file;
-  app.add_option("--config", config_file, "TOML file with policies attached to every application ([[rpc.policy]])")
+  app.add_option("--config", config_file,
+                 "TOML file: policies attached to every application ([[rpc.policy]]), routes ([[rpc.route]])")
       ->check(CLI::ExistingFile);
   app.add_option("--metrics", config.metrics, "Serve Prometheus text at http://HOST:PORT/metrics (port 0: any)");
   app.add_option("--log-level", log_level, "error, warning, info or debug")
@@ -101,7 +106,13 @@ int run(int argc, char** argv) {
   config.runtime.mode = runtime_mode == "dedicated" ? fixnet::rpc::RuntimeOptions::Mode::kDedicated
                                                     : fixnet::rpc::RuntimeOptions::Mode::kShared;
   config.runtime.spin = std::chrono::microseconds(spin_us);
-  if (!config_file.empty()) config.policies = fixnet::rpc::read_policy_file(config_file);
+  if (!config_file.empty()) {
+    auto file = fixnet::rpc::read_config_file(config_file);
+    config.policies = std::move(file.policies);
+    config.routes = std::move(file.routes);
+  }
+  for (const auto& route : routes) config.routes.push_back(fixnet::rpc::parse_route(route));
+  [[maybe_unused]] const fixnet::rpc::CallRoutes checked(config.routes, config.peer);  // refused before anything starts
   config.send_heap_bytes = send_mib << 20;
   config.receive_heap_bytes = receive_mib << 20;
 

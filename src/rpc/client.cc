@@ -27,7 +27,7 @@ std::unique_ptr<Client> Client::connect(const std::filesystem::path& socket, con
 std::unique_ptr<Client> Client::open(const std::filesystem::path& socket, Options options, uint32_t hello_flags,
                                      const SchemaBinding& schema) {
   auto control = net::UnixControl::connect(socket);
-  control.send(encode(Hello{hello_flags, schema.hash, std::string(schema.canonical)}));
+  control.send(encode(Hello{hello_flags, schema.hash, std::string(schema.canonical), std::string(schema.service)}));
   auto answer = control.receive(kMaxControlBytes, kWelcomeFds);
   if (!answer) throw EnvironmentError("the RPC service at " + socket.string() + " closed the connection");
   auto reply = decode_reply(answer->bytes);

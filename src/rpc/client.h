@@ -41,9 +41,14 @@ namespace fixnet::rpc {
 
 // The schema an application speaks (generated stubs carry it: protoc-gen-fixnet): sent in the Hello,
 // so the service marshals the application's messages (docs/rpc.md, "Schemas"). Empty: raw bytes.
+// `service` names the proto service the application calls or serves (its full name, `hotel.Geo`;
+// the stubs pass it): the service routes its calls (fixnetd --route) and hands it the peers that call
+// it by that name (docs/rpc.md, "Routing by service"). Empty: no name (any peer, the one --peer).
+// A raw-bytes application may name a service too.
 struct SchemaBinding {
   SchemaHash hash{};
   std::string_view canonical;  // the canonical descriptor set; must outlive connect()
+  std::string_view service = {};
 };
 
 struct ClientOptions {

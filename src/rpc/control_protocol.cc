@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "rpc/service_name.h"
 
 namespace fixnet::rpc {
 
@@ -12,7 +13,7 @@ namespace {
 constexpr uint8_t kMagic[4] = {'F', 'X', 'R', 'P'};
 enum class Type : uint16_t { kHello = 1, kWelcome = 2, kRefusal = 3 };
 constexpr size_t kHeader = 8;
-constexpr size_t kHelloBytes = 48;  // without the schema bytes
+constexpr size_t kHelloBytes = 56;  // without the schema and service name bytes
 constexpr size_t kWelcomeBytes = 48;
 constexpr size_t kMaxRefusalText = 200;
 
@@ -59,7 +60,11 @@ std::vector<uint8_t> encode(const Hello& hello) {
   put<uint32_t>(out, hello.flags);
   put<uint32_t>(out, static_cast<uint32_t>(hello.schema.size()));
   out.insert(out.end(), hello.schema_hash.begin(), hello.schema_hash.end());
+  put<uint16_t>(out, static_cast<uint16_t>(hello.service.size()));
+  put<uint16_t>(out, 0);
+  put<uint32_t>(out, 0);
   out.insert(out.end(), hello.schema.begin(), hello.schema.end());
+  out.insert(out.end(), hello.service.begin(), hello.service.end());
   return out;
 }
 
@@ -89,9 +94,13 @@ Hello decode_hello(std::span<const uint8_t> packet) {
   Hello hello;
   hello.flags = get<uint32_t>(packet, 8);
   const uint64_t schema_bytes = get<uint32_t>(packet, 12);
-  check_size(packet, kHelloBytes + schema_bytes, "Hello");
+  const uint64_t service_bytes = get<uint16_t>(packet, 48);
+  if (get<uint16_t>(packet, 50) != 0 || get<uint32_t>(packet, 52) != 0) throw InputError("Hello has non-zero reserved bytes");
+  check_size(packet, kHelloBytes + schema_bytes + service_bytes, "Hello");
   std::copy(packet.begin() + 16, packet.begin() + 48, hello.schema_hash.begin());
-  hello.schema.assign(packet.begin() + kHelloBytes, packet.end());
+  hello.schema.assign(packet.begin() + kHelloBytes, packet.begin() + kHelloBytes + schema_bytes);
+  hello.service.assign(packet.begin() + kHelloBytes + schema_bytes, packet.end());
+  check_service_name(hello.service, "Hello");
   if (hello.schema_hash == SchemaHash{} && !hello.schema.empty())
     throw InputError("Hello carries schema bytes but a zero schema hash");
   if (hello.schema_hash != SchemaHash{} && hello.schema.empty())

@@ -14,9 +14,10 @@
 namespace fixnet::rpc {
 
 // Version 2: the Hello carries the application's schema (hash and canonical descriptor set).
-inline constexpr uint16_t kControlVersion = 2;
+// Version 3: and the name of the service the application calls or serves (rpc/service_name.h).
+inline constexpr uint16_t kControlVersion = 3;
 inline constexpr size_t kMaxControlBytes = 256;     // Welcome, Refusal
-inline constexpr size_t kMaxHelloBytes = 48 + 64 * 1024;  // a Hello with the largest schema (kMaxSchemaBytes)
+inline constexpr size_t kMaxHelloBytes = 56 + 64 * 1024 + 256;  // the largest schema and service name
 inline constexpr size_t kWelcomeFds = 5;  // send heap, receive heap, queues, submission and completion eventfds
 
 inline constexpr uint32_t kHelloServe = 1;  // the application answers remote callers (rpc::Server)
@@ -25,6 +26,7 @@ struct Hello {
   uint32_t flags = 0;  // kHelloServe or 0; other bits are refused
   SchemaHash schema_hash{};  // all zero: raw bytes, no schema (then `schema` is empty)
   std::string schema;        // the canonical descriptor set (rpc/schema.h) whose hash schema_hash is
+  std::string service;       // the proto service it calls or serves (`hotel.Geo`); empty: any (raw bytes)
 };
 
 struct Welcome {
@@ -42,6 +44,7 @@ enum class RefusalReason : uint16_t {
   kMalformedHello = 4,
   kInternal = 5,
   kNotServing = 6,  // a serving application, but the service listens on no TCP address
+  kNoRoute = 7,     // a calling application whose service has no route (fixnetd --route) and no --peer
 };
 
 struct Refusal {

@@ -18,7 +18,7 @@ std::string_view status_text(Status status) {
     case Status::kUnknownMethod: return "unknown method";
     case Status::kNoReceiveSpace: return "no space for the reply (release received replies)";
     case Status::kTransportError: return "transport error";
-    case Status::kPeerRefused: return "the peer service refused the connection (version or schema mismatch)";
+    case Status::kPeerRefused: return "the peer service refused the connection (version or schema mismatch, or it serves no such service)";
     case Status::kBadMessage: return "the message does not fit its schema (layout or wire encoding)";
     case Status::kDenied: return "denied by an access-control policy";
     case Status::kRateLimited: return "refused by a rate limit";

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "net/log.h"
 #include "net/tcp.h"
+#include "rpc/object_registry.h"
 
 namespace fixnet::rpc {
 
@@ -18,12 +19,10 @@ using net::LogLevel;
 // completion thread to post the next one.
 constexpr int kAcceptDepth = 16;
 
-std::mutex registry_mutex;
-std::map<uint64_t, std::weak_ptr<GrpcInterop>>& registry() {
-  static std::map<uint64_t, std::weak_ptr<GrpcInterop>> interops;
+ObjectRegistry<GrpcInterop>& registry() {
+  static ObjectRegistry<GrpcInterop> interops;
   return interops;
 }
-std::atomic<uint64_t> next_id{1};
 
 // gRPC's own log lines go to fixnetd's log at debug level: what a user must know (an address gRPC
 // cannot listen on, a call that failed) the service reports itself, in one line.
@@ -81,7 +80,7 @@ void GrpcServerCall::fail(const grpc::Status& status) {
   stream_.Finish(status, this);
 }
 
-GrpcInterop::GrpcInterop(GrpcInteropOptions options) : options_(std::move(options)), id_(next_id++) {
+GrpcInterop::GrpcInterop(GrpcInteropOptions options) : options_(std::move(options)), id_(registry().next_id()) {
   gpr_set_log_function(&log_grpc);
   if (!options_.listen.empty()) {
     net::parse_tcp_address(options_.listen);  // the project's one-line error for a bad address
@@ -124,22 +123,16 @@ std::shared_ptr<GrpcInterop> GrpcInterop::start(const GrpcInteropOptions& option
   if (interop->server_)
     for (int i = 0; i < kAcceptDepth; ++i) new GrpcServerCall(*interop);
   interop->thread_ = std::thread([raw = interop.get()] { raw->drain(); });
-  std::lock_guard lock(registry_mutex);
-  registry()[interop->id_] = interop;
+  registry().add(interop->id_, interop);
   return interop;
 }
 
 std::shared_ptr<GrpcInterop> GrpcInterop::find(uint64_t id) {
-  std::lock_guard lock(registry_mutex);
-  auto it = registry().find(id);
-  return it == registry().end() ? nullptr : it->second.lock();
+  return registry().find(id);
 }
 
 GrpcInterop::~GrpcInterop() {
-  {
-    std::lock_guard lock(registry_mutex);
-    registry().erase(id_);
-  }
+  registry().erase(id_);
   stopping_ = true;
   // Every engine is gone (they hold us), so no call waits on one: shutting down now cancels only
   // calls still being read or accepted.
@@ -159,7 +152,7 @@ void GrpcInterop::learn(std::shared_ptr<const Schema> schema) {
   std::lock_guard lock(mutex_);
   if (!schemas_.emplace(schema->hash(), schema).second) return;
   for (const SchemaMethod& m : schema->methods())
-    routes_[method_path(*m.method)].push_back(Route{schema->hash(), m.id});
+    routes_[method_path(*m.method)].push_back(Route{schema->hash(), m.id, m.method->service()->full_name()});
 }
 
 std::vector<std::string> GrpcInterop::method_paths(const SchemaHash& schema) const {
@@ -173,9 +166,9 @@ std::vector<std::string> GrpcInterop::method_paths(const SchemaHash& schema) con
   return paths;
 }
 
-void GrpcInterop::bind(const SchemaHash& schema, GrpcEndpoint* endpoint) {
+void GrpcInterop::bind(const SchemaHash& schema, GrpcEndpoint* endpoint, const std::string& service) {
   std::lock_guard lock(mutex_);
-  endpoints_[schema].bound.push_back(endpoint);
+  endpoints_[schema].bound.push_back({endpoint, service});
   ++bound_;
 }
 
@@ -185,7 +178,7 @@ void GrpcInterop::unbind(const SchemaHash& schema, GrpcEndpoint* endpoint) {
   if (it == endpoints_.end()) return;
   auto& bound = it->second.bound;
   for (auto e = bound.begin(); e != bound.end(); ++e)
-    if (*e == endpoint) {
+    if (e->endpoint == endpoint) {
       bound.erase(e);
       --bound_;
       break;
@@ -207,7 +200,15 @@ void GrpcInterop::dispatch(GrpcServerCall* call) {
     auto it = endpoints_.find(r.schema);
     if (it == endpoints_.end()) continue;
     Endpoints& e = it->second;
-    e.bound[e.next++ % e.bound.size()]->push(GrpcInboundCall{call, r.method});
+    // Those serving the method's service by name, else those serving no named service.
+    std::vector<GrpcEndpoint*> serving;
+    for (const std::string& wanted : {r.service, std::string()}) {
+      for (const Bound& b : e.bound)
+        if (b.service == wanted) serving.push_back(b.endpoint);
+      if (!serving.empty()) break;
+    }
+    if (serving.empty()) continue;
+    serving[e.next++ % serving.size()]->push(GrpcInboundCall{call, r.method});
     return;
   }
   call->fail(grpc::Status(grpc::StatusCode::UNAVAILABLE,

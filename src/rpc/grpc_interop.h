@@ -7,7 +7,8 @@
 //    mailboxes (net/mailbox.h) whose eventfds the runtimes watch;
 //  - with `listen`: the gRPC server. An inbound call `/package.Service/Method` is resolved by full
 //    name against the schemas of the serving applications (learn()) and handed to one bound with that
-//    schema (bind(), round-robin);
+//    schema serving `package.Service` — or, when none does, serving no named service — (bind(),
+//    round-robin; docs/rpc.md, "Routing by service");
 //  - with `peer`: the channel to the gRPC server that calling applications' `grpc-client` engines use.
 //
 // Thread-safety: learn/bind/unbind/method_paths may be called from any thread. The engines use a
@@ -96,8 +97,9 @@ class GrpcInterop {
   void learn(std::shared_ptr<const Schema> schema);
   // "/package.Service/Method" of each method of a learned schema, by method number (index 0 unused).
   std::vector<std::string> method_paths(const SchemaHash& schema) const;
-  // A serving engine of `schema` takes calls from `endpoint` until unbind().
-  void bind(const SchemaHash& schema, GrpcEndpoint* endpoint);
+  // A serving engine of `schema` takes calls to `service` (a proto full name; empty: any service of
+  // the schema nobody serves by name) from `endpoint` until unbind().
+  void bind(const SchemaHash& schema, GrpcEndpoint* endpoint, const std::string& service = {});
   void unbind(const SchemaHash& schema, GrpcEndpoint* endpoint);
 
   grpc::CompletionQueue* queue() { return queue_.get(); }
@@ -108,9 +110,14 @@ class GrpcInterop {
   struct Route {
     SchemaHash schema;
     uint32_t method;
+    std::string service;  // the method's service's full name
+  };
+  struct Bound {
+    GrpcEndpoint* endpoint;
+    std::string service;  // empty: any
   };
   struct Endpoints {
-    std::vector<GrpcEndpoint*> bound;
+    std::vector<Bound> bound;
     size_t next = 0;  // round-robin
   };
 

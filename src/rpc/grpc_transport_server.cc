@@ -33,12 +33,12 @@ constexpr uint32_t kStateVersion = 1;
 
 class GrpcServerEngine final : public Engine {
  public:
-  GrpcServerEngine(DatapathContext& context, std::shared_ptr<GrpcInterop> interop,
+  GrpcServerEngine(DatapathContext& context, std::shared_ptr<GrpcInterop> interop, const std::string& service,
                    std::unique_ptr<Engine> tcp)
       : context_(context), interop_(std::move(interop)), tcp_(std::move(tcp)) {
     if (schema_ == SchemaHash{}) return;  // raw bytes: no method names, nothing gRPC can call
     context_.watch(inbox_.fd(), EPOLLIN);
-    interop_->bind(schema_, &inbox_);
+    interop_->bind(schema_, &inbox_, service);
   }
 
   ~GrpcServerEngine() override {
@@ -152,11 +152,15 @@ class GrpcServerEngine final : public Engine {
   uint64_t served_ = 0;
 };
 
+// Config: "INTEROP SERVICE [TCP-SERVER CONFIG]": the gRPC interop's id, the proto service the
+// application serves ("-": none named), then (with --listen too) the tcp-server engine's config.
 Engine* create(DatapathContext* context, const char* config) {
   std::istringstream words(config);
   uint64_t id = 0;
-  std::string tcp_fd;
-  words >> id >> tcp_fd;
+  std::string service, tcp_config;
+  words >> id >> service >> std::ws;
+  std::getline(words, tcp_config);
+  if (service == "-") service.clear();
   auto interop = GrpcInterop::find(id);
   if (!interop) {
     net::log(LogLevel::kError, "rpc", "grpc-server engine: config '{}' names no running gRPC interop",
@@ -165,11 +169,11 @@ Engine* create(DatapathContext* context, const char* config) {
   }
   try {
     std::unique_ptr<Engine> tcp;
-    if (!tcp_fd.empty()) {
-      tcp.reset(builtin_tcp_server_engine()->create(context, tcp_fd.c_str()));
+    if (!tcp_config.empty()) {
+      tcp.reset(builtin_tcp_server_engine()->create(context, tcp_config.c_str()));
       if (!tcp) return nullptr;
     }
-    return new GrpcServerEngine(*context, std::move(interop), std::move(tcp));
+    return new GrpcServerEngine(*context, std::move(interop), service, std::move(tcp));
   } catch (const Error& e) {
     net::log(LogLevel::kError, "rpc", "grpc-server engine: {}", e.what());
     return nullptr;

@@ -20,6 +20,7 @@
 #include "rpc/frontend_engine.h"
 #include "rpc/grpc_interop.h"
 #include "rpc/service_connection.h"
+#include "rpc/tcp_transport_dispatch.h"
 
 namespace fixnet::rpc {
 
@@ -68,6 +69,8 @@ Service::Service(ServiceConfig config)
       grpc_(start_grpc(config_)),
       transport_(EnginePlugin::resolve(config_.transport)),
       transport_config_(config_.grpc_peer.empty() ? config_.peer : std::to_string(grpc_->id())),
+      routes_(config_.routes, config_.peer),
+      tcp_client_(EnginePlugin::resolve("tcp-client")),
       listener_(net::UnixListener::bind(config_.socket)),
       runtimes_(config_.runtime),
       marshallers_(config_.schema_cache.empty() ? default_schema_cache() : config_.schema_cache),
@@ -87,15 +90,18 @@ Service::Service(ServiceConfig config)
              metrics_http_->port());
   }
   if (!config_.listen.empty()) {
-    tcp_listener_ = net::tcp_listen(net::parse_tcp_address(config_.listen));
+    dispatch_ = PeerDispatch::start(loop_, net::tcp_listen(net::parse_tcp_address(config_.listen)));
     server_transport_ = EnginePlugin::resolve("tcp-server");
     net::log(LogLevel::kInfo, "rpc", "listening for peer services on {} (tcp port {})", config_.listen,
-             net::bound_port(tcp_listener_.get()));
+             dispatch_->port());
   }
   if (grpc_ && grpc_->serving()) {
     server_transport_ = EnginePlugin::resolve("grpc-server");
     net::log(LogLevel::kInfo, "rpc", "serving gRPC clients on {} (grpc port {})", config_.grpc_listen, grpc_->port());
   }
+  if (routes_.has_routes())
+    net::log(LogLevel::kInfo, "rpc", "calls routed by service: {}{}", routes_.describe(),
+             config_.peer.empty() ? "" : "; other services to " + config_.peer);
   if (!config_.grpc_peer.empty())
     net::log(LogLevel::kInfo, "rpc", "calling applications' requests go to the gRPC server at {}", config_.grpc_peer);
   loop_.add(listener_.fd(), EPOLLIN, [this](uint32_t) { accept_all(); });
@@ -171,7 +177,7 @@ void Service::on_hello(uint64_t id) {
                                                std::to_string(config_.max_connections) + " applications");
     return disconnect(id, "service full");
   }
-  if (serving && !tcp_listener_ && !(grpc_ && grpc_->serving())) {
+  if (serving && !dispatch_ && !(grpc_ && grpc_->serving())) {
     refuse(c, RefusalReason::kNotServing,
            "this service listens on no TCP address, so nobody can call a serving application (fixnetd --listen or "
            "--grpc-listen)");
@@ -181,11 +187,18 @@ void Service::on_hello(uint64_t id) {
   std::shared_ptr<const Schema> schema;
   try {
     schema = checked_schema(hello);
+    check_service(hello, schema.get());
   } catch (const InputError& e) {
     refuse(c, RefusalReason::kMalformedHello, e.what());
-    return disconnect(id, "bad schema");
+    return disconnect(id, "bad schema or service");
   }
   c.schema = schema;
+  c.service = hello.service;
+  // Calls the service cannot route are refused now, not at the first call (nor after a compile).
+  if (!serving && config_.grpc_peer.empty() && routes_.has_routes() && !routes_.tcp_client_config(c.service)) {
+    refuse(c, RefusalReason::kNoRoute, routes_.no_route(c.service));
+    return disconnect(id, "no route for its service");
+  }
   if (!schema) return attach(c, {});
   const auto object = marshallers_.path_of(schema->hash());
   std::error_code ec;
@@ -218,7 +231,10 @@ void Service::attach(Connection& c, Datapath::Marshalling marshal) {
     if (grpc_ && c.schema) grpc_->learn(c.schema);  // its methods get gRPC names
     if (c.serving) {
       c.datapath = std::make_shared<Datapath>(std::move(memory), c.control.fd(), server_transport_,
-                                              serving_transport_config(), true, std::move(marshal));
+                                              serving_transport_config(c.service), true, std::move(marshal));
+    } else if (auto route = routes_.tcp_client_config(c.service)) {
+      c.datapath = std::make_shared<Datapath>(std::move(memory), c.control.fd(), tcp_client_, *route, false,
+                                              std::move(marshal));
     } else {
       c.datapath = std::make_shared<Datapath>(std::move(memory), c.control.fd(), transport_, transport_config_,
                                               false, std::move(marshal));
@@ -236,16 +252,18 @@ void Service::attach(Connection& c, Datapath::Marshalling marshal) {
     return disconnect(id, "could not set up its datapath");
   }
   runtimes_.attach(c.datapath);
+  if (c.serving && dispatch_) dispatch_->retry_waiting();  // peers that came before it
   ++stats_.accepted;
   ++stats_.active;
   net::log(LogLevel::kInfo, "rpc", "connection {}: pid {} uid {} attached{}", id, c.peer.pid, c.peer.uid,
            c.serving ? " (serving)" : "");
 }
 
-std::string Service::serving_transport_config() const {
-  const std::string tcp = tcp_listener_ ? std::to_string(tcp_listener_.get()) : "";
+std::string Service::serving_transport_config(const std::string& service) const {
+  const std::string tcp = dispatch_ ? std::to_string(dispatch_->id()) + (service.empty() ? "" : " " + service) : "";
   if (!grpc_ || !grpc_->serving()) return tcp;
-  return std::to_string(grpc_->id()) + (tcp.empty() ? "" : " " + tcp);  // grpc-server, carrying tcp-server
+  // grpc-server, carrying tcp-server
+  return std::to_string(grpc_->id()) + " " + (service.empty() ? "-" : service) + (tcp.empty() ? "" : " " + tcp);
 }
 
 std::shared_ptr<const Schema> Service::checked_schema(const Hello& hello) {
@@ -256,6 +274,16 @@ std::shared_ptr<const Schema> Service::checked_schema(const Hello& hello) {
     throw InputError("the Hello's schema hash " + hex(hello.schema_hash) + " is not the hash of its schema (" +
                      schema->hash_hex() + ")");
   return schema;
+}
+
+void Service::check_service(const Hello& hello, const Schema* schema) {
+  if (hello.service.empty() || !schema) return;  // no name, or raw bytes: nothing to check it against
+  const google::protobuf::FileDescriptor* file = schema->file();
+  if (file->pool()->FindServiceByName(hello.service) != nullptr) return;
+  std::string defined;
+  for (int i = 0; i < file->service_count(); ++i) defined += (i ? ", " : "") + file->service(i)->full_name();
+  throw InputError("the application names service " + hello.service + ", which its schema " + file->name() +
+                   " does not define (it defines " + (defined.empty() ? std::string("none") : defined) + ")");
 }
 
 void Service::compile(uint64_t id, std::shared_ptr<const Schema> schema) {

@@ -23,6 +23,7 @@
 #include "net/event_loop.h"
 #include "net/http_text_server.h"
 #include "net/unix_control.h"
+#include "rpc/call_routes.h"
 #include "rpc/compile_admission.h"
 #include "rpc/control_protocol.h"
 #include "rpc/datapath.h"
@@ -32,7 +33,8 @@
 
 namespace fixnet::rpc {
 
-class GrpcInterop;  // rpc/grpc_interop.h
+class GrpcInterop;   // rpc/grpc_interop.h
+class PeerDispatch;  // rpc/tcp_transport_dispatch.h
 
 // A policy every application gets when it connects (fixnetd --config FILE.toml).
 struct PolicySpec {
@@ -52,6 +54,7 @@ struct ServiceConfig {
   std::string transport = "echo";  // a built-in engine name or a plugin path
   std::string listen;  // "HOST:PORT": accept peer services' connections for serving applications
   std::string peer;    // "HOST:PORT": calling applications' requests go there (the tcp-client transport)
+  std::vector<ServiceRoute> routes;  // calls to these services go to their peers instead (call_routes.h)
   std::string grpc_listen;  // "HOST:PORT": accept gRPC clients for serving applications (grpc_interop.h)
   std::string grpc_peer;    // "HOST:PORT": calling applications' requests go to this gRPC server
   std::filesystem::path schema_cache;  // compiled marshallers (marshaller.h); empty: default_schema_cache()
@@ -94,8 +97,11 @@ class Service {
   struct Compile;
   // Welcome + datapath for an admitted application.
   void attach(Connection& c, Datapath::Marshalling marshal);
-  // The config of server_transport_: tcp-server's listener, or grpc-server's interop (and listener).
-  std::string serving_transport_config() const;
+  // The config of server_transport_ for an application serving `service`: tcp-server's dispatch, or
+  // grpc-server's interop (and dispatch).
+  std::string serving_transport_config(const std::string& service) const;
+  // The Hello's service name, checked against its schema; throws InputError for one it lacks.
+  static void check_service(const Hello& hello, const Schema* schema);
   // The Hello's schema (null for raw bytes); throws InputError for a bad one.
   std::shared_ptr<const Schema> checked_schema(const Hello& hello);
   // Compiles a schema's marshaller on a thread, one schema at a time; the application waits
@@ -118,9 +124,11 @@ class Service {
   std::shared_ptr<GrpcInterop> grpc_;  // with --grpc-listen or --grpc-peer; outlives every datapath
   std::shared_ptr<const EnginePlugin> transport_;
   std::string transport_config_;
+  CallRoutes routes_;  // --route and --peer: calling applications' tcp-client by service
+  std::shared_ptr<const EnginePlugin> tcp_client_;
   std::shared_ptr<const EnginePlugin> server_transport_;  // with a TCP or gRPC listener only
-  net::UniqueFd tcp_listener_;
   net::EventLoop loop_;
+  std::shared_ptr<PeerDispatch> dispatch_;  // with --listen; uses loop_, so declared after it
   net::UnixListener listener_;
   RuntimePool runtimes_;
   MarshallerCache marshallers_;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "net/unix_control.h"
 #include "rpc/datapath.h"
@@ -17,6 +18,7 @@ struct Service::Connection {
   std::shared_ptr<Datapath> datapath;  // null until the handshake completes
   bool serving = false;
   std::shared_ptr<const Schema> schema = nullptr;  // null for raw bytes
+  std::string service = {};  // the proto service it calls or serves (Hello); empty: none named
   bool compiling = false;  // its Hello was fine; it waits for its schema's marshaller to compile
 };
 

@@ -207,6 +207,7 @@ json Service::list() {
                     {"pid", c->peer.pid},
                     {"uid", c->peer.uid},
                     {"serving", c->serving},
+                    {"service", c->service},
                     {"schema", schema ? json(schema->hash_hex()) : json(nullptr)},
                     {"schema_file", schema ? json(schema->file()->name()) : json(nullptr)},
                     {"engines", engines}});

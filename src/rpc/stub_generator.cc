@@ -189,7 +189,9 @@ void message_class(std::string& out, std::string& after, const pb::Descriptor* m
 }
 
 void service_classes(std::string& out, const Schema& schema, const pb::ServiceDescriptor* s) {
-  const std::string binding = schema_namespace(schema.file()) + "::binding()";
+  // The binding names the service, so the local service routes the client's calls and hands the
+  // skeleton the peers that call this service (docs/rpc.md, "Routing by service").
+  const std::string binding = schema_namespace(schema.file()) + "::binding(\"" + s->full_name() + "\")";
   std::vector<const SchemaMethod*> methods;
   for (const auto& m : schema.methods())
     if (m.method->service() == s) methods.push_back(&m);
@@ -283,8 +285,8 @@ std::string generate_stubs(const Schema& schema) {
     if (i % 24 == 0) out += "\n    ";
     out += fmt::format("{},", static_cast<uint8_t>(schema.canonical()[i]));
   }
-  out += "\n};\ninline ::fixnet::rpc::SchemaBinding binding() {\n"
-         "  return {kHash, std::string_view(reinterpret_cast<const char*>(kCanonical), sizeof kCanonical)};\n}\n"
+  out += "\n};\ninline ::fixnet::rpc::SchemaBinding binding(std::string_view service = {}) {\n"
+         "  return {kHash, std::string_view(reinterpret_cast<const char*>(kCanonical), sizeof kCanonical), service};\n}\n"
          "}  // namespace " +
          schema_namespace(file) + "\n\n";
 

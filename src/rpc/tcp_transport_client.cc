@@ -1,5 +1,6 @@
 // The calling side of the TCP transport ("tcp-client"): one connection per datapath to the peer
-// service. A connection starts with a Hello each way; requests wait (unsent) until the peer's Hello
+// service. A connection starts with a Hello each way (ours names the proto service the application
+// calls, so the peer hands us to an application serving it); requests wait (unsent) until the peer's Hello
 // matched. Wire call ids are this engine's own (an application's ids are never trusted on the wire).
 // A request's send buffer goes back with its reply: the kernel took the bytes long before (the peer
 // cannot answer a request it has not fully read).
@@ -8,6 +9,7 @@
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <sstream>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -28,7 +30,8 @@ constexpr uint32_t kStateVersion = 1;
 
 class TcpClientEngine final : public Engine {
  public:
-  TcpClientEngine(DatapathContext& context, net::TcpAddress peer) : context_(context), peer_(std::move(peer)) {}
+  TcpClientEngine(DatapathContext& context, net::TcpAddress peer, std::string service)
+      : context_(context), peer_(std::move(peer)), service_(std::move(service)) {}
 
   const char* name() const override { return "tcp-client"; }
 
@@ -81,7 +84,7 @@ class TcpClientEngine final : public Engine {
     try {
       connection_ = std::make_unique<FramedConnection>(net::tcp_connect_start(peer_), context_.max_message_bytes());
       // Sends wait (EAGAIN) until the connect completes; a refused connect shows up as a read error.
-      connection_->queue_owned(hello_header(schema_), "");
+      connection_->queue_owned(hello_header(schema_), service_);
       state_ = State::kHello;
       watched_ = 0;
     } catch (const Error& e) {
@@ -228,6 +231,7 @@ class TcpClientEngine final : public Engine {
 
   DatapathContext& context_;
   const net::TcpAddress peer_;
+  const std::string service_;  // empty: none named (the peer hands us to any serving application)
   const SchemaHash schema_ = context_.schema_hash();
   EnginePorts* ports_ = nullptr;
   State state_ = State::kDown;
@@ -243,9 +247,13 @@ class TcpClientEngine final : public Engine {
   uint64_t replies_ = 0, failed_ = 0, unknown_replies_ = 0;
 };
 
+// Config: "HOST:PORT [SERVICE]": the peer service, and the proto service the application calls.
 Engine* create(DatapathContext* context, const char* config) {
   try {
-    return new TcpClientEngine(*context, net::parse_tcp_address(config));
+    std::istringstream words(config);
+    std::string address, service;
+    words >> address >> service;
+    return new TcpClientEngine(*context, net::parse_tcp_address(address), service);
   } catch (const Error& e) {
     net::log(LogLevel::kError, "rpc", "tcp-client engine: {}", e.what());
     return nullptr;

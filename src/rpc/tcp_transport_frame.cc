@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "rpc/service_name.h"
 
 namespace fixnet::rpc {
 
@@ -61,7 +62,9 @@ FrameHeader decode_frame_header(std::span<const uint8_t, kFrameHeaderBytes> b, u
   h.method = get<uint32_t>(&b[12]);
   h.payload_length = get<uint64_t>(&b[24]);
   std::memcpy(h.schema_hash.data(), &b[32], 32);
-  const uint64_t limit = h.kind == FrameKind::kError ? kMaxErrorText : h.kind == FrameKind::kHello ? 0 : max_payload;
+  const uint64_t limit = h.kind == FrameKind::kError   ? kMaxErrorText
+                         : h.kind == FrameKind::kHello ? kMaxServiceName  // the service the peer calls
+                                                       : max_payload;
   if (h.payload_length > limit)
     refuse("frame payload of " + std::to_string(h.payload_length) + " bytes exceeds the limit of " +
                std::to_string(limit), Status::kTooLarge);

@@ -47,7 +47,8 @@ class FrameError : public InputError {
 
 FrameHeaderBytes encode_frame_header(const FrameHeader& header);
 // Throws FrameError for a wrong magic, a version other than kFrameVersion, an unknown kind, non-zero
-// reserved bytes, a payload longer than `max_payload` (or an Error text longer than kMaxErrorText).
+// reserved bytes, a payload longer than `max_payload` (or an Error text longer than kMaxErrorText, a
+// Hello's service name longer than kMaxServiceName).
 FrameHeader decode_frame_header(std::span<const uint8_t, kFrameHeaderBytes> bytes, uint64_t max_payload);
 
 // Reassembles frames from a stream:

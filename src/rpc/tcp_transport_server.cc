@@ -1,18 +1,16 @@
 // The serving side of the TCP transport ("tcp-server"), the transport of a serving application's
-// datapath. It accepts peer connections from the service's listening socket (each serving
-// application accepts from the same socket, so connections spread among them), answers each peer's
-// Hello, reads requests straight into the application's receive heap and hands them to it under
-// call ids of its own, and sends the application's replies from its send heap. A send buffer goes
+// datapath. It takes the peer connections the service's PeerDispatch hands it (those that call the
+// service it serves: tcp_transport_dispatch.h; their Hello read), answers each peer's Hello, reads
+// requests straight into the application's receive heap and hands them to it under call ids of its own, and sends the application's replies from its send heap. A send buffer goes
 // back (a reply with call_id 0 and a done_offset) once the kernel took the frame, or the peer died.
 //
 // A peer that breaks the protocol gets an Error frame (with its call id when the header had one)
 // and is disconnected; other peers never notice. A peer stops being read while
 // kMaxInFlightPerConnection of its requests await the application.
-#include <poll.h>
 #include <sys/epoll.h>
 
 #include <algorithm>
-#include <charconv>
+#include <sstream>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -24,6 +22,7 @@
 #include "net/tcp.h"
 #include "rpc/tcp_transport.h"
 #include "rpc/tcp_transport_connection.h"
+#include "rpc/tcp_transport_dispatch.h"
 
 namespace fixnet::rpc {
 
@@ -32,14 +31,11 @@ namespace {
 using net::LogLevel;
 
 constexpr size_t kBudget = 32;
-constexpr size_t kAcceptBudget = 16;
-constexpr auto kAcceptInterval = std::chrono::milliseconds(1);
 constexpr uint32_t kStateVersion = 1;
 
 struct Peer {
   explicit Peer(net::UniqueFd socket, uint64_t max_payload) : connection(std::move(socket), max_payload) {}
   FramedConnection connection;
-  bool greeted = false;
   size_t in_flight = 0;
   uint32_t watched = 0;
   uint64_t receiving_offset = kNoOffset;  // the receive buffer a request is being read into
@@ -47,12 +43,14 @@ struct Peer {
 
 class TcpServerEngine final : public Engine {
  public:
-  TcpServerEngine(DatapathContext& context, int listener) : context_(context), listener_(listener) {
-    context_.watch(listener_, EPOLLIN);
+  TcpServerEngine(DatapathContext& context, std::shared_ptr<PeerDispatch> dispatch, const std::string& service)
+      : context_(context), dispatch_(std::move(dispatch)) {
+    context_.watch(inbox_.fd(), EPOLLIN);
+    dispatch_->bind(service, schema_, &inbox_);
   }
   ~TcpServerEngine() override {
-    // The listener is the service's and outlives us; only stop watching it.
-    context_.watch(listener_, 0);
+    dispatch_->unbind(&inbox_);  // peers handed over but not taken close with the inbox
+    context_.watch(inbox_.fd(), 0);
   }
 
   const char* name() const override { return "tcp-server"; }
@@ -60,12 +58,8 @@ class TcpServerEngine final : public Engine {
   size_t do_work(EnginePorts& ports) override {
     ports_ = &ports;
     size_t work = 0;
-    for (size_t i = 0; i < kAcceptBudget && (i > 0 || connection_waiting()); ++i) {
-      net::UniqueFd socket = net::tcp_accept(listener_);
-      if (!socket) break;
-      auto peer = std::make_unique<Peer>(std::move(socket), context_.max_message_bytes());
-      peer->connection.queue_owned(hello_header(schema_), "");
-      peers_.emplace(next_peer_++, std::move(peer));
+    for (HandedPeer& handed : inbox_.take()) {  // one atomic load while none waits
+      adopt(std::move(handed));
       ++work;
     }
     for (; work < kBudget && !ports.requests_in->empty(); ++work) {
@@ -99,16 +93,13 @@ class TcpServerEngine final : public Engine {
     uint64_t wire_call_id;
   };
 
-  // Whether a peer connection waits on the listener. A poll costs a fraction of an accept that finds
-  // none (accept4 allocates a socket before it can say EAGAIN), but it is still a system call, and a
-  // busy runtime passes here every few microseconds: ask at most every kAcceptInterval. A runtime
-  // that sleeps is woken by the listener (it is in the watch set) and asks then.
-  bool connection_waiting() {
-    const auto now = std::chrono::steady_clock::now();
-    if (now < next_accept_check_) return false;
-    next_accept_check_ = now + kAcceptInterval;
-    pollfd p{listener_, POLLIN, 0};
-    return ::poll(&p, 1, 0) > 0;
+  // A peer the dispatch read the Hello of: ours goes back; a schema other than ours is refused.
+  void adopt(HandedPeer handed) {
+    const uint64_t id = next_peer_++;
+    auto peer = std::make_unique<Peer>(std::move(handed.socket), context_.max_message_bytes());
+    peer->connection.queue_owned(hello_header(schema_), "");
+    peers_.emplace(id, std::move(peer));
+    if (auto why = hello_mismatch(handed.hello, schema_)) refuse(id, 0, Status::kPeerRefused, *why);
   }
 
   // The application's answer to one of our calls.
@@ -177,10 +168,6 @@ class TcpServerEngine final : public Engine {
 
   FrameReader::Step on_header(Peer& peer) {
     const FrameHeader& h = peer.connection.reader().header();
-    if (!peer.greeted) {
-      if (auto why = hello_mismatch(h, schema_)) throw FrameError(*why, 0, Status::kPeerRefused);
-      return peer.connection.reader().discard();
-    }
     if (h.kind != FrameKind::kRequest) throw FrameError("expected a Request frame", h.call_id, Status::kBadDescriptor);
     auto buffer = context_.allocate_reply(h.payload_length);
     if (!buffer) return peer.connection.reader().discard();  // answered with an error at its end
@@ -190,10 +177,6 @@ class TcpServerEngine final : public Engine {
 
   void on_frame(uint64_t id, Peer& peer) {
     const FrameHeader& h = peer.connection.reader().header();
-    if (!peer.greeted) {
-      peer.greeted = true;
-      return;
-    }
     if (peer.receiving_offset == kNoOffset) return error(peer, h.call_id, Status::kNoReceiveSpace,
                                                          "the serving application holds its receive heap full");
     RpcMessage m;
@@ -241,26 +224,30 @@ class TcpServerEngine final : public Engine {
   }
 
   DatapathContext& context_;
-  const int listener_;
+  const std::shared_ptr<PeerDispatch> dispatch_;
   const SchemaHash schema_ = context_.schema_hash();
+  PeerInbox inbox_;
   EnginePorts* ports_ = nullptr;
   std::map<uint64_t, std::unique_ptr<Peer>> peers_;
   std::unordered_map<uint64_t, Call> calls_;  // by the call id the application sees
   uint64_t next_peer_ = 1;
   uint64_t next_call_ = 1;
   uint64_t served_ = 0;
-  std::chrono::steady_clock::time_point next_accept_check_{};
 };
 
+// Config: "DISPATCH [SERVICE]": the service's PeerDispatch id, and the proto service the application
+// serves (none: it serves peers of any service nobody serves by name).
 Engine* create(DatapathContext* context, const char* config) {
-  const std::string_view text(config);
-  int fd = -1;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), fd);
-  if (ec != std::errc() || end != text.data() + text.size() || fd < 0) {
-    net::log(LogLevel::kError, "rpc", "tcp-server engine: config '{}' is not a listening socket", text);
+  std::istringstream words(config);
+  uint64_t id = 0;
+  std::string service;
+  words >> id >> service;
+  auto dispatch = PeerDispatch::find(id);
+  if (!dispatch) {
+    net::log(LogLevel::kError, "rpc", "tcp-server engine: config '{}' names no listening service", config);
     return nullptr;
   }
-  return new TcpServerEngine(*context, fd);
+  return new TcpServerEngine(*context, std::move(dispatch), service);
 }
 
 const fixnet_rpc_engine_plugin kPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "tcp-server", &create, FIXNET_RPC_BEFORE_MARSHAL};

@@ -1,5 +1,5 @@
-// `fixnet bench invoke|compile|eval|flatware|rpc|rpc-policy --quick --json`, run as a user runs them (no repository, no source
-// tree: the example procedures are embedded): each prints one JSON object holding every key
+// `fixnet bench invoke|compile|eval|flatware|rpc|rpc-policy|hotel --quick --json`, run as a user runs them (no repository, no source
+// tree: the example procedures are embedded; hotel runs the source tree's examples/hotel/run): each prints one JSON object holding every key
 // docs/performance.md documents, with positive figures. Correctness only: timings from a shared test
 // machine say nothing, so no figure is compared with a threshold.
 #include <gtest/gtest.h>
@@ -70,6 +70,12 @@ const std::map<std::string, Documented> documented = {
        "grpc_nginx_ratelimit_inf_over_none", "fixnet_none_over_grpc_nginx_none"},
       {"ratelimit_inf_loss_at_most_3pct", "acl_loss_at_most_8pct"},
       {"grpc_nginx_acl"}}},
+    {"hotel",
+     {{"fixnet_mean", "fixnet_p50", "fixnet_p99", "fixnet_cpu_per_request", "grpc_mean", "grpc_p50", "grpc_p99",
+       "grpc_cpu_per_request", "grpc_nginx_mean", "grpc_nginx_p50", "grpc_nginx_p99", "grpc_nginx_cpu_per_request"},
+      {"grpc_nginx_mean_over_fixnet", "grpc_mean_over_fixnet", "grpc_nginx_p99_over_fixnet"},
+      {"mean_vs_grpc_sidecars"},
+      {}}},
 };
 
 class BenchCommand : public ::testing::TestWithParam<std::string> {};
@@ -114,7 +120,7 @@ TEST_P(BenchCommand, QuickJsonHasEveryDocumentedKeyWithPositiveFigures) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixnet, BenchCommand,
-                         ::testing::Values("invoke", "compile", "eval", "flatware", "rpc", "rpc-policy"),
+                         ::testing::Values("invoke", "compile", "eval", "flatware", "rpc", "rpc-policy", "hotel"),
                          [](const auto& info) { std::string name = info.param; std::replace(name.begin(), name.end(), '-', '_'); return name; });
 
 // rpc-upgrade's figures include zeros (failed calls, a timeline without dips), so it has its own test:

@@ -97,7 +97,7 @@ TEST(Bench, UnknownNamesAndBadOptionsAreInputErrors) {
   Options o = quick_json();
   o.seconds = 0;
   EXPECT_THROW(run("hash", o), InputError);
-  EXPECT_EQ(names(), (std::vector<std::string>{"hash", "store", "eval", "invoke", "compile", "flatware", "rpc", "rpc-policy", "rpc-upgrade"}));
+  EXPECT_EQ(names(), (std::vector<std::string>{"hash", "store", "eval", "invoke", "compile", "flatware", "rpc", "rpc-policy", "rpc-upgrade", "hotel"}));
   for (const BenchmarkInfo& b : benchmarks()) EXPECT_FALSE(b.description.empty());
 }
 

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "rpc/compile_admission.h"
 #include "rpc/control_protocol.h"
+#include "rpc/service_name.h"
 #include "rpc/descriptor.h"
 #include "rpc/engine_plugin.h"
 
@@ -129,6 +130,16 @@ TEST(ControlProtocol, RoundTripsAndRefusesMalformedPackets) {
   hello[4] = 9;  // version 9
   EXPECT_THROW(decode_hello(hello), InputError);
   EXPECT_THROW(decode_reply(encode(Hello{})), InputError);
+  // Version 3: the service name the application calls or serves, after the schema.
+  Hello named{kHelloServe, {}, {}, "fixnet.examples.hotel.Geo"};
+  EXPECT_EQ(decode_hello(encode(named)).service, "fixnet.examples.hotel.Geo");
+  named.service = "not a name";
+  EXPECT_THROW(decode_hello(encode(named)), InputError);
+  named.service = std::string(kMaxServiceName + 1, 'a');
+  EXPECT_THROW(decode_hello(encode(named)), InputError);
+  hello = encode(Hello{});
+  hello[52] = 1;  // reserved
+  EXPECT_THROW(decode_hello(hello), InputError);
   auto truncated = encode(Refusal{RefusalReason::kVersion, "long text"});
   truncated.pop_back();
   EXPECT_THROW(decode_reply(truncated), InputError);

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "all_types.fixnet.h"
+#include "echo.fixnet.h"
 #include "kv.fixnet.h"
 #include "core/error.h"
 #include "rpc/marshaller.h"
@@ -129,6 +130,14 @@ TEST(RpcSchemaEndToEnd, PeerWithAnotherSchemaIsRefused) {
   const auto r = client("echo_client", s.a.socket(), "hello");  // A's caller speaks echo.proto
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("peer service refused"), std::string::npos) << r.output;
+  // Its stub names the service, which nobody serves on B (RpcRouting.* has more).
+  EXPECT_TRUE(ServiceProcess::eventually(
+      [&] { return s.a.log().find("no application serves fixnet.examples.echo.Echo") != std::string::npos; }))
+      << s.a.log();
+  // A caller naming no service may reach any serving application, which compares schemas.
+  auto unnamed = Client::connect(s.a.socket(), fixnet::examples::echo::schema_echo::binding());
+  const std::vector<uint8_t> empty_request(16, 0);  // an EchoRequest in the heap layout: no data
+  EXPECT_EQ(unnamed->call(1, empty_request).status(), Status::kPeerRefused);
   EXPECT_TRUE(ServiceProcess::eventually([&] { return s.a.log().find("schema hash mismatch") != std::string::npos; }))
       << s.a.log();
   EXPECT_TRUE(s.a.alive() && s.b.alive());

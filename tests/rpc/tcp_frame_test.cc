@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "rpc/service_name.h"
 #include "rpc/tcp_transport_frame.h"
 
 namespace fixnet::rpc {
@@ -59,7 +60,9 @@ TEST(RpcFrame, RefusesBadHeadersSayingWhy) {
   refused(bad, 100, "reserved", Status::kBadDescriptor);
   FrameHeader hello;
   hello.kind = FrameKind::kHello;
-  hello.payload_length = 1;
+  hello.payload_length = kMaxServiceName;  // a Hello carries the service name the peer calls
+  EXPECT_NO_THROW(decode_frame_header(encode_frame_header(hello), 100));
+  hello.payload_length = kMaxServiceName + 1;
   refused(encode_frame_header(hello), 100, "exceeds", Status::kTooLarge);
   try {
     decode_frame_header(encode_frame_header(request(7, 1 << 20)), 10);

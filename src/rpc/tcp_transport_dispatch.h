@@ -1,0 +1,113 @@
+// PeerDispatch: the one TCP listener of a service (fixnetd --listen) and the choice of which serving
+// application gets each peer connection (docs/rpc.md, "Routing by service"). It accepts on the
+// service's control thread (its EventLoop), reads the peer's Hello frame — whose payload names the
+// proto service the peer calls — and hands the socket, Hello read, to the tcp-server engine of a
+// serving application bound for that service: round-robin among those, preferring the ones with
+// the peer's schema hash. A peer whose service nobody here serves waits kUnservedGrace for a server
+// to bind (processes start in any order), then gets an Error frame (status 7, peer refused) naming
+// the service, and is closed. Requests never pass through here: once handed
+// over, a connection is its engine's alone.
+//
+// Which applications serve what:
+//   - an application bound with a service name serves the peers that name it;
+//   - an application bound without one (raw rpc::Server, or a schema without a name) serves peers
+//     whose service nobody serves by name, and peers that name none (old peers: as before routing);
+//   - a peer that names no service may reach any serving application.
+//
+// Threads: accepting and reading Hellos on the control thread; bind/unbind from any thread (engines
+// are created and destroyed on the control thread or, in an upgrade, on a runtime thread). A peer
+// is pushed into an engine's mailbox under the mutex unbind takes, so none reaches a departed engine.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/event_loop.h"
+#include "net/mailbox.h"
+#include "net/unique_fd.h"
+#include "rpc/tcp_transport_frame.h"
+
+namespace fixnet::rpc {
+
+// A peer connection on its way to a tcp-server engine: its Hello frame was read, nothing after it.
+struct HandedPeer {
+  net::UniqueFd socket;
+  FrameHeader hello;
+};
+using PeerInbox = net::Mailbox<HandedPeer>;
+
+// A connection that has not finished its Hello within this is closed.
+inline constexpr std::chrono::seconds kHelloTimeout{10};
+// Connections waiting for their Hello (or a server) at once; more are closed as they arrive.
+inline constexpr size_t kMaxPendingPeers = 256;
+// How long a peer whose service nobody serves waits for a serving application to bind.
+inline constexpr std::chrono::milliseconds kUnservedGrace{1000};
+
+class PeerDispatch {
+ public:
+  // Runs on `loop` (which must outlive it) with `listener` (tcp_listen's). Registers itself for find().
+  static std::shared_ptr<PeerDispatch> start(net::EventLoop& loop, net::UniqueFd listener);
+  // The dispatch of a running service by id (the tcp-server engine's config names it); null if none.
+  static std::shared_ptr<PeerDispatch> find(uint64_t id);
+  ~PeerDispatch();
+  PeerDispatch(const PeerDispatch&) = delete;
+  PeerDispatch& operator=(const PeerDispatch&) = delete;
+
+  uint64_t id() const { return id_; }
+  uint16_t port() const;
+
+  // A serving application's engine takes the peers that call `service` ("": see above) in `inbox`.
+  void bind(const std::string& service, const SchemaHash& schema, PeerInbox* inbox);
+  void unbind(PeerInbox* inbox);  // after it returns nothing more is pushed to inbox
+  // A serving application bound: peers waiting for a server of its service go to it now. Control thread.
+  void retry_waiting();
+
+ private:
+  struct Pending {
+    net::UniqueFd socket;
+    FrameHeaderBytes header{};
+    size_t header_bytes = 0;
+    std::optional<FrameHeader> hello;  // decoded, its payload (the service name) still arriving
+    std::string service;
+    bool complete = false;  // the Hello was read; it waits for a server of its service
+    std::chrono::steady_clock::time_point deadline;  // for its Hello, then for a server
+  };
+  struct Binding {
+    std::string service;
+    SchemaHash schema;
+    PeerInbox* inbox;
+  };
+
+  PeerDispatch(net::EventLoop& loop, net::UniqueFd listener);
+  void accept_all();
+  void on_readable(int fd);
+  // Reads what the kernel has of the Hello; true when it is complete. Throws FrameError / Error.
+  bool read_hello(Pending& p);
+  // A peer's Hello is complete: checks its service name and hands it over, or lets it wait for a server.
+  void dispatch(int fd);
+  // Hands a complete peer to an application serving its service; false when none does.
+  bool hand_over(int fd);
+  // The inbox for a peer of `service` with `schema`; null when nobody serves it. Under mutex_.
+  PeerInbox* choose(const std::string& service, const SchemaHash& schema);
+  // Tells the peer why (one Error frame, best effort) and closes it.
+  void refuse(int fd, uint64_t call_id, Status status, const std::string& why);
+  void drop(int fd);
+  void sweep();  // refuses peers past their deadline, or closes those whose Hello never came
+
+  net::EventLoop& loop_;
+  net::UniqueFd listener_;
+  const uint64_t id_;
+  std::map<int, Pending> pending_;  // by fd; control thread only
+  uint64_t sweep_timer_ = 0;        // running while pending_ is not empty
+  std::mutex mutex_;
+  std::vector<Binding> bindings_;            // under mutex_
+  std::map<std::string, uint64_t> turns_;    // round-robin counters by service; under mutex_
+};
+
+}  // namespace fixnet::rpc
