@@ -157,7 +157,8 @@ class Engine {
   // Works on what the input queues hold, bounded (a few dozen RPCs), and returns the units done;
   // 0 means it had nothing to do.
   virtual size_t do_work(EnginePorts& ports) = 0;
-  // Its state, for a successor (an upgraded engine) to restore().
+  // Its state, for a successor (an upgraded engine) to restore(). It changes nothing: if the
+  // successor's restore fails, this engine goes on as before.
   virtual EngineState decompose() = 0;
   // Takes over a predecessor's state. Throws InputError for a version or blob it cannot read.
   virtual void restore(const EngineState& state) = 0;
@@ -172,7 +173,9 @@ class Engine {
   }
   // Before the engine leaves the chain (detach, upgrade): every RPC it holds goes back to the
   // front of its input queues (ports.requests_in, ports.replies_in), in the order it took them, so
-  // none is lost or failed.
+  // none is lost or failed. In an upgrade it is called only after the successor's restore()
+  // succeeded: what the state handed over (a transport's sockets and calls) is the successor's now,
+  // and must be let go here without being closed or answered.
   virtual void give_back(EnginePorts& ports) { (void)ports; }
   // Its counters for the operator; called on the runtime thread.
   virtual void report(EngineReport& report) const { (void)report; }
@@ -201,3 +204,18 @@ struct fixnet_rpc_engine_plugin {
   uint32_t placement;  // last, so {version, name, create} leaves it 0
 };
 }
+
+// Exports an engine's descriptor: as the built-in `builtin` (a function in fixnet::rpc, part of
+// fixnet_rpc), or, compiled with FIXNET_RPC_PLUGIN, as a plugin's entry point — one source, both
+// ways, so a "new version" of any engine can be built as a shared object.
+#ifdef FIXNET_RPC_PLUGIN
+#define FIXNET_RPC_EXPORT_ENGINE(builtin, descriptor)                                                     \
+  extern "C" __attribute__((visibility("default"))) const fixnet_rpc_engine_plugin* fixnet_rpc_engine_plugin_entry() { \
+    return &descriptor;                                                                                    \
+  }
+#else
+#define FIXNET_RPC_EXPORT_ENGINE(builtin, descriptor) \
+  namespace fixnet::rpc {                             \
+  const fixnet_rpc_engine_plugin* builtin() { return &descriptor; } \
+  }
+#endif

@@ -34,11 +34,11 @@ using net::LogLevel;
 constexpr size_t kBudget = 32;
 constexpr size_t kAcceptBudget = 16;
 constexpr auto kAcceptInterval = std::chrono::milliseconds(1);
-constexpr uint32_t kStateVersion = 1;
+constexpr uint32_t kStateVersion = 2;
 
 struct Peer {
-  explicit Peer(net::UniqueFd socket, uint64_t max_payload) : connection(std::move(socket), max_payload) {}
-  FramedConnection connection;
+  explicit Peer(std::unique_ptr<FramedConnection> c) : connection(std::move(c)) {}
+  std::unique_ptr<FramedConnection> connection;  // a pointer: an upgrade hands it over whole
   bool greeted = false;
   size_t in_flight = 0;
   uint32_t watched = 0;
@@ -47,12 +47,11 @@ struct Peer {
 
 class TcpServerEngine final : public Engine {
  public:
-  TcpServerEngine(DatapathContext& context, int listener) : context_(context), listener_(listener) {
-    context_.watch(listener_, EPOLLIN);
-  }
+  TcpServerEngine(DatapathContext& context, int listener) : context_(context), listener_(listener) {}
   ~TcpServerEngine() override {
-    // The listener is the service's and outlives us; only stop watching it.
-    context_.watch(listener_, 0);
+    // The listener is the service's and outlives us; only stop watching it — unless a successor
+    // watches it now (the watch set knows the fd, not which engine asked).
+    if (watching_listener_ && !succeeded_) context_.watch(listener_, 0);
   }
 
   const char* name() const override { return "tcp-server"; }
@@ -60,11 +59,14 @@ class TcpServerEngine final : public Engine {
   size_t do_work(EnginePorts& ports) override {
     ports_ = &ports;
     size_t work = 0;
+    // Watched from the first round, not from creation: an engine created for an upgrade that is
+    // rolled back must not take the listener out of its predecessor's watch set when it goes.
+    if (!watching_listener_) context_.watch(listener_, EPOLLIN), watching_listener_ = true;
     for (size_t i = 0; i < kAcceptBudget && (i > 0 || connection_waiting()); ++i) {
       net::UniqueFd socket = net::tcp_accept(listener_);
       if (!socket) break;
-      auto peer = std::make_unique<Peer>(std::move(socket), context_.max_message_bytes());
-      peer->connection.queue_owned(hello_header(schema_), "");
+      auto peer = std::make_unique<Peer>(std::make_unique<FramedConnection>(std::move(socket), context_.max_message_bytes()));
+      peer->connection->queue_owned(hello_header(schema_), "");
       peers_.emplace(next_peer_++, std::move(peer));
       ++work;
     }
@@ -80,18 +82,74 @@ class TcpServerEngine final : public Engine {
     return work;
   }
 
-  // Peer connections do not move to a new engine: idle ones close (their peers reconnect on their
-  // next call), but a request being read or awaiting the application would lose its answer, so an
-  // upgrade is refused while there is one.
+  // Everything moves to a successor (docs/rpc.md, "Upgrading a transport"): each peer connection
+  // with its socket, partial frames and unsent replies, and the table of calls the application
+  // holds — so an upgrade with requests in flight loses and fails none.
+  // State v2: u64 served, next peer id, next call id · u64 calls, each: u64 call id, u64 peer, u64
+  // wire call id · u64 peers, each: u64 id, u8 greeted, u64 in flight, u32 watched events, the
+  // connection (FramedConnection::save).
   EngineState decompose() override {
-    for (const auto& [id, peer] : peers_)
-      if (peer->in_flight > 0 || peer->receiving_offset != kNoOffset)
-        throw EnvironmentError("tcp-server engine has requests in flight from a peer service; their connection "
-                               "does not move to a new engine: upgrade it when the application is idle");
-    return counters_state(kStateVersion, {served_});
+    StateWriter out;
+    out.put(served_), out.put(next_peer_), out.put(next_call_);
+    out.put<uint64_t>(calls_.size());
+    for (const auto& [id, call] : calls_) out.put(id), out.put(call.peer), out.put(call.wire_call_id);
+    out.put<uint64_t>(peers_.size());
+    for (const auto& [id, peer] : peers_) {
+      out.put(id), out.put<uint8_t>(peer->greeted), out.put<uint64_t>(peer->in_flight), out.put(peer->watched);
+      peer->connection->save(out, context_.send_heap());
+    }
+    return std::move(out).finish(kStateVersion);
   }
 
-  void restore(const EngineState& state) override { restore_counters(state, kStateVersion, "tcp-server", {&served_}); }
+  // Nothing here throws once the state was read: the sockets become ours last.
+  void restore(const EngineState& state) override {
+    if (state.version == 1) return restore_counters(state, 1, "tcp-server", {&served_});  // an idle predecessor
+    if (state.version != kStateVersion)
+      throw InputError("tcp-server engine cannot restore state version " + std::to_string(state.version) +
+                       " (it reads versions 1 and 2)");
+    StateReader in(state, "tcp-server");
+    served_ = in.get<uint64_t>(), next_peer_ = in.get<uint64_t>(), next_call_ = in.get<uint64_t>();
+    for (uint64_t i = 0, n = in.get_count(24); i < n; ++i) {
+      const uint64_t id = in.get<uint64_t>();
+      const uint64_t peer = in.get<uint64_t>();
+      calls_.emplace(id, Call{peer, in.get<uint64_t>()});
+    }
+    std::vector<std::pair<uint64_t, FrameReader::Step>> steps;
+    for (uint64_t i = 0, n = in.get_count(21); i < n; ++i) {
+      const uint64_t id = in.get<uint64_t>();
+      const bool greeted = in.get<uint8_t>() != 0;
+      const uint64_t in_flight = in.get<uint64_t>();
+      const uint32_t watched = in.get<uint32_t>();
+      FrameReader::Step step;
+      auto connection = FramedConnection::load(in, context_.send_heap(), context_.max_message_bytes(), step);
+      auto peer = std::make_unique<Peer>(std::move(connection));
+      peer->greeted = greeted, peer->in_flight = in_flight, peer->watched = watched;
+      if (!peers_.emplace(id, std::move(peer)).second) in.fail("peer " + std::to_string(id) + " twice");
+      steps.emplace_back(id, step);
+    }
+    in.expect_end();
+    for (const auto& [id, step] : steps) {
+      Peer& peer = *peers_.at(id);
+      if (step == FrameReader::Step::kHeader) on_header(peer);  // a new receive buffer for the request
+      peer.connection->adopt_socket();
+    }
+  }
+
+  void report(EngineReport& r) const override {
+    r.counters = {{"served", served_}, {"peers", peers_.size()}, {"in_flight", calls_.size()}};
+  }
+
+  // After a successful restore: the successor has the connections, including their sockets (not
+  // closed here), and copies of partial requests (their receive buffers, this engine's, are freed).
+  void give_back(EnginePorts&) override {
+    for (auto& [id, peer] : peers_) {
+      if (peer->receiving_offset != kNoOffset) context_.free_reply(peer->receiving_offset);
+      peer->connection->release_socket();
+    }
+    peers_.clear();
+    calls_.clear();
+    succeeded_ = true;
+  }
 
  private:
   struct Call {
@@ -138,9 +196,9 @@ class TcpServerEngine final : public Engine {
       h.payload_length = m.length;
       if (m.wire) {
         h.payload_length = m.wire->length;
-        peer->connection.queue(h, wire_pieces(context_, *m.wire), m.offset, m.wire);
+        peer->connection->queue(h, wire_pieces(context_, *m.wire), m.offset, m.wire);
       } else {
-        peer->connection.queue(h, context_.request_bytes(m.offset, m.length), m.offset);
+        peer->connection->queue(h, context_.request_bytes(m.offset, m.length), m.offset);
       }
     }
     --peer->in_flight;
@@ -155,18 +213,18 @@ class TcpServerEngine final : public Engine {
     size_t work = 0;
     try {
       std::vector<uint64_t> sent;
-      peer.connection.flush(sent);
+      peer.connection->flush(sent);
       for (; work < kBudget && peer.in_flight < kMaxInFlightPerConnection; ++work) {
-        auto step = peer.connection.read_step();
+        auto step = peer.connection->read_step();
         if (!step) break;
         if (*step == FrameReader::Step::kHeader) step = on_header(peer);
         if (*step == FrameReader::Step::kFrame) on_frame(id, peer);
       }
-      peer.connection.flush(sent);
+      peer.connection->flush(sent);
       for (uint64_t offset : sent) done(offset);
       const uint32_t events = (peer.in_flight < kMaxInFlightPerConnection ? uint32_t{EPOLLIN} : 0u) |
-                              (peer.connection.wants_write() ? uint32_t{EPOLLOUT} : 0u);
-      if (events != peer.watched) context_.watch(peer.connection.fd(), peer.watched = events);
+                              (peer.connection->wants_write() ? uint32_t{EPOLLOUT} : 0u);
+      if (events != peer.watched) context_.watch(peer.connection->fd(), peer.watched = events);
     } catch (const FrameError& e) {
       refuse(id, e.call_id, e.status, e.what());
     } catch (const Error& e) {
@@ -176,20 +234,20 @@ class TcpServerEngine final : public Engine {
   }
 
   FrameReader::Step on_header(Peer& peer) {
-    const FrameHeader& h = peer.connection.reader().header();
+    const FrameHeader& h = peer.connection->reader().header();
     if (!peer.greeted) {
       if (auto why = hello_mismatch(h, schema_)) throw FrameError(*why, 0, Status::kPeerRefused);
-      return peer.connection.reader().discard();
+      return peer.connection->reader().discard();
     }
     if (h.kind != FrameKind::kRequest) throw FrameError("expected a Request frame", h.call_id, Status::kBadDescriptor);
     auto buffer = context_.allocate_reply(h.payload_length);
-    if (!buffer) return peer.connection.reader().discard();  // answered with an error at its end
+    if (!buffer) return peer.connection->reader().discard();  // answered with an error at its end
     peer.receiving_offset = buffer->offset;
-    return peer.connection.reader().accept(buffer->bytes);
+    return peer.connection->reader().accept(buffer->bytes);
   }
 
   void on_frame(uint64_t id, Peer& peer) {
-    const FrameHeader& h = peer.connection.reader().header();
+    const FrameHeader& h = peer.connection->reader().header();
     if (!peer.greeted) {
       peer.greeted = true;
       return;
@@ -212,7 +270,7 @@ class TcpServerEngine final : public Engine {
     h.kind = FrameKind::kError;
     h.status = status;
     h.call_id = call_id;
-    peer.connection.queue_owned(h, text.substr(0, kMaxErrorText));
+    peer.connection->queue_owned(h, text.substr(0, kMaxErrorText));
   }
 
   // The peer broke the protocol: tell it why (best effort), then disconnect it.
@@ -221,7 +279,7 @@ class TcpServerEngine final : public Engine {
     error(peer, call_id, status, why);
     std::vector<uint64_t> sent;
     try {
-      peer.connection.flush(sent);
+      peer.connection->flush(sent);
     } catch (const Error&) {
       // It is gone already.
     }
@@ -235,7 +293,7 @@ class TcpServerEngine final : public Engine {
     net::log(LogLevel::kInfo, "rpc", "connection {}: peer connection {} closed: {}", context_.connection_id(), id, why);
     if (peer.receiving_offset != kNoOffset) context_.free_reply(peer.receiving_offset);
     std::vector<uint64_t> unsent;
-    peer.connection.abandon(unsent);
+    peer.connection->abandon(unsent);
     for (uint64_t offset : unsent) done(offset);
     peers_.erase(it);  // its calls stay in calls_ until the application answers them (then: done only)
   }
@@ -250,6 +308,8 @@ class TcpServerEngine final : public Engine {
   uint64_t next_call_ = 1;
   uint64_t served_ = 0;
   std::chrono::steady_clock::time_point next_accept_check_{};
+  bool watching_listener_ = false;
+  bool succeeded_ = false;  // a successor took over (give_back after its restore)
 };
 
 Engine* create(DatapathContext* context, const char* config) {
@@ -267,6 +327,6 @@ const fixnet_rpc_engine_plugin kPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "tcp-se
 
 }  // namespace
 
-const fixnet_rpc_engine_plugin* builtin_tcp_server_engine() { return &kPlugin; }
-
 }  // namespace fixnet::rpc
+
+FIXNET_RPC_EXPORT_ENGINE(builtin_tcp_server_engine, fixnet::rpc::kPlugin)
