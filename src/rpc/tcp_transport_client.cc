@@ -3,6 +3,9 @@
 // matched. Wire call ids are this engine's own (an application's ids are never trusted on the wire).
 // A request's send buffer goes back with its reply: the kernel took the bytes long before (the peer
 // cannot answer a request it has not fully read).
+// An upgrade moves the whole connection to the successor (decompose/restore, docs/rpc.md "Upgrading a
+// transport"). Compiled twice: into fixnet_rpc as the built-in "tcp-client", and with
+// FIXNET_RPC_PLUGIN as fixnet_rpc_tcp_client.so.
 #include <sys/epoll.h>
 
 #include <cstring>

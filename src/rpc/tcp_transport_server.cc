@@ -8,6 +8,10 @@
 // A peer that breaks the protocol gets an Error frame (with its call id when the header had one)
 // and is disconnected; other peers never notice. A peer stops being read while
 // kMaxInFlightPerConnection of its requests await the application.
+//
+// An upgrade moves every peer connection to the successor (decompose/restore, docs/rpc.md
+// "Upgrading a transport"). Compiled twice: into fixnet_rpc as the built-in "tcp-server", and with
+// FIXNET_RPC_PLUGIN as fixnet_rpc_tcp_server.so.
 #include <poll.h>
 #include <sys/epoll.h>
 
@@ -49,9 +53,9 @@ class TcpServerEngine final : public Engine {
  public:
   TcpServerEngine(DatapathContext& context, int listener) : context_(context), listener_(listener) {}
   ~TcpServerEngine() override {
-    // The listener is the service's and outlives us; only stop watching it — unless a successor
-    // watches it now (the watch set knows the fd, not which engine asked).
-    if (watching_listener_ && !succeeded_) context_.watch(listener_, 0);
+    // The listener is the service's and outlives us; only stop watching it. (A successor in an
+    // upgrade watches it again on its first round, which comes after we are gone.)
+    if (watching_listener_) context_.watch(listener_, 0);
   }
 
   const char* name() const override { return "tcp-server"; }
@@ -148,7 +152,6 @@ class TcpServerEngine final : public Engine {
     }
     peers_.clear();
     calls_.clear();
-    succeeded_ = true;
   }
 
  private:
@@ -309,7 +312,6 @@ class TcpServerEngine final : public Engine {
   uint64_t served_ = 0;
   std::chrono::steady_clock::time_point next_accept_check_{};
   bool watching_listener_ = false;
-  bool succeeded_ = false;  // a successor took over (give_back after its restore)
 };
 
 Engine* create(DatapathContext* context, const char* config) {
