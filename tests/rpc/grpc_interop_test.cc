@@ -216,12 +216,18 @@ TEST(RpcGrpcInterop, KeyValueBothWays) {
 
 // One serving application answers gRPC clients and peer services at once (grpc-server carries
 // tcp-server): a fixnet client through another fixnetd over TCP and a gRPC client see one store.
+// kv_server on B, which takes gRPC clients and (--listen) peer services; A calls B over TCP.
+struct GrpcAndPeerServices {
+  GrpcListening b{{"--listen", "127.0.0.1:0"}};
+  ServiceProcess a{{"--peer", "127.0.0.1:" + std::to_string(testing::tcp_port(b.service)), "--schema-cache",
+                    schema_cache().string()}};
+  Background server{{kApps + "/kv_server", b.service.socket().string()}};
+  GrpcAndPeerServices() { b.serving(1); }
+};
+
 TEST(RpcGrpcInterop, ServingApplicationAnswersGrpcAndPeerServices) {
-  GrpcListening b({"--listen", "127.0.0.1:0"});
-  ServiceProcess a({"--peer", "127.0.0.1:" + std::to_string(testing::tcp_port(b.service)), "--schema-cache",
-                    schema_cache().string()});
-  Background server({kApps + "/kv_server", b.service.socket().string()});
-  b.serving(1);
+  GrpcAndPeerServices s;
+  auto& [b, a, server] = s;
   EXPECT_EQ(fixnet_app("kv_client", a.socket(), "put via fixnet-tcp").output, "stored\n")
       << a.log() << b.service.log();
   EXPECT_EQ(grpc_peer("kv " + b.address() + " put via grpc").output, "replaced\n");
@@ -232,11 +238,8 @@ TEST(RpcGrpcInterop, ServingApplicationAnswersGrpcAndPeerServices) {
 // and gRPC clients are still answered, and a peer that connects afterwards, to a runtime gone to
 // sleep, is accepted (the listener stayed in the watch set when the old engine left).
 TEST(RpcGrpcInterop, UpgradingGrpcServerKeepsServingPeerServicesAndGrpcClients) {
-  GrpcListening b({"--listen", "127.0.0.1:0"});
-  ServiceProcess a({"--peer", "127.0.0.1:" + std::to_string(testing::tcp_port(b.service)), "--schema-cache",
-                    schema_cache().string()});
-  Background server({kApps + "/kv_server", b.service.socket().string()});
-  b.serving(1);
+  GrpcAndPeerServices s;
+  auto& [b, a, server] = s;
   EXPECT_EQ(fixnet_app("kv_client", a.socket(), "put colour blue").output, "stored\n") << b.service.log();
   for (int i = 0; i < 3; ++i) {
     const auto r = run_program(std::string(FIXNET_BINARY) + " rpc ctl --socket " + b.service.socket().string() +

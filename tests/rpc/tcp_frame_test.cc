@@ -69,13 +69,19 @@ TEST(RpcFrame, RefusesBadHeadersSayingWhy) {
   }
 }
 
-TEST(RpcFrame, ReaderAssemblesFramesFedOneByteAtATime) {
+// Frames 1, 2, 3 with payloads of 5 × 'b', 10 × 'c', 15 × 'd'.
+std::vector<uint8_t> three_frames() {
   std::vector<uint8_t> stream;
   for (uint64_t id = 1; id <= 3; ++id) {
     const auto h = encode_frame_header(request(id, id * 5));
     stream.insert(stream.end(), h.begin(), h.end());
     stream.insert(stream.end(), id * 5, static_cast<uint8_t>('a' + id));
   }
+  return stream;
+}
+
+TEST(RpcFrame, ReaderAssemblesFramesFedOneByteAtATime) {
+  const std::vector<uint8_t> stream = three_frames();
   FrameReader reader(100);
   std::vector<std::string> payloads;
   std::string current;
@@ -98,12 +104,7 @@ TEST(RpcFrame, ReaderAssemblesFramesFedOneByteAtATime) {
 // frames are the same — payloads accepted (frame 1 and 3) continue into the new destination, a
 // payload being discarded (frame 2) stays discarded.
 TEST(RpcFrame, ReaderResumesFromItsProgressAtEveryByte) {
-  std::vector<uint8_t> stream;
-  for (uint64_t id = 1; id <= 3; ++id) {
-    const auto h = encode_frame_header(request(id, id * 5));
-    stream.insert(stream.end(), h.begin(), h.end());
-    stream.insert(stream.end(), id * 5, static_cast<uint8_t>('a' + id));
-  }
+  const std::vector<uint8_t> stream = three_frames();
   for (size_t cut = 0; cut <= stream.size(); ++cut) {
     std::vector<std::string> payloads;
     std::string current;
