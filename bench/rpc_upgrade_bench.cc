@@ -1,8 +1,8 @@
 // `fixnet bench rpc-upgrade` (issue 6, "Measured"): the RPC rate over time, in 10 ms buckets, of the
 // fixnet Echo row (client app → fixnetd A ─TCP─► fixnetd B → server app) with 128 calls in flight,
 // while the operator edits the client's chain on fixnetd A live through its operator socket: attach
-// a rate limit, reconfigure it, detach it, upgrade the marshalling engine, try to upgrade the TCP
-// transport. Baseline: the same timeline with no edit, run just before (the host's own dips).
+// a rate limit, reconfigure it, detach it, upgrade the marshalling engine, upgrade the TCP transport
+// (its connection and calls in flight move to the new engine). Baseline: the same timeline with no edit, run just before (the host's own dips).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -129,7 +129,8 @@ Report rpc_upgrade_benchmark(const Options& options) {
       "keeps {} calls of {} B in flight for {:.1f} s and counts the replies per {} ms bucket, twice: quietly, then "
       "while a thread edits the client's datapath on fixnetd A through its operator socket every {:.1f} s: attach "
       "ratelimit rate=inf, reconfigure it, detach it, upgrade the marshalling engine (to the built-in version), "
-      "upgrade the tcp-client transport (refused while calls are in flight on its connection). A dip is a run of "
+      "upgrade the tcp-client transport (to the built-in version: its connection, calls in flight and partial frames "
+      "move). A dip is a run of "
       "buckets below half the timeline's median bucket; failed calls are replies with an error status.",
       kOutstanding, kRateBytes, seconds, kBucketMs, step);
   return report;

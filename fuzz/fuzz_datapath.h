@@ -52,6 +52,7 @@ class FuzzDatapath final : public rpc::DatapathContext {
   void free_reply(uint64_t) override {}
   uint64_t max_message_bytes() const override { return 1 << 16; }
   void watch(int, uint32_t) override {}
+  net::Mailbox<rpc::HandedPeer>* handed_peers() override { return nullptr; }
 
  private:
   // A range outside the heap is a bug of the code under test: trap, as ASan would.

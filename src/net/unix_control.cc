@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -74,9 +75,18 @@ void UnixControl::send(std::span<const uint8_t> bytes, std::span<const int> fds)
 }
 
 std::optional<ControlMessage> UnixControl::receive(size_t max_bytes, size_t max_fds) {
-  // One byte more than allowed, so an over-long message shows as MSG_TRUNC or as a full buffer.
+  // The buffer is as long as the packet waiting (a peek with MSG_TRUNC says how long it is), not
+  // max_bytes: a buffer of the limit is zeroed — and on its first use faulted in — for every packet,
+  // which for an operator's 4 MiB reply limit cost 20–27 ms of a core per request on our 2-core VM,
+  // a core the RPC datapath needed (docs/performance.md, "rpc-upgrade"). One byte more than the
+  // packet (at most one more than allowed), so an over-long message still shows as MSG_TRUNC or as a
+  // full buffer. A failed peek (a closed or reset socket) leaves the error to recvmsg below.
   ControlMessage out;
-  out.bytes.resize(max_bytes + 1);
+  ssize_t waiting;
+  do {
+    waiting = ::recv(socket_.get(), nullptr, 0, MSG_PEEK | MSG_TRUNC);
+  } while (waiting < 0 && errno == EINTR);
+  out.bytes.resize(std::min(waiting < 0 ? size_t{0} : static_cast<size_t>(waiting), max_bytes) + 1);
   iovec iov{out.bytes.data(), out.bytes.size()};
   std::vector<char> control(CMSG_SPACE(sizeof(int) * (max_fds + 1)));
   msghdr msg{};

@@ -18,7 +18,8 @@ Datapath::Datapath(ConnectionMemory memory, int control_fd, std::shared_ptr<cons
       receive_allocator_(memory_.receive_heap.size()),
       submission_bell_(net::queue_sleep_flag(memory_.submission_region()),
                        std::move(memory_.submission_eventfd)),
-      watch_epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
+      watch_epoll_(::epoll_create1(EPOLL_CLOEXEC)),
+      handed_peers_(serving ? std::make_unique<PeerInbox>() : nullptr) {
   if (!watch_epoll_) net::throw_system_error("epoll_create1", "a datapath");
   auto frontend = std::make_unique<FrontendEngine>(memory_, *this, serving);
   frontend_ = frontend.get();

@@ -18,6 +18,7 @@
 #include "rpc/connection_memory.h"
 #include "rpc/engine.h"
 #include "rpc/engine_plugin.h"
+#include "rpc/handed_peer.h"
 
 namespace fixnet::rpc {
 
@@ -86,6 +87,7 @@ class Datapath final : public DatapathContext {
   const Schema* schema() const override { return parsed_schema_.get(); }
   uint64_t max_message_bytes() const override { return memory_.shape.max_message_bytes; }
   void watch(int fd, uint32_t events) override;
+  PeerInbox* handed_peers() override { return handed_peers_.get(); }
 
  private:
   struct Stage {
@@ -117,6 +119,7 @@ class Datapath final : public DatapathContext {
   net::HeapAllocator receive_allocator_;
   net::Doorbell submission_bell_;
   net::UniqueFd watch_epoll_;
+  std::unique_ptr<PeerInbox> handed_peers_;  // serving datapaths; outlives the engines below
   FrontendEngine* frontend_;
   std::vector<Stage> stages_;          // frontend first, transport last
   std::vector<MessageQueue> requests_;  // requests_[i]: stage i → i+1

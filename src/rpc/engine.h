@@ -22,9 +22,15 @@
 #include "core/error.h"
 #include "rpc/descriptor.h"
 
+namespace fixnet::net {
+template <class T>
+class Mailbox;  // net/mailbox.h
+}
+
 namespace fixnet::rpc {
 
 class Schema;
+struct HandedPeer;  // rpc/handed_peer.h
 
 // A message in the protobuf wire encoding, as the marshalling engine produced it from a layout:
 // pieces, in order, of bytes it made (tags, lengths, numbers: in `made`) and ranges of the
@@ -148,6 +154,9 @@ class DatapathContext {
   // Wake the runtime when `fd` has any of `events` (EPOLLIN, EPOLLOUT; level-triggered); 0 stops
   // watching it. An engine with sockets registers them here instead of polling them.
   virtual void watch(int fd, uint32_t events) = 0;
+  // A serving application's inbox of peer connections (the tcp-server engine's input; it outlives
+  // engines, so an upgrade loses none in transit); null for a calling application or without --listen.
+  virtual net::Mailbox<HandedPeer>* handed_peers() = 0;
 };
 
 class Engine {
@@ -157,7 +166,8 @@ class Engine {
   // Works on what the input queues hold, bounded (a few dozen RPCs), and returns the units done;
   // 0 means it had nothing to do.
   virtual size_t do_work(EnginePorts& ports) = 0;
-  // Its state, for a successor (an upgraded engine) to restore().
+  // Its state, for a successor (an upgraded engine) to restore(). It changes nothing: if the
+  // successor's restore fails, this engine goes on as before.
   virtual EngineState decompose() = 0;
   // Takes over a predecessor's state. Throws InputError for a version or blob it cannot read.
   virtual void restore(const EngineState& state) = 0;
@@ -172,7 +182,9 @@ class Engine {
   }
   // Before the engine leaves the chain (detach, upgrade): every RPC it holds goes back to the
   // front of its input queues (ports.requests_in, ports.replies_in), in the order it took them, so
-  // none is lost or failed.
+  // none is lost or failed. In an upgrade it is called only after the successor's restore()
+  // succeeded: what the state handed over (a transport's sockets and calls) is the successor's now,
+  // and must be let go here without being closed or answered.
   virtual void give_back(EnginePorts& ports) { (void)ports; }
   // Its counters for the operator; called on the runtime thread.
   virtual void report(EngineReport& report) const { (void)report; }
@@ -184,7 +196,7 @@ class Engine {
 //   const fixnet_rpc_engine_plugin* fixnet_rpc_engine_plugin_entry(void);
 // returning a descriptor that lives as long as the object is loaded. abi_version covers this
 // struct and the C++ Engine/DatapathContext interfaces above: plugins are built with this tree.
-#define FIXNET_RPC_ENGINE_ABI_VERSION 4u
+#define FIXNET_RPC_ENGINE_ABI_VERSION 5u
 #define FIXNET_RPC_ENGINE_ENTRY "fixnet_rpc_engine_plugin_entry"
 #define FIXNET_RPC_BEFORE_MARSHAL 0u
 #define FIXNET_RPC_AFTER_MARSHAL 1u
@@ -201,3 +213,18 @@ struct fixnet_rpc_engine_plugin {
   uint32_t placement;  // last, so {version, name, create} leaves it 0
 };
 }
+
+// Exports an engine's descriptor: as the built-in `builtin` (a function in fixnet::rpc, part of
+// fixnet_rpc), or, compiled with FIXNET_RPC_PLUGIN, as a plugin's entry point — one source, both
+// ways, so a "new version" of any engine can be built as a shared object.
+#ifdef FIXNET_RPC_PLUGIN
+#define FIXNET_RPC_EXPORT_ENGINE(builtin, descriptor)                                                     \
+  extern "C" __attribute__((visibility("default"))) const fixnet_rpc_engine_plugin* fixnet_rpc_engine_plugin_entry() { \
+    return &descriptor;                                                                                    \
+  }
+#else
+#define FIXNET_RPC_EXPORT_ENGINE(builtin, descriptor) \
+  namespace fixnet::rpc {                             \
+  const fixnet_rpc_engine_plugin* builtin() { return &descriptor; } \
+  }
+#endif

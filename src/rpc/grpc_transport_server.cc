@@ -18,6 +18,7 @@
 
 #include "core/error.h"
 #include "net/log.h"
+#include "rpc/engine_state_codec.h"
 #include "rpc/grpc_convert.h"
 #include "rpc/grpc_interop.h"
 #include "rpc/grpc_transport.h"
@@ -29,7 +30,7 @@ namespace {
 
 using net::LogLevel;
 
-constexpr uint32_t kStateVersion = 1;
+constexpr uint32_t kStateVersion = 2;
 
 class GrpcServerEngine final : public Engine {
  public:
@@ -83,19 +84,52 @@ class GrpcServerEngine final : public Engine {
     return work;
   }
 
-  // gRPC calls held here (and the tcp-server engine inside, with its connections) do not move to
-  // a new engine: an upgrade waits until none is held, as for tcp-server.
+  // gRPC calls held here do not move to a new engine: each is bound to this engine's inbox at the
+  // interop and answered through libgrpc's completion queue, which a state blob cannot carry; an
+  // upgrade waits until none is held. The tcp-server engine inside moves whole, with its peers'
+  // calls in flight (docs/rpc.md, "Upgrading a transport").
+  // State v2: u64 served · u8 has tcp-server, then: u32 its state version, its state (u64, bytes).
   EngineState decompose() override {
     const size_t held = calls_.size() + waiting_.size();
     if (held != 0)
       throw EnvironmentError("grpc-server engine holds " + std::to_string(held) +
                              " gRPC calls, which do not move to a new engine; upgrade it when the application is idle");
-    if (tcp_) tcp_->decompose();  // refuses likewise while its peers' calls are in flight
-    return counters_state(kStateVersion, {served_});
+    StateWriter out;
+    out.put(served_), out.put<uint8_t>(tcp_ ? 1 : 0);
+    if (tcp_) {
+      const EngineState inner = tcp_->decompose();
+      out.put(inner.version), out.put_bytes(inner.bytes);
+    }
+    return std::move(out).finish(kStateVersion);
   }
 
   void restore(const EngineState& state) override {
-    restore_counters(state, kStateVersion, "grpc-server", {&served_});
+    if (state.version == 1) return restore_counters(state, 1, "grpc-server", {&served_});
+    if (state.version != kStateVersion)
+      throw InputError("grpc-server engine cannot restore state version " + std::to_string(state.version) +
+                       " (it reads versions 1 and 2)");
+    StateReader in(state, "grpc-server");
+    served_ = in.get<uint64_t>();
+    const bool had_tcp = in.get<uint8_t>() != 0;
+    EngineState inner;
+    if (had_tcp) {
+      inner.version = in.get<uint32_t>();
+      const auto bytes = in.get_bytes(state.bytes.size());
+      inner.bytes.assign(bytes.begin(), bytes.end());
+    }
+    in.expect_end();
+    if (had_tcp != (tcp_ != nullptr)) in.fail(had_tcp ? "peer connections this service no longer listens for" : "no tcp-server state");
+    if (tcp_) tcp_->restore(inner);
+  }
+
+  // After a successful restore: the tcp-server inside hands its connections over, and requests for
+  // it this engine had not passed on yet go back to the chain for the successor.
+  void give_back(EnginePorts& ports) override {
+    if (!tcp_) return;
+    EnginePorts inner{&tcp_requests_, nullptr, nullptr, ports.replies_out};
+    tcp_->give_back(inner);
+    for (auto it = tcp_requests_.rbegin(); it != tcp_requests_.rend(); ++it) ports.requests_in->push_front(std::move(*it));
+    tcp_requests_.clear();
   }
 
   bool has_pending_work() const override { return tcp_ && tcp_->has_pending_work(); }
@@ -152,14 +186,13 @@ class GrpcServerEngine final : public Engine {
   uint64_t served_ = 0;
 };
 
-// Config: "INTEROP SERVICE [TCP-SERVER CONFIG]": the gRPC interop's id, the proto service the
-// application serves ("-": none named), then (with --listen too) the tcp-server engine's config.
+// Config: "INTEROP SERVICE [tcp-server]": the gRPC interop's id, the proto service the application
+// serves ("-": none named), then (with --listen too) "tcp-server": carry that engine.
 Engine* create(DatapathContext* context, const char* config) {
   std::istringstream words(config);
   uint64_t id = 0;
-  std::string service, tcp_config;
-  words >> id >> service >> std::ws;
-  std::getline(words, tcp_config);
+  std::string service, tcp;
+  words >> id >> service >> tcp;
   if (service == "-") service.clear();
   auto interop = GrpcInterop::find(id);
   if (!interop) {
@@ -168,12 +201,12 @@ Engine* create(DatapathContext* context, const char* config) {
     return nullptr;
   }
   try {
-    std::unique_ptr<Engine> tcp;
-    if (!tcp_config.empty()) {
-      tcp.reset(builtin_tcp_server_engine()->create(context, tcp_config.c_str()));
-      if (!tcp) return nullptr;
+    std::unique_ptr<Engine> tcp_server;
+    if (tcp == "tcp-server") {
+      tcp_server.reset(builtin_tcp_server_engine()->create(context, ""));
+      if (!tcp_server) return nullptr;
     }
-    return new GrpcServerEngine(*context, std::move(interop), service, std::move(tcp));
+    return new GrpcServerEngine(*context, std::move(interop), service, std::move(tcp_server));
   } catch (const Error& e) {
     net::log(LogLevel::kError, "rpc", "grpc-server engine: {}", e.what());
     return nullptr;

@@ -79,15 +79,5 @@ inline double parse_amount(std::string_view engine, const std::string& key, cons
 }  // namespace fixnet::rpc::policy
 
 // Exports a policy's descriptor: as the built-in `builtin` (fixnet_rpc), or, compiled with
-// FIXNET_RPC_PLUGIN, as a plugin's entry point.
-#ifdef FIXNET_RPC_PLUGIN
-#define FIXNET_RPC_EXPORT_POLICY(builtin, descriptor)                                                     \
-  extern "C" __attribute__((visibility("default"))) const fixnet_rpc_engine_plugin* fixnet_rpc_engine_plugin_entry() { \
-    return &descriptor;                                                                                    \
-  }
-#else
-#define FIXNET_RPC_EXPORT_POLICY(builtin, descriptor) \
-  namespace fixnet::rpc {                             \
-  const fixnet_rpc_engine_plugin* builtin() { return &descriptor; } \
-  }
-#endif
+// FIXNET_RPC_PLUGIN, as a plugin's entry point (engine.h).
+#define FIXNET_RPC_EXPORT_POLICY(builtin, descriptor) FIXNET_RPC_EXPORT_ENGINE(builtin, descriptor)

@@ -252,7 +252,10 @@ void Service::attach(Connection& c, Datapath::Marshalling marshal) {
     return disconnect(id, "could not set up its datapath");
   }
   runtimes_.attach(c.datapath);
-  if (c.serving && dispatch_) dispatch_->retry_waiting();  // peers that came before it
+  if (c.serving && dispatch_) {
+    dispatch_->bind(c.service, c.datapath->schema_hash(), c.datapath->handed_peers());
+    dispatch_->retry_waiting();  // peers that came before it
+  }
   ++stats_.accepted;
   ++stats_.active;
   net::log(LogLevel::kInfo, "rpc", "connection {}: pid {} uid {} attached{}", id, c.peer.pid, c.peer.uid,
@@ -260,10 +263,10 @@ void Service::attach(Connection& c, Datapath::Marshalling marshal) {
 }
 
 std::string Service::serving_transport_config(const std::string& service) const {
-  const std::string tcp = dispatch_ ? std::to_string(dispatch_->id()) + (service.empty() ? "" : " " + service) : "";
-  if (!grpc_ || !grpc_->serving()) return tcp;
-  // grpc-server, carrying tcp-server
-  return std::to_string(grpc_->id()) + " " + (service.empty() ? "-" : service) + (tcp.empty() ? "" : " " + tcp);
+  // tcp-server takes no configuration: its peers come from the datapath's inbox (handed_peers).
+  if (!grpc_ || !grpc_->serving()) return "";
+  // grpc-server, carrying tcp-server with --listen too
+  return std::to_string(grpc_->id()) + " " + (service.empty() ? "-" : service) + (dispatch_ ? " tcp-server" : "");
 }
 
 std::shared_ptr<const Schema> Service::checked_schema(const Hello& hello) {
@@ -377,6 +380,7 @@ void Service::disconnect(uint64_t id, const char* why) {
   Connection& c = *it->second;
   loop_.remove(c.control.fd());
   if (c.datapath) {
+    if (dispatch_ && c.datapath->handed_peers()) dispatch_->unbind(c.datapath->handed_peers());
     runtimes_.detach(c.datapath.get());
     const auto& counters = c.datapath->frontend().counters();
     net::log(LogLevel::kInfo, "rpc", "connection {}: {}; reclaimed (requests {}, rejected {}, bad releases {})", id,

@@ -97,8 +97,8 @@ class Service {
   struct Compile;
   // Welcome + datapath for an admitted application.
   void attach(Connection& c, Datapath::Marshalling marshal);
-  // The config of server_transport_ for an application serving `service`: tcp-server's dispatch, or
-  // grpc-server's interop (and dispatch).
+  // The config of server_transport_ for an application serving `service`: none for tcp-server (its
+  // peers come through the datapath's inbox), grpc-server's interop and service (and tcp-server).
   std::string serving_transport_config(const std::string& service) const;
   // The Hello's service name, checked against its schema; throws InputError for one it lacks.
   static void check_service(const Hello& hello, const Schema* schema);

@@ -1,9 +1,10 @@
 // The TCP transport engines (docs/rpc.md, "TCP transport"), built in as two engine plugins:
-//   "tcp-client" (config "HOST:PORT"): the transport of an application's datapath whose calls go to a
-//     remote service — one connection per datapath, requests sent from the send heap with sendmsg,
-//     replies read straight into the application's receive heap;
-//   "tcp-server" (config: the service's listening socket, as a decimal fd): the transport of a
-//     serving application's datapath — it accepts peer connections and delivers their requests.
+//   "tcp-client" (config "HOST:PORT [SERVICE]"): the transport of an application's datapath whose
+//     calls go to a remote service — one connection per datapath, requests sent from the send heap
+//     with sendmsg, replies read straight into the application's receive heap;
+//   "tcp-server" (no config): the transport of a serving application's datapath — it takes the peer
+//     connections the service hands its datapath (DatapathContext::handed_peers) and delivers their
+//     requests.
 // Both use non-blocking sockets the runtime watches (DatapathContext::watch).
 #pragma once
 

@@ -4,6 +4,9 @@
 // matched. Wire call ids are this engine's own (an application's ids are never trusted on the wire).
 // A request's send buffer goes back with its reply: the kernel took the bytes long before (the peer
 // cannot answer a request it has not fully read).
+// An upgrade moves the whole connection to the successor (decompose/restore, docs/rpc.md "Upgrading a
+// transport"). Compiled twice: into fixnet_rpc as the built-in "tcp-client", and with
+// FIXNET_RPC_PLUGIN as fixnet_rpc_tcp_client.so.
 #include <sys/epoll.h>
 
 #include <cstring>
@@ -26,7 +29,7 @@ using Clock = std::chrono::steady_clock;
 using net::LogLevel;
 
 constexpr size_t kBudget = 32;
-constexpr uint32_t kStateVersion = 1;
+constexpr uint32_t kStateVersion = 2;
 
 class TcpClientEngine final : public Engine {
  public:
@@ -47,24 +50,73 @@ class TcpClientEngine final : public Engine {
     return work;
   }
 
-  // Connections do not move across an upgrade; the counters do. A call sent on the connection would
-  // lose its reply with it, so an upgrade is refused while any is (the old engine stays; retry).
+  // Everything moves to a successor (docs/rpc.md, "Upgrading a transport"): the connection with its
+  // socket, the calls waiting for replies, the requests not sent yet, partial frames both ways and
+  // the reconnect backoff — so an upgrade with calls in flight loses and fails none.
+  // State v2: u64 replies, failed, unknown replies, connects · u8 state · i64 retry_after (steady clock, ns) ·
+  // u64 next call id · u16 receiving status · u64 waiting, each: u64 wire call id, message · u64
+  // backlog, each: message · u8 connected, then: u32 watched events, the connection (FramedConnection::save).
   EngineState decompose() override {
-    if (!waiting_.empty())
-      throw EnvironmentError("tcp-client engine has " + std::to_string(waiting_.size()) +
-                             " calls in flight on its connection, which does not move to a new engine; "
-                             "upgrade it when the application is idle");
-    return counters_state(kStateVersion, {replies_, failed_});
+    StateWriter out;
+    out.put(replies_), out.put(failed_), out.put(unknown_replies_), out.put(connects_);
+    out.put(static_cast<uint8_t>(state_));
+    out.put<int64_t>(retry_after_.time_since_epoch().count());
+    out.put(next_call_id_), out.put(static_cast<uint16_t>(receiving_status_));
+    out.put<uint64_t>(waiting_.size());
+    for (const auto& [id, m] : waiting_) out.put(id), out.put_message(m);
+    out.put<uint64_t>(backlog_.size());
+    for (const auto& m : backlog_) out.put_message(m);
+    out.put<uint8_t>(connection_ ? 1 : 0);
+    if (connection_) out.put(watched_), connection_->save(out, context_.send_heap());
+    return std::move(out).finish(kStateVersion);
   }
 
-  // Requests not yet sent go back to the chain for the successor.
-  void give_back(EnginePorts& ports) override {
-    for (auto it = backlog_.rbegin(); it != backlog_.rend(); ++it) ports.requests_in->push_front(*it);
-    backlog_.clear();
-  }
-
+  // Nothing here throws once the state was read: the socket becomes ours last.
   void restore(const EngineState& state) override {
-    restore_counters(state, kStateVersion, "tcp-client", {&replies_, &failed_});
+    if (state.version == 1) return restore_counters(state, 1, "tcp-client", {&replies_, &failed_});  // idle predecessor
+    if (state.version != kStateVersion)
+      throw InputError("tcp-client engine cannot restore state version " + std::to_string(state.version) +
+                       " (it reads versions 1 and 2)");
+    StateReader in(state, "tcp-client");
+    const uint64_t heap = context_.send_heap().size();
+    replies_ = in.get<uint64_t>(), failed_ = in.get<uint64_t>(), unknown_replies_ = in.get<uint64_t>();
+    connects_ = in.get<uint64_t>();
+    const uint8_t phase = in.get<uint8_t>();
+    if (phase > static_cast<uint8_t>(State::kReady)) in.fail("an unknown connection state");
+    state_ = static_cast<State>(phase);
+    retry_after_ = Clock::time_point(Clock::duration(in.get<int64_t>()));
+    next_call_id_ = in.get<uint64_t>(), receiving_status_ = static_cast<Status>(in.get<uint16_t>());
+    for (uint64_t i = 0, n = in.get_count(8); i < n; ++i) {
+      const uint64_t id = in.get<uint64_t>();
+      waiting_.emplace(id, in.get_message(heap));
+    }
+    for (uint64_t i = 0, n = in.get_count(8); i < n; ++i) backlog_.push_back(in.get_message(heap));
+    FrameReader::Step step = FrameReader::Step::kMore;
+    if (in.get<uint8_t>() != 0) {
+      watched_ = in.get<uint32_t>();
+      connection_ = FramedConnection::load(in, context_.send_heap(), context_.max_message_bytes(), step);
+    } else if (state_ != State::kDown) {
+      in.fail("a connection state without a connection");
+    }
+    in.expect_end();
+    if (step == FrameReader::Step::kHeader) on_header(connection_->reader().header());  // a new receive buffer
+    if (connection_) connection_->adopt_socket();
+  }
+
+  void report(EngineReport& r) const override {
+    r.counters = {{"replies", replies_}, {"failed", failed_}, {"unknown_replies", unknown_replies_},
+                  {"connects", connects_}, {"in_flight", waiting_.size()}, {"unsent", backlog_.size()}};
+  }
+
+  // After a successful restore: the successor has everything, including the socket (not closed
+  // here) and copies of a partial reply (its receive buffer, this engine's, is freed).
+  void give_back(EnginePorts&) override {
+    if (receiving_offset_ != kNoOffset) context_.free_reply(std::exchange(receiving_offset_, kNoOffset));
+    if (connection_) connection_->release_socket();
+    connection_.reset();
+    waiting_.clear();
+    backlog_.clear();
+    state_ = State::kDown;
   }
 
  private:
@@ -85,6 +137,7 @@ class TcpClientEngine final : public Engine {
       connection_ = std::make_unique<FramedConnection>(net::tcp_connect_start(peer_), context_.max_message_bytes());
       // Sends wait (EAGAIN) until the connect completes; a refused connect shows up as a read error.
       connection_->queue_owned(hello_header(schema_), service_);
+      ++connects_;
       state_ = State::kHello;
       watched_ = 0;
     } catch (const Error& e) {
@@ -244,7 +297,7 @@ class TcpClientEngine final : public Engine {
   uint64_t receiving_offset_ = kNoOffset;  // the receive buffer a reply is being read into
   Status receiving_status_ = Status::kOk;
   std::array<uint8_t, kMaxErrorText> error_text_{};
-  uint64_t replies_ = 0, failed_ = 0, unknown_replies_ = 0;
+  uint64_t replies_ = 0, failed_ = 0, unknown_replies_ = 0, connects_ = 0;
 };
 
 // Config: "HOST:PORT [SERVICE]": the peer service, and the proto service the application calls.
@@ -264,6 +317,6 @@ const fixnet_rpc_engine_plugin kPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "tcp-cl
 
 }  // namespace
 
-const fixnet_rpc_engine_plugin* builtin_tcp_client_engine() { return &kPlugin; }
-
 }  // namespace fixnet::rpc
+
+FIXNET_RPC_EXPORT_ENGINE(builtin_tcp_client_engine, fixnet::rpc::kPlugin)

@@ -111,6 +111,84 @@ std::optional<FrameReader::Step> FramedConnection::read_step() {
   return reader_.advance(n);
 }
 
+// Layout: i32 fd · u64 frames, each: 64 header bytes, u64 sent, u64 tag, u64 pieces, each: u8 1 =
+// send-heap offset (u64 offset, u64 length) or 0 = bytes (u64 length, bytes) · staged bytes (u64
+// length, bytes) · u8 drained · reader: u8 phase, 64 header bytes, u64 filled, payload (u64, bytes).
+void FramedConnection::save(StateWriter& out, std::span<const uint8_t> send_heap) const {
+  out.put<int32_t>(socket_.get());
+  out.put<uint64_t>(out_.size());
+  for (const OutFrame& f : out_) {
+    out.put(f.header), out.put(f.sent), out.put(f.tag);
+    out.put<uint64_t>(f.payload.size());
+    for (const auto& piece : f.payload) {
+      const bool in_heap = !piece.empty() && piece.data() >= send_heap.data() &&
+                           piece.data() + piece.size() <= send_heap.data() + send_heap.size();
+      out.put<uint8_t>(in_heap ? 1 : 0);
+      if (in_heap) {
+        out.put<uint64_t>(piece.data() - send_heap.data()), out.put<uint64_t>(piece.size());
+      } else {
+        out.put_bytes(piece);
+      }
+    }
+  }
+  out.put_bytes({staging_.get() + staged_begin_, staged_end_ - staged_begin_});
+  out.put<uint8_t>(drained_);
+  const FrameReader::Progress p = reader_.progress();
+  out.put(p.phase), out.put(p.header_bytes), out.put(p.filled), out.put_bytes(p.payload);
+}
+
+std::unique_ptr<FramedConnection> FramedConnection::load(StateReader& in, std::span<const uint8_t> send_heap,
+                                                         uint64_t max_payload, FrameReader::Step& reader_step) {
+  auto c = std::make_unique<FramedConnection>(net::UniqueFd(), max_payload);
+  c->adoptable_fd_ = in.get<int32_t>();
+  if (c->adoptable_fd_ < 0) in.fail("a connection without a socket");
+  for (uint64_t i = 0, frames = in.get_count(kFrameHeaderBytes + 24); i < frames; ++i) {
+    OutFrame& f = c->out_.emplace_back();
+    f.header = in.get<FrameHeaderBytes>();
+    f.sent = in.get<uint64_t>(), f.tag = in.get<uint64_t>();
+    struct Piece {
+      bool heap;
+      uint64_t offset, length;
+    };
+    std::vector<Piece> pieces(in.get_count(9));
+    for (Piece& p : pieces) {
+      p.heap = in.get<uint8_t>() != 0;
+      if (p.heap) {
+        p.offset = in.get<uint64_t>(), p.length = in.get<uint64_t>();
+        if (p.offset > send_heap.size() || p.length > send_heap.size() - p.offset) in.fail("a piece outside the send heap");
+      } else {
+        const auto bytes = in.get_bytes(max_payload);
+        p.offset = f.owned.size(), p.length = bytes.size();
+        f.owned.append(bytes.begin(), bytes.end());
+      }
+    }
+    // The owned bytes are complete (and the frame in place in the deque): now spans into them hold.
+    for (const Piece& p : pieces) {
+      const uint8_t* base = p.heap ? send_heap.data() : reinterpret_cast<const uint8_t*>(f.owned.data());
+      f.payload.emplace_back(base + p.offset, p.length);
+      f.payload_bytes += p.length;
+    }
+    if (f.sent > kFrameHeaderBytes + f.payload_bytes) in.fail("a frame sent past its end");
+  }
+  const auto staged = in.get_bytes(kStagingBytes);
+  std::memcpy(c->staging_.get(), staged.data(), staged.size());
+  c->staged_end_ = staged.size();
+  c->drained_ = in.get<uint8_t>() != 0;
+  FrameReader::Progress p;
+  p.phase = in.get<FrameReader::Phase>();
+  if (p.phase > FrameReader::Phase::kDiscard) in.fail("an unknown reader phase");
+  p.header_bytes = in.get<FrameHeaderBytes>();
+  p.filled = in.get<uint64_t>();
+  const auto payload = in.get_bytes(max_payload);
+  p.payload.assign(payload.begin(), payload.end());
+  try {
+    reader_step = c->reader_.resume(p);
+  } catch (const InputError& e) {
+    in.fail(std::string("its frame reader: ") + e.what());
+  }
+  return c;
+}
+
 std::vector<std::span<const uint8_t>> wire_pieces(DatapathContext& context, const WirePayload& wire) {
   std::vector<std::span<const uint8_t>> pieces;
   pieces.reserve(wire.pieces.size());

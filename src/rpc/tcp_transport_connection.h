@@ -14,6 +14,7 @@
 
 #include "net/unique_fd.h"
 #include "rpc/engine.h"
+#include "rpc/engine_state_codec.h"
 #include "rpc/tcp_transport_frame.h"
 
 namespace fixnet::rpc {
@@ -52,6 +53,19 @@ class FramedConnection {
   // which is level-triggered). Payloads bigger than the buffer are still read straight into place.
   std::optional<FrameReader::Step> read_step();
 
+  // Moving the connection to a successor engine (docs/rpc.md, "Upgrading a transport"): save()
+  // writes the socket's number (not its ownership), the frames not yet completely sent (their
+  // send-heap pieces as offsets, other bytes copied), the staged bytes not yet read and the reader's
+  // progress. load() reads that back into a connection that does not own the socket yet; the
+  // successor adopt_socket()s it once its whole restore succeeded, and the predecessor then
+  // release_socket()s it (so exactly one closes it; after a failed restore the old one keeps it).
+  // A reader mid-payload needs its owner's choice of destination again (FrameReader::resume).
+  void save(StateWriter& out, std::span<const uint8_t> send_heap) const;
+  static std::unique_ptr<FramedConnection> load(StateReader& in, std::span<const uint8_t> send_heap,
+                                                uint64_t max_payload, FrameReader::Step& reader_step);
+  void adopt_socket() { socket_.reset(adoptable_fd_); }
+  void release_socket() { (void)socket_.release(); }
+
  private:
   struct OutFrame {
     FrameHeaderBytes header;
@@ -71,6 +85,7 @@ class FramedConnection {
   std::unique_ptr<uint8_t[]> staging_ = std::make_unique<uint8_t[]>(kStagingBytes);
   size_t staged_begin_ = 0, staged_end_ = 0;  // received, not yet given to the reader
   bool drained_ = false;                      // the last recv was short: the socket is (likely) empty
+  int adoptable_fd_ = -1;                     // load(): the predecessor's socket, until adopt_socket()
 };
 
 // Why a peer's Hello is refused, or nullopt when it matches ours (same version, same schema hash).

@@ -10,7 +10,6 @@
 #include "net/log.h"
 #include "net/system_error.h"
 #include "net/tcp.h"
-#include "rpc/object_registry.h"
 #include "rpc/service_name.h"
 
 namespace fixnet::rpc {
@@ -22,30 +21,18 @@ using net::LogLevel;
 constexpr size_t kAcceptBudget = 64;  // connections accepted per wake-up of the control thread
 constexpr auto kSweepInterval = std::chrono::milliseconds(200);
 
-ObjectRegistry<PeerDispatch>& registry() {
-  static ObjectRegistry<PeerDispatch> dispatches;
-  return dispatches;
-}
-
 }  // namespace
 
 std::shared_ptr<PeerDispatch> PeerDispatch::start(net::EventLoop& loop, net::UniqueFd listener) {
-  std::shared_ptr<PeerDispatch> dispatch(new PeerDispatch(loop, std::move(listener)));
-  registry().add(dispatch->id_, dispatch);
-  return dispatch;
-}
-
-std::shared_ptr<PeerDispatch> PeerDispatch::find(uint64_t id) {
-  return registry().find(id);
+  return std::shared_ptr<PeerDispatch>(new PeerDispatch(loop, std::move(listener)));
 }
 
 PeerDispatch::PeerDispatch(net::EventLoop& loop, net::UniqueFd listener)
-    : loop_(loop), listener_(std::move(listener)), id_(registry().next_id()) {
+    : loop_(loop), listener_(std::move(listener)) {
   loop_.add(listener_.get(), EPOLLIN, [this](uint32_t) { accept_all(); });
 }
 
 PeerDispatch::~PeerDispatch() {
-  registry().erase(id_);
   loop_.remove(listener_.get());
   for (const auto& [fd, p] : pending_) loop_.remove(fd);
   if (sweep_timer_ != 0) loop_.cancel_timer(sweep_timer_);

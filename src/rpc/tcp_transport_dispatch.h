@@ -1,7 +1,7 @@
 // PeerDispatch: the one TCP listener of a service (fixnetd --listen) and the choice of which serving
 // application gets each peer connection (docs/rpc.md, "Routing by service"). It accepts on the
 // service's control thread (its EventLoop), reads the peer's Hello frame — whose payload names the
-// proto service the peer calls — and hands the socket, Hello read, to the tcp-server engine of a
+// proto service the peer calls — and hands the socket, Hello read, to the datapath of a
 // serving application bound for that service: round-robin among those, preferring the ones with
 // the peer's schema hash. A peer whose service nobody here serves waits kUnservedGrace for a server
 // to bind (processes start in any order), then gets an Error frame (status 7, peer refused) naming
@@ -14,9 +14,10 @@
 //     whose service nobody serves by name, and peers that name none (old peers: as before routing);
 //   - a peer that names no service may reach any serving application.
 //
-// Threads: accepting and reading Hellos on the control thread; bind/unbind from any thread (engines
-// are created and destroyed on the control thread or, in an upgrade, on a runtime thread). A peer
-// is pushed into an engine's mailbox under the mutex unbind takes, so none reaches a departed engine.
+// Threads: everything on the control thread. A peer goes into the inbox of a serving application's
+// datapath (handed_peer.h), bound when the application attaches and unbound before its datapath is
+// destroyed, so none reaches a departed application; its tcp-server engine (and any successor an
+// upgrade puts in its place) takes peers from there.
 #pragma once
 
 #include <chrono>
@@ -29,18 +30,11 @@
 #include <vector>
 
 #include "net/event_loop.h"
-#include "net/mailbox.h"
 #include "net/unique_fd.h"
+#include "rpc/handed_peer.h"
 #include "rpc/tcp_transport_frame.h"
 
 namespace fixnet::rpc {
-
-// A peer connection on its way to a tcp-server engine: its Hello frame was read, nothing after it.
-struct HandedPeer {
-  net::UniqueFd socket;
-  FrameHeader hello;
-};
-using PeerInbox = net::Mailbox<HandedPeer>;
 
 // A connection that has not finished its Hello within this is closed.
 inline constexpr std::chrono::seconds kHelloTimeout{10};
@@ -51,18 +45,16 @@ inline constexpr std::chrono::milliseconds kUnservedGrace{1000};
 
 class PeerDispatch {
  public:
-  // Runs on `loop` (which must outlive it) with `listener` (tcp_listen's). Registers itself for find().
+  // Runs on `loop` (which must outlive it) with `listener` (tcp_listen's). 
   static std::shared_ptr<PeerDispatch> start(net::EventLoop& loop, net::UniqueFd listener);
-  // The dispatch of a running service by id (the tcp-server engine's config names it); null if none.
-  static std::shared_ptr<PeerDispatch> find(uint64_t id);
   ~PeerDispatch();
   PeerDispatch(const PeerDispatch&) = delete;
   PeerDispatch& operator=(const PeerDispatch&) = delete;
 
-  uint64_t id() const { return id_; }
   uint16_t port() const;
 
-  // A serving application's engine takes the peers that call `service` ("": see above) in `inbox`.
+  // A serving application takes the peers that call `service` ("": see above) in `inbox` (its
+  // datapath's, which its tcp-server engine reads). Control thread.
   void bind(const std::string& service, const SchemaHash& schema, PeerInbox* inbox);
   void unbind(PeerInbox* inbox);  // after it returns nothing more is pushed to inbox
   // A serving application bound: peers waiting for a server of its service go to it now. Control thread.
@@ -102,7 +94,6 @@ class PeerDispatch {
 
   net::EventLoop& loop_;
   net::UniqueFd listener_;
-  const uint64_t id_;
   std::map<int, Pending> pending_;  // by fd; control thread only
   uint64_t sweep_timer_ = 0;        // running while pending_ is not empty
   std::mutex mutex_;

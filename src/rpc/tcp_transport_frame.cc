@@ -97,21 +97,72 @@ FrameReader::Step FrameReader::advance(size_t n) {
   return Step::kFrame;
 }
 
-FrameReader::Step FrameReader::finish_if_empty() {
-  if (header_.payload_length > 0) return Step::kMore;
+FrameReader::Step FrameReader::finish_if_complete() {
+  if (filled_ < header_.payload_length) return Step::kMore;
   state_ = State::kHeader;
+  filled_ = 0;
   return Step::kFrame;
 }
 
 FrameReader::Step FrameReader::accept(std::span<uint8_t> destination) {
   destination_ = destination.first(header_.payload_length);
+  std::memcpy(destination_.data(), resumed_.data(), resumed_.size());
+  filled_ = resumed_.size();
+  resumed_.clear();
   state_ = State::kPayload;
-  return finish_if_empty();
+  return finish_if_complete();
 }
 
 FrameReader::Step FrameReader::discard() {
+  filled_ = resumed_.size();
+  resumed_.clear();
   state_ = State::kDiscard;
-  return finish_if_empty();
+  return finish_if_complete();
+}
+
+FrameReader::Progress FrameReader::progress() const {
+  Progress p;
+  p.header_bytes = header_bytes_;
+  p.filled = filled_;
+  switch (state_) {
+    case State::kHeader: p.phase = Phase::kHeader; break;
+    case State::kDecided:  // (only between a kHeader step and the owner's choice) nothing read yet
+      p.phase = Phase::kPayload;
+      p.payload = resumed_;
+      p.filled = resumed_.size();
+      break;
+    case State::kPayload:
+      p.phase = Phase::kPayload;
+      p.payload.assign(destination_.begin(), destination_.begin() + static_cast<ptrdiff_t>(filled_));
+      break;
+    case State::kDiscard: p.phase = Phase::kDiscard; break;
+  }
+  return p;
+}
+
+FrameReader::Step FrameReader::resume(const Progress& p) {
+  header_bytes_ = p.header_bytes;
+  resumed_.clear();
+  if (p.phase == Phase::kHeader) {
+    if (p.filled >= kFrameHeaderBytes) throw InputError("a frame header of " + std::to_string(p.filled) + " bytes");
+    state_ = State::kHeader;
+    filled_ = p.filled;
+    return Step::kMore;
+  }
+  header_ = decode_frame_header(header_bytes_, max_payload_);
+  // A frame whose payload had all arrived would have been complete: the predecessor had no such state.
+  if (p.filled >= header_.payload_length || (p.phase == Phase::kPayload && p.payload.size() != p.filled))
+    throw InputError("a frame of " + std::to_string(header_.payload_length) + " payload bytes with " +
+                     std::to_string(p.filled) + " received");
+  if (p.phase == Phase::kDiscard) {
+    state_ = State::kDiscard;
+    filled_ = p.filled;
+    return Step::kMore;
+  }
+  state_ = State::kDecided;
+  filled_ = 0;
+  resumed_ = p.payload;
+  return Step::kHeader;
 }
 
 std::string error_text(std::span<const uint8_t> payload) {

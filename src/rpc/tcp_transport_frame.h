@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "rpc/descriptor.h"
@@ -73,9 +74,26 @@ class FrameReader {
   // True between frames: a peer closing now closes cleanly, not mid-frame.
   bool idle() const { return state_ == State::kHeader && filled_ == 0; }
 
+  // Where the reader is in the stream, for a successor engine (an upgrade moves the connection):
+  // reading a header (its bytes so far), a payload being accepted (the bytes received so far — its
+  // destination belongs to the old engine) or discarded (only how many are gone).
+  enum class Phase : uint8_t { kHeader = 0, kPayload = 1, kDiscard = 2 };
+  struct Progress {
+    Phase phase = Phase::kHeader;
+    FrameHeaderBytes header_bytes{};
+    uint64_t filled = 0;           // header bytes (kHeader) or payload bytes (else) received
+    std::vector<uint8_t> payload;  // kPayload: the `filled` bytes
+  };
+  Progress progress() const;
+  // Goes on from a predecessor's progress. Throws InputError when it is inconsistent (a header that
+  // does not decode, more bytes than the frame has). Returns kHeader when the owner must choose the
+  // payload's destination again — accept() then copies the bytes received so far into it, discard()
+  // skips them — and kMore otherwise.
+  Step resume(const Progress& progress);
+
  private:
   enum class State { kHeader, kDecided, kPayload, kDiscard };
-  Step finish_if_empty();
+  Step finish_if_complete();
 
   uint64_t max_payload_;
   State state_ = State::kHeader;
@@ -83,6 +101,7 @@ class FrameReader {
   FrameHeader header_;
   std::span<uint8_t> destination_;
   uint64_t filled_ = 0;  // of the header, then of the payload
+  std::vector<uint8_t> resumed_;  // a predecessor's payload bytes, for the next accept()
   std::array<uint8_t, 4096> scratch_{};  // where discarded payload bytes land
 };
 

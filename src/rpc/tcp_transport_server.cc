@@ -1,17 +1,20 @@
 // The serving side of the TCP transport ("tcp-server"), the transport of a serving application's
-// datapath. It takes the peer connections the service's PeerDispatch hands it (those that call the
-// service it serves: tcp_transport_dispatch.h; their Hello read), answers each peer's Hello, reads
-// requests straight into the application's receive heap and hands them to it under call ids of its own, and sends the application's replies from its send heap. A send buffer goes
+// datapath. It takes the peer connections the service's PeerDispatch hands to its datapath (those
+// that call the service it serves, their Hello read: tcp_transport_dispatch.h, handed_peer.h),
+// answers each peer's Hello, reads requests straight into the application's receive heap and hands
+// them to it under call ids of its own, and sends the application's replies from its send heap. A send buffer goes
 // back (a reply with call_id 0 and a done_offset) once the kernel took the frame, or the peer died.
 //
 // A peer that breaks the protocol gets an Error frame (with its call id when the header had one)
 // and is disconnected; other peers never notice. A peer stops being read while
 // kMaxInFlightPerConnection of its requests await the application.
+//
+// An upgrade moves every peer connection to the successor (decompose/restore, docs/rpc.md
+// "Upgrading a transport"). Compiled twice: into fixnet_rpc as the built-in "tcp-server", and with
+// FIXNET_RPC_PLUGIN as fixnet_rpc_tcp_server.so.
 #include <sys/epoll.h>
 
 #include <algorithm>
-#include <sstream>
-#include <chrono>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -20,9 +23,9 @@
 #include "core/error.h"
 #include "net/log.h"
 #include "net/tcp.h"
+#include "rpc/handed_peer.h"
 #include "rpc/tcp_transport.h"
 #include "rpc/tcp_transport_connection.h"
-#include "rpc/tcp_transport_dispatch.h"
 
 namespace fixnet::rpc {
 
@@ -31,11 +34,11 @@ namespace {
 using net::LogLevel;
 
 constexpr size_t kBudget = 32;
-constexpr uint32_t kStateVersion = 1;
+constexpr uint32_t kStateVersion = 2;
 
 struct Peer {
-  explicit Peer(net::UniqueFd socket, uint64_t max_payload) : connection(std::move(socket), max_payload) {}
-  FramedConnection connection;
+  explicit Peer(std::unique_ptr<FramedConnection> c) : connection(std::move(c)) {}
+  std::unique_ptr<FramedConnection> connection;  // a pointer: an upgrade hands it over whole
   size_t in_flight = 0;
   uint32_t watched = 0;
   uint64_t receiving_offset = kNoOffset;  // the receive buffer a request is being read into
@@ -43,14 +46,11 @@ struct Peer {
 
 class TcpServerEngine final : public Engine {
  public:
-  TcpServerEngine(DatapathContext& context, std::shared_ptr<PeerDispatch> dispatch, const std::string& service)
-      : context_(context), dispatch_(std::move(dispatch)) {
-    context_.watch(inbox_.fd(), EPOLLIN);
-    dispatch_->bind(service, schema_, &inbox_);
-  }
+  TcpServerEngine(DatapathContext& context, PeerInbox& inbox) : context_(context), inbox_(inbox) {}
   ~TcpServerEngine() override {
-    dispatch_->unbind(&inbox_);  // peers handed over but not taken close with the inbox
-    context_.watch(inbox_.fd(), 0);
+    // The inbox is the datapath's and outlives us; only stop watching it. (A successor in an
+    // upgrade watches it again on its first round, which comes after we are gone.)
+    if (watching_inbox_) context_.watch(inbox_.fd(), 0);
   }
 
   const char* name() const override { return "tcp-server"; }
@@ -58,6 +58,9 @@ class TcpServerEngine final : public Engine {
   size_t do_work(EnginePorts& ports) override {
     ports_ = &ports;
     size_t work = 0;
+    // Watched from the first round, not from creation: an engine created for an upgrade that is
+    // rolled back must not take the inbox out of its predecessor's watch set when it goes.
+    if (!watching_inbox_) context_.watch(inbox_.fd(), EPOLLIN), watching_inbox_ = true;
     for (HandedPeer& handed : inbox_.take()) {  // one atomic load while none waits
       adopt(std::move(handed));
       ++work;
@@ -74,18 +77,72 @@ class TcpServerEngine final : public Engine {
     return work;
   }
 
-  // Peer connections do not move to a new engine: idle ones close (their peers reconnect on their
-  // next call), but a request being read or awaiting the application would lose its answer, so an
-  // upgrade is refused while there is one.
+  // Everything moves to a successor (docs/rpc.md, "Upgrading a transport"): each peer connection
+  // with its socket, partial frames and unsent replies, and the table of calls the application
+  // holds — so an upgrade with requests in flight loses and fails none.
+  // State v2: u64 served, next peer id, next call id · u64 calls, each: u64 call id, u64 peer, u64
+  // wire call id · u64 peers, each: u64 id, u64 in flight, u32 watched events, the
+  // connection (FramedConnection::save).
   EngineState decompose() override {
-    for (const auto& [id, peer] : peers_)
-      if (peer->in_flight > 0 || peer->receiving_offset != kNoOffset)
-        throw EnvironmentError("tcp-server engine has requests in flight from a peer service; their connection "
-                               "does not move to a new engine: upgrade it when the application is idle");
-    return counters_state(kStateVersion, {served_});
+    StateWriter out;
+    out.put(served_), out.put(next_peer_), out.put(next_call_);
+    out.put<uint64_t>(calls_.size());
+    for (const auto& [id, call] : calls_) out.put(id), out.put(call.peer), out.put(call.wire_call_id);
+    out.put<uint64_t>(peers_.size());
+    for (const auto& [id, peer] : peers_) {
+      out.put(id), out.put<uint64_t>(peer->in_flight), out.put(peer->watched);
+      peer->connection->save(out, context_.send_heap());
+    }
+    return std::move(out).finish(kStateVersion);
   }
 
-  void restore(const EngineState& state) override { restore_counters(state, kStateVersion, "tcp-server", {&served_}); }
+  // Nothing here throws once the state was read: the sockets become ours last.
+  void restore(const EngineState& state) override {
+    if (state.version == 1) return restore_counters(state, 1, "tcp-server", {&served_});  // an idle predecessor
+    if (state.version != kStateVersion)
+      throw InputError("tcp-server engine cannot restore state version " + std::to_string(state.version) +
+                       " (it reads versions 1 and 2)");
+    StateReader in(state, "tcp-server");
+    served_ = in.get<uint64_t>(), next_peer_ = in.get<uint64_t>(), next_call_ = in.get<uint64_t>();
+    for (uint64_t i = 0, n = in.get_count(24); i < n; ++i) {
+      const uint64_t id = in.get<uint64_t>();
+      const uint64_t peer = in.get<uint64_t>();
+      calls_.emplace(id, Call{peer, in.get<uint64_t>()});
+    }
+    std::vector<std::pair<uint64_t, FrameReader::Step>> steps;
+    for (uint64_t i = 0, n = in.get_count(20); i < n; ++i) {
+      const uint64_t id = in.get<uint64_t>();
+      const uint64_t in_flight = in.get<uint64_t>();
+      const uint32_t watched = in.get<uint32_t>();
+      FrameReader::Step step;
+      auto connection = FramedConnection::load(in, context_.send_heap(), context_.max_message_bytes(), step);
+      auto peer = std::make_unique<Peer>(std::move(connection));
+      peer->in_flight = in_flight, peer->watched = watched;
+      if (!peers_.emplace(id, std::move(peer)).second) in.fail("peer " + std::to_string(id) + " twice");
+      steps.emplace_back(id, step);
+    }
+    in.expect_end();
+    for (const auto& [id, step] : steps) {
+      Peer& peer = *peers_.at(id);
+      if (step == FrameReader::Step::kHeader) on_header(peer);  // a new receive buffer for the request
+      peer.connection->adopt_socket();
+    }
+  }
+
+  void report(EngineReport& r) const override {
+    r.counters = {{"served", served_}, {"peers", peers_.size()}, {"in_flight", calls_.size()}};
+  }
+
+  // After a successful restore: the successor has the connections, including their sockets (not
+  // closed here), and copies of partial requests (their receive buffers, this engine's, are freed).
+  void give_back(EnginePorts&) override {
+    for (auto& [id, peer] : peers_) {
+      if (peer->receiving_offset != kNoOffset) context_.free_reply(peer->receiving_offset);
+      peer->connection->release_socket();
+    }
+    peers_.clear();
+    calls_.clear();
+  }
 
  private:
   struct Call {
@@ -96,8 +153,8 @@ class TcpServerEngine final : public Engine {
   // A peer the dispatch read the Hello of: ours goes back; a schema other than ours is refused.
   void adopt(HandedPeer handed) {
     const uint64_t id = next_peer_++;
-    auto peer = std::make_unique<Peer>(std::move(handed.socket), context_.max_message_bytes());
-    peer->connection.queue_owned(hello_header(schema_), "");
+    auto peer = std::make_unique<Peer>(std::make_unique<FramedConnection>(std::move(handed.socket), context_.max_message_bytes()));
+    peer->connection->queue_owned(hello_header(schema_), "");
     peers_.emplace(id, std::move(peer));
     if (auto why = hello_mismatch(handed.hello, schema_)) refuse(id, 0, Status::kPeerRefused, *why);
   }
@@ -129,9 +186,9 @@ class TcpServerEngine final : public Engine {
       h.payload_length = m.length;
       if (m.wire) {
         h.payload_length = m.wire->length;
-        peer->connection.queue(h, wire_pieces(context_, *m.wire), m.offset, m.wire);
+        peer->connection->queue(h, wire_pieces(context_, *m.wire), m.offset, m.wire);
       } else {
-        peer->connection.queue(h, context_.request_bytes(m.offset, m.length), m.offset);
+        peer->connection->queue(h, context_.request_bytes(m.offset, m.length), m.offset);
       }
     }
     --peer->in_flight;
@@ -146,18 +203,18 @@ class TcpServerEngine final : public Engine {
     size_t work = 0;
     try {
       std::vector<uint64_t> sent;
-      peer.connection.flush(sent);
+      peer.connection->flush(sent);
       for (; work < kBudget && peer.in_flight < kMaxInFlightPerConnection; ++work) {
-        auto step = peer.connection.read_step();
+        auto step = peer.connection->read_step();
         if (!step) break;
         if (*step == FrameReader::Step::kHeader) step = on_header(peer);
         if (*step == FrameReader::Step::kFrame) on_frame(id, peer);
       }
-      peer.connection.flush(sent);
+      peer.connection->flush(sent);
       for (uint64_t offset : sent) done(offset);
       const uint32_t events = (peer.in_flight < kMaxInFlightPerConnection ? uint32_t{EPOLLIN} : 0u) |
-                              (peer.connection.wants_write() ? uint32_t{EPOLLOUT} : 0u);
-      if (events != peer.watched) context_.watch(peer.connection.fd(), peer.watched = events);
+                              (peer.connection->wants_write() ? uint32_t{EPOLLOUT} : 0u);
+      if (events != peer.watched) context_.watch(peer.connection->fd(), peer.watched = events);
     } catch (const FrameError& e) {
       refuse(id, e.call_id, e.status, e.what());
     } catch (const Error& e) {
@@ -167,16 +224,16 @@ class TcpServerEngine final : public Engine {
   }
 
   FrameReader::Step on_header(Peer& peer) {
-    const FrameHeader& h = peer.connection.reader().header();
+    const FrameHeader& h = peer.connection->reader().header();
     if (h.kind != FrameKind::kRequest) throw FrameError("expected a Request frame", h.call_id, Status::kBadDescriptor);
     auto buffer = context_.allocate_reply(h.payload_length);
-    if (!buffer) return peer.connection.reader().discard();  // answered with an error at its end
+    if (!buffer) return peer.connection->reader().discard();  // answered with an error at its end
     peer.receiving_offset = buffer->offset;
-    return peer.connection.reader().accept(buffer->bytes);
+    return peer.connection->reader().accept(buffer->bytes);
   }
 
   void on_frame(uint64_t id, Peer& peer) {
-    const FrameHeader& h = peer.connection.reader().header();
+    const FrameHeader& h = peer.connection->reader().header();
     if (peer.receiving_offset == kNoOffset) return error(peer, h.call_id, Status::kNoReceiveSpace,
                                                          "the serving application holds its receive heap full");
     RpcMessage m;
@@ -195,7 +252,7 @@ class TcpServerEngine final : public Engine {
     h.kind = FrameKind::kError;
     h.status = status;
     h.call_id = call_id;
-    peer.connection.queue_owned(h, text.substr(0, kMaxErrorText));
+    peer.connection->queue_owned(h, text.substr(0, kMaxErrorText));
   }
 
   // The peer broke the protocol: tell it why (best effort), then disconnect it.
@@ -204,7 +261,7 @@ class TcpServerEngine final : public Engine {
     error(peer, call_id, status, why);
     std::vector<uint64_t> sent;
     try {
-      peer.connection.flush(sent);
+      peer.connection->flush(sent);
     } catch (const Error&) {
       // It is gone already.
     }
@@ -218,42 +275,39 @@ class TcpServerEngine final : public Engine {
     net::log(LogLevel::kInfo, "rpc", "connection {}: peer connection {} closed: {}", context_.connection_id(), id, why);
     if (peer.receiving_offset != kNoOffset) context_.free_reply(peer.receiving_offset);
     std::vector<uint64_t> unsent;
-    peer.connection.abandon(unsent);
+    peer.connection->abandon(unsent);
     for (uint64_t offset : unsent) done(offset);
     peers_.erase(it);  // its calls stay in calls_ until the application answers them (then: done only)
   }
 
   DatapathContext& context_;
-  const std::shared_ptr<PeerDispatch> dispatch_;
+  PeerInbox& inbox_;
   const SchemaHash schema_ = context_.schema_hash();
-  PeerInbox inbox_;
   EnginePorts* ports_ = nullptr;
   std::map<uint64_t, std::unique_ptr<Peer>> peers_;
   std::unordered_map<uint64_t, Call> calls_;  // by the call id the application sees
   uint64_t next_peer_ = 1;
   uint64_t next_call_ = 1;
   uint64_t served_ = 0;
+  bool watching_inbox_ = false;
 };
 
-// Config: "DISPATCH [SERVICE]": the service's PeerDispatch id, and the proto service the application
-// serves (none: it serves peers of any service nobody serves by name).
+// No configuration: its peers come from the datapath's inbox, which only a serving datapath of a
+// service with --listen has.
 Engine* create(DatapathContext* context, const char* config) {
-  std::istringstream words(config);
-  uint64_t id = 0;
-  std::string service;
-  words >> id >> service;
-  auto dispatch = PeerDispatch::find(id);
-  if (!dispatch) {
-    net::log(LogLevel::kError, "rpc", "tcp-server engine: config '{}' names no listening service", config);
+  if (config[0] != '\0' || context->handed_peers() == nullptr) {
+    net::log(LogLevel::kError, "rpc", "tcp-server engine: {}",
+             config[0] != '\0' ? "takes no configuration (give it \"\")"
+                                : "needs a serving application's datapath in a service with --listen");
     return nullptr;
   }
-  return new TcpServerEngine(*context, std::move(dispatch), service);
+  return new TcpServerEngine(*context, *context->handed_peers());
 }
 
 const fixnet_rpc_engine_plugin kPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "tcp-server", &create, FIXNET_RPC_BEFORE_MARSHAL};
 
 }  // namespace
 
-const fixnet_rpc_engine_plugin* builtin_tcp_server_engine() { return &kPlugin; }
-
 }  // namespace fixnet::rpc
+
+FIXNET_RPC_EXPORT_ENGINE(builtin_tcp_server_engine, fixnet::rpc::kPlugin)

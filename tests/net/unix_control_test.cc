@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,6 +81,33 @@ TEST(UnixControl, RefusesOversizedMessagesAndTooManyDescriptorsWithoutLeaking) {
   client.send(one, fds);
   EXPECT_THROW(server.receive(64, 2), InputError);
   EXPECT_EQ(open_fd_count(), before) << "descriptors of a refused message must be closed";
+}
+
+// The receive buffer is the packet's size, not the limit's: a generous limit (the operator's 4 MiB
+// reply limit) must not zero and fault in that much memory for every packet, which cost the RPC
+// datapath a core for 20+ ms per operator request. Counted in page faults: 256 MiB would be 65536.
+// The boundaries stay: exactly the limit passes, one byte more is refused.
+TEST(UnixControl, ReceivesIntoAPacketSizedBufferNotOneOfTheLimit) {
+  SocketDir dir;
+  auto listener = UnixListener::bind(dir.path / "s");
+  auto client = UnixControl::connect(dir.path / "s");
+  auto server = accept_one(listener);
+  const uint8_t small[] = {4, 5, 6};
+  client.send(small);
+  rusage before{}, after{};
+  ::getrusage(RUSAGE_SELF, &before);
+  auto got = server.receive(256u << 20, 0);
+  ::getrusage(RUSAGE_SELF, &after);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->bytes, std::vector<uint8_t>(small, small + 3));
+  EXPECT_LT(after.ru_minflt - before.ru_minflt, 1000) << "the buffer was sized by the limit";
+  const std::vector<uint8_t> exactly(64, 1), over(65, 2);
+  client.send(exactly);
+  got = server.receive(64, 0);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->bytes, exactly);
+  client.send(over);
+  EXPECT_THROW(server.receive(64, 0), InputError);
 }
 
 TEST(UnixControl, ReportsAClosedPeer) {

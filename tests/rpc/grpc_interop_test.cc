@@ -216,16 +216,41 @@ TEST(RpcGrpcInterop, KeyValueBothWays) {
 
 // One serving application answers gRPC clients and peer services at once (grpc-server carries
 // tcp-server): a fixnet client through another fixnetd over TCP and a gRPC client see one store.
+// kv_server on B, which takes gRPC clients and (--listen) peer services; A calls B over TCP.
+struct GrpcAndPeerServices {
+  GrpcListening b{{"--listen", "127.0.0.1:0"}};
+  ServiceProcess a{{"--peer", "127.0.0.1:" + std::to_string(testing::tcp_port(b.service)), "--schema-cache",
+                    schema_cache().string()}};
+  Background server{{kApps + "/kv_server", b.service.socket().string()}};
+  GrpcAndPeerServices() { b.serving(1); }
+};
+
 TEST(RpcGrpcInterop, ServingApplicationAnswersGrpcAndPeerServices) {
-  GrpcListening b({"--listen", "127.0.0.1:0"});
-  ServiceProcess a({"--peer", "127.0.0.1:" + std::to_string(testing::tcp_port(b.service)), "--schema-cache",
-                    schema_cache().string()});
-  Background server({kApps + "/kv_server", b.service.socket().string()});
-  b.serving(1);
+  GrpcAndPeerServices s;
+  auto& [b, a, server] = s;
   EXPECT_EQ(fixnet_app("kv_client", a.socket(), "put via fixnet-tcp").output, "stored\n")
       << a.log() << b.service.log();
   EXPECT_EQ(grpc_peer("kv " + b.address() + " put via grpc").output, "replaced\n");
   EXPECT_EQ(fixnet_app("kv_client", a.socket(), "get via").output, "grpc\n");
+}
+
+// Upgrading grpc-server (no gRPC call held) moves the tcp-server inside it whole: peer services
+// and gRPC clients are still answered, and a peer that connects afterwards, to a runtime gone to
+// sleep, is accepted (the listener stayed in the watch set when the old engine left).
+TEST(RpcGrpcInterop, UpgradingGrpcServerKeepsServingPeerServicesAndGrpcClients) {
+  GrpcAndPeerServices s;
+  auto& [b, a, server] = s;
+  EXPECT_EQ(fixnet_app("kv_client", a.socket(), "put colour blue").output, "stored\n") << b.service.log();
+  for (int i = 0; i < 3; ++i) {
+    const auto r = run_program(std::string(FIXNET_BINARY) + " rpc ctl --socket " + b.service.socket().string() +
+                               " upgrade grpc-server --plugin grpc-server --all");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // B's runtime sleeps
+  // (Bounded: were the listener unwatched, the new connection would wait in the backlog forever.)
+  EXPECT_EQ(run_program("timeout 20 " + kApps + "/kv_client " + a.socket().string() + " get colour").output, "blue\n")
+      << b.service.log();
+  EXPECT_EQ(grpc_peer("kv " + b.address() + " get colour").output, "blue\n");
 }
 
 TEST(RpcGrpcInterop, BadInputGetsGrpcStatuses) {

@@ -21,6 +21,11 @@ namespace fixnet::rpc::testing {
 // A raw TCP peer, blocking, with a receive timeout so a missing answer fails instead of hanging.
 class RawPeer {
  public:
+  // The accepted side of a connection a service made to us (RawListener).
+  explicit RawPeer(net::UniqueFd accepted) : fd_(std::move(accepted)) {
+    timeval timeout{5, 0};
+    ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  }
   explicit RawPeer(uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
     sockaddr_in ip{};
     ip.sin_family = AF_INET;
@@ -68,6 +73,31 @@ class RawPeer {
     return true;
   }
   net::UniqueFd fd_;
+};
+
+// A raw peer service's listening side, for a calling service (`fixnetd --peer`) to connect to. A
+// small receive buffer (inherited by accepted sockets) lets a test stop reading and so hold the
+// caller's frames half-written in its engine.
+class RawListener {
+ public:
+  explicit RawListener(int receive_buffer_bytes = 0) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    if (receive_buffer_bytes > 0)
+      ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVBUF, &receive_buffer_bytes, sizeof receive_buffer_bytes);
+    sockaddr_in ip{};
+    ip.sin_family = AF_INET;
+    ip.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof ip;
+    if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&ip), sizeof ip) != 0 || ::listen(fd_.get(), 4) != 0 ||
+        ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&ip), &length) != 0)
+      throw std::runtime_error("listen");
+    port_ = ntohs(ip.sin_port);
+  }
+  uint16_t port() const { return port_; }
+  RawPeer accept() { return RawPeer(net::UniqueFd(::accept(fd_.get(), nullptr, nullptr))); }
+
+ private:
+  net::UniqueFd fd_;
+  uint16_t port_ = 0;
 };
 
 }  // namespace fixnet::rpc::testing

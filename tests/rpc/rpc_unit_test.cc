@@ -167,6 +167,7 @@ class FakeContext final : public DatapathContext {
   const Schema* schema() const override { return nullptr; }
   uint64_t max_message_bytes() const override { return 4096; }
   void watch(int, uint32_t) override {}
+  net::Mailbox<HandedPeer>* handed_peers() override { return nullptr; }
   SchemaHash hash{};
   std::vector<uint8_t> send = std::vector<uint8_t>(4096, 0);
   std::vector<uint8_t> receive = std::vector<uint8_t>(4096, 0);
