@@ -121,7 +121,8 @@ Report rpc_benchmark(const Options& options) {
   TempDir dir;
   std::vector<std::unique_ptr<RpcSystem>> systems;
   Report report;
-  progress("rpc: starting raw TCP, gRPC, gRPC + nginx, fixnet and fixnet_raw (two fixnetd each) processes");
+  progress("rpc: starting raw TCP, gRPC, gRPC + nginx, fixnet and fixnet_raw (two fixnetd each) and gRPC interop "
+           "processes");
   systems.push_back(start_raw_tcp(dir.path()));
   systems.push_back(start_grpc(dir.path()));
   if (const auto nginx = find_program("nginx"); !nginx.empty())
@@ -130,6 +131,7 @@ Report rpc_benchmark(const Options& options) {
     report.not_measured.emplace_back("grpc_nginx", "no nginx (scripts/setup installs nginx-light)");
   systems.push_back(start_fixnet(dir.path()));
   systems.push_back(start_fixnet_raw(dir.path()));
+  systems.push_back(start_grpc_interop(dir.path()));
 
   const size_t rounds = options.quick ? 2 : 5;
   const double seconds = measured_seconds(options);
@@ -213,7 +215,9 @@ Report rpc_benchmark(const Options& options) {
       "client app -> fixnetd A -> TCP -> fixnetd B -> server app on the Echo stubs protoc-gen-fixnet generates from "
       "the same echo.proto (schema in the Hello; requests and replies built in the shared heaps in the schema's "
       "layout, encoded to and decoded from protobuf's wire format by each fixnetd's marshalling engine); "
-      "fixnet_raw is the same path with rpc::Client / rpc::Server and raw bytes (no schema, no marshalling). "
+      "fixnet_raw is the same path with rpc::Client / rpc::Server and raw bytes (no schema, no marshalling); "
+      "grpc_interop is grpc's libgrpc++ client calling fixnet's Echo-stub server through one fixnetd --grpc-listen "
+      "(HTTP/2 + protobuf in, the marshalling engine decoding into the server's heap). "
       "Every server answers with 8 bytes. Measurements interleaved in at least {} alternating rounds: latency "
       "times every call of {} B at concurrency 1 (median and p99 pooled over rounds); rate keeps {} calls of {} B "
       "in flight from one client thread (the async stubs for gRPC and fixnet); goodput sends 8 KiB to 8 MiB requests one at a "

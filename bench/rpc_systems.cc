@@ -125,29 +125,47 @@ std::unique_ptr<RpcSystem> start_grpc_nginx(const fs::path& dir, const fs::path&
   return system;
 }
 
+// A fixnetd of `system` in `d`, at socket d/NAME.sock, with `extra` options.
+ChildProcess& add_fixnetd(RpcSystem& system, const fs::path& d, const std::string& name, std::vector<std::string> extra) {
+  // The schema cache in the row's directory (fixnetd may run as nobody, whose $HOME is not its own).
+  // Goodput's 8 MiB requests need a limit above 8 MiB once encoded, and heaps that hold the encoded
+  // request and its decoded layout at once (as gRPC's 64 MB message limit in grpc_echo.cc).
+  std::vector<std::string> args{sibling("fixnetd"), "--only", "rpc", "--socket", (d / (name + ".sock")).string(),
+                                "--schema-cache", (d / "schema-cache").string(), "--max-message-bytes",
+                                std::to_string(kMaxMessageBytes), "--send-heap-mib", "64", "--receive-heap-mib", "64",
+                                "--log-level", "info", "--allow-uid", std::to_string(::getuid())};
+  if (::getuid() == 0) args.insert(args.end(), {"--user", "nobody"});
+  args.insert(args.end(), extra.begin(), extra.end());
+  return add(system, d, name, std::move(args));
+}
+
+// The port number fixnetd logged after `label` ("tcp port", "grpc port").
+std::string logged_port(const std::string& log, const std::string& label, const std::string& name) {
+  std::smatch port;
+  if (!std::regex_search(log, port, std::regex(label + R"( (\d+))")))
+    throw EnvironmentError("bench rpc: " + name + " did not log its " + label + ": " + log);
+  return port[1].str();
+}
+
 // `kind` is fixnet (the generated stubs) or fixnet-raw (raw bytes): the same two fixnetds either way.
 std::unique_ptr<RpcSystem> start_fixnet(const fs::path& dir, const std::string& key, const std::string& kind) {
   auto system = std::make_unique<RpcSystem>(RpcSystem{key, {}});
   const fs::path d = row_dir(dir, system->key);
-  auto fixnetd = [&](const std::string& name, std::vector<std::string> extra) -> ChildProcess& {
-    // The schema cache in the row's directory (fixnetd may run as nobody, whose $HOME is not its own).
-    // Goodput's 8 MiB requests need a limit above 8 MiB once encoded, and heaps that hold the encoded
-    // request and its decoded layout at once (as gRPC's 64 MB message limit in grpc_echo.cc).
-    std::vector<std::string> args{sibling("fixnetd"), "--only", "rpc", "--socket", (d / (name + ".sock")).string(),
-                                  "--schema-cache", (d / "schema-cache").string(), "--max-message-bytes",
-                                  std::to_string(kMaxMessageBytes), "--send-heap-mib", "64", "--receive-heap-mib", "64",
-                                  "--log-level", "info", "--allow-uid", std::to_string(::getuid())};
-    if (::getuid() == 0) args.insert(args.end(), {"--user", "nobody"});
-    args.insert(args.end(), extra.begin(), extra.end());
-    return add(*system, d, name, std::move(args));
-  };
-  const std::string log_b = fixnetd("fixnetd-b", {"--listen", "127.0.0.1:0"}).await_log("listening on ");
-  std::smatch port;
-  if (!std::regex_search(log_b, port, std::regex(R"(tcp port (\d+))")))
-    throw EnvironmentError("bench rpc: fixnetd B did not log its TCP port: " + log_b);
-  fixnetd("fixnetd-a", {"--peer", "127.0.0.1:" + port[1].str()}).await_log("listening on ");
+  const std::string log_b = add_fixnetd(*system, d, "fixnetd-b", {"--listen", "127.0.0.1:0"}).await_log("listening on ");
+  const std::string port = logged_port(log_b, "tcp port", "fixnetd B");
+  add_fixnetd(*system, d, "fixnetd-a", {"--peer", "127.0.0.1:" + port}).await_log("listening on ");
   await_ready(add(*system, d, kind + "-server", {fixnet_app(), "serve", kind, (d / "fixnetd-b.sock").string()}));
   await_ready(add(*system, d, kind + "-client", {fixnet_app(), "call", kind, (d / "fixnetd-a.sock").string()}));
+  return system;
+}
+
+std::unique_ptr<RpcSystem> start_grpc_interop(const fs::path& dir) {
+  auto system = std::make_unique<RpcSystem>(RpcSystem{"grpc_interop", {}});
+  const fs::path d = row_dir(dir, system->key);
+  const std::string log = add_fixnetd(*system, d, "fixnetd", {"--grpc-listen", "127.0.0.1:0"}).await_log("listening on ");
+  const std::string port = logged_port(log, "grpc port", "fixnetd");
+  await_ready(add(*system, d, "fixnet-server", {fixnet_app(), "serve", "fixnet", (d / "fixnetd.sock").string()}));
+  await_ready(add(*system, d, "grpc-client", {app(), "call", "grpc", port}));
   return system;
 }
 

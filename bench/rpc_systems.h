@@ -7,7 +7,9 @@
 //   fixnet:     client app → fixnetd A ─TCP─► fixnetd B → server app, the apps on the Echo stubs
 //               protoc-gen-fixnet generates from examples/rpc/echo.proto (so with each fixnetd's
 //               marshalling engine), as a real application;
-//   fixnet_raw: the same with rpc::Client / rpc::Server and raw bytes (no schema, no marshalling).
+//   fixnet_raw: the same with rpc::Client / rpc::Server and raw bytes (no schema, no marshalling);
+//   grpc_interop: grpc's libgrpc++ client → fixnetd --grpc-listen → the fixnet row's Echo-stub server
+//               (gRPC interop: an ordinary gRPC client calling a fixnet application).
 // The calling process is always the last of a row's processes.
 #pragma once
 
@@ -36,6 +38,7 @@ struct RpcSystem {
 // Each throws EnvironmentError naming the process that did not start (with its log).
 std::unique_ptr<RpcSystem> start_raw_tcp(const std::filesystem::path& dir);
 std::unique_ptr<RpcSystem> start_grpc(const std::filesystem::path& dir);
+std::unique_ptr<RpcSystem> start_grpc_interop(const std::filesystem::path& dir);
 // `policy`: nginx directives enforcing a policy at the client's sidecar (nginx A): `http` goes in
 // its http block, `location` in its location (rpc-policy's rows).
 struct NginxPolicy {

@@ -44,6 +44,7 @@ struct RunningService {
     rpc::ServiceConfig config;
     config.socket = scratch() / "rpc.sock";
     config.schema_cache = scratch() / "schemas";
+    config.runtime.spin = std::chrono::nanoseconds(0);  // a spinning runtime would take the fuzzer's core
     service = std::make_unique<rpc::Service>(config);
     thread = std::thread([this] { service->run(); });
     application = rpc::Client::connect(config.socket);

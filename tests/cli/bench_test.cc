@@ -21,7 +21,7 @@ struct Documented {
 // bench rpc: the same rows for each system compared, and sockperf's latency.
 std::vector<std::string> rpc_rows() {
   std::vector<std::string> rows;
-  for (const char* system : {"raw_tcp", "grpc", "grpc_nginx", "fixnet", "fixnet_raw"})
+  for (const char* system : {"raw_tcp", "grpc", "grpc_nginx", "fixnet", "fixnet_raw", "grpc_interop"})
     for (const char* figure : {"median", "p99", "cpu_per_rpc", "rate", "rate_per_core", "goodput_8k", "goodput_64k",
                                "goodput_1m", "goodput_8m"})
       rows.push_back(std::string(system) + "_" + figure);
