@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "wasm/interpreter.h"
 #include "wasm/loaded_module.h"
+#include "wasm/module_check.h"
 #include "wasm/toolchain.h"
 
 namespace fixnet::wasm {
@@ -76,6 +77,13 @@ struct WasmRunner::Core {
   InterpretedModule& interpreted(ObjectStore& store, Name root);
   // Where the engine says `root` runs now (loading, reading or starting a compile as needed).
   Backend backend(ObjectStore& store, Name root);
+  bool is_program(ObjectStore& store, Name root);
+  // auto: the compiled module if it is loaded (throws if compiling refused it), else nullptr.
+  LoadedModule* loaded(Name root);
+  // auto: starts compiling `root` in the background after `check` (which throws for a module that
+  // must not compile), unless a compile was started before; true if it is compiled already (nothing
+  // started).
+  bool compile_in_background(ObjectStore& store, Name root, const std::function<void()>& check);
   void join_compiles();
 
   template <class Module, class Make>
@@ -156,43 +164,61 @@ InterpretedModule& WasmRunner::Core::interpreted(ObjectStore& store, Name root) 
   });
 }
 
+LoadedModule* WasmRunner::Core::loaded(Name root) {
+  std::shared_lock lock(mutex);
+  auto it = modules.find(root);
+  if (it == modules.end()) return nullptr;
+  std::lock_guard slot_lock(it->second->mutex);
+  if (it->second->state == ModuleSlot<LoadedModule>::State::Invalid) throw ProcedureError(it->second->failure);
+  return it->second->state == ModuleSlot<LoadedModule>::State::Loaded ? it->second->module.get() : nullptr;
+}
+
+bool WasmRunner::Core::compile_in_background(ObjectStore& store, Name root, const std::function<void()>& check) {
+  std::lock_guard lock(compiles_mutex);
+  if (compiles.contains(root)) return false;
+  try {
+    if (toolchain.cached(root)) return true;
+  } catch (const EnvironmentError&) {
+    // No compiler here: the interpreter runs the module (the compile below fails the same way).
+  }
+  check();  // an invalid module is refused before anything compiles
+  BlobData bytes = store.get_blob(root);  // the compile must not outlive the caller's store
+  compiles.emplace(root, std::thread([this, root, bytes] {
+    try {
+      module(root, [&] { return bytes; });
+    } catch (const std::exception&) {
+      // Left to the calls: an invalid module is refused by the next one (loaded()); with no
+      // compiler, the interpreter goes on.
+    }
+  }));
+  return false;
+}
+
 Backend WasmRunner::Core::backend(ObjectStore& store, Name root) {
   if (options.engine == Engine::Native) return {&module(store, root)};
   if (options.engine == Engine::Interp) return {nullptr, &interpreted(store, root)};
-  {  // auto: native once loaded (or refused: the compiled module's verdict is the module's)
-    std::shared_lock lock(mutex);
-    if (auto it = modules.find(root); it != modules.end()) {
-      std::lock_guard slot_lock(it->second->mutex);
-      if (it->second->state == ModuleSlot<LoadedModule>::State::Loaded) return {it->second->module.get()};
-      if (it->second->state == ModuleSlot<LoadedModule>::State::Invalid) throw ProcedureError(it->second->failure);
-    }
-  }
-  std::unique_lock compiles_lock(compiles_mutex);
-  if (!compiles.contains(root)) {
-    bool compiled = false;
-    try {
-      compiled = toolchain.cached(root);
-    } catch (const EnvironmentError&) {
-      // No compiler here: the interpreter runs the module (the compile below fails the same way).
-    }
-    if (compiled) {
-      compiles_lock.unlock();
-      return {&module(store, root)};
-    }
-    InterpretedModule& interpreter = interpreted(store, root);  // an invalid module is refused here
-    BlobData bytes = store.get_blob(root);  // the compile must not outlive the caller's store
-    compiles.emplace(root, std::thread([this, root, bytes] {
-      try {
-        module(root, [&] { return bytes; });
-      } catch (const std::exception&) {
-        // Left to the calls: an invalid module is refused by the next one (above); with no compiler,
-        // the interpreter goes on.
-      }
-    }));
-    return {nullptr, &interpreter};
-  }
-  compiles_lock.unlock();
+  if (LoadedModule* native = loaded(root)) return {native};
+  if (compile_in_background(store, root, [&] { interpreted(store, root); })) return {&module(store, root)};
   return {nullptr, &interpreted(store, root)};
+}
+
+bool WasmRunner::Core::is_program(ObjectStore& store, Name root) {
+  if (options.engine == Engine::Native) return module(store, root).descriptor().is_program != 0;
+  if (options.engine == Engine::Interp) return interpreted(store, root).is_program();
+  if (LoadedModule* native = loaded(root)) return native->descriptor().is_program != 0;
+  {
+    std::shared_lock lock(mutex);
+    if (auto it = interpreters.find(root); it != interpreters.end()) {
+      std::lock_guard slot_lock(it->second->mutex);
+      if (it->second->module) return it->second->module->is_program();
+    }
+  }
+  // Not read for the interpreter: a program would not run there (run_program), so inspection alone.
+  auto inspect = [&] { return check_module(*store.get_blob(root)).facts.is_program; };
+  std::optional<bool> program;
+  if (compile_in_background(store, root, [&] { program = inspect(); }))
+    return module(store, root).descriptor().is_program != 0;
+  return program ? *program : inspect();
 }
 
 void WasmRunner::Core::join_compiles() {
@@ -349,10 +375,7 @@ uint32_t WasmRunner::run_program(ObjectStore& store, Name program, const Limits&
   return instance->run(store, limits, system);
 }
 
-bool WasmRunner::is_program(ObjectStore& store, Name module) {
-  const Backend backend = core_->backend(store, module);
-  return backend.interpreted ? backend.interpreted->is_program() : backend.native->descriptor().is_program != 0;
-}
+bool WasmRunner::is_program(ObjectStore& store, Name module) { return core_->is_program(store, module); }
 
 void WasmRunner::prepare(ObjectStore& store, Name module) { core_->module(store, module); }
 

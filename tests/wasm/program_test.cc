@@ -181,7 +181,22 @@ TEST_P(ProgramTest, LargeDataSegmentsAreNotCompiledAsC) {
   for (const CFunctionPart& part : c.parts) EXPECT_LT(part.text.size(), size_t{1} << 20);
 }
 
-FIXNET_ON_EVERY_ENGINE(ProgramTest);
+// Under auto a program runs compiled (its WASI calls change the run's state: an interpreted run could
+// not be given up halfway), and finding out that it is one does not read it for the interpreter.
+TEST_P(ProgramTest, UnderAutoProgramsRunCompiled) {
+  if (engine != Engine::Auto) GTEST_SKIP() << "about the auto engine";
+  Name p = module(hello(57));  // a module of its own: not compiled by another test
+  EXPECT_TRUE(runner->is_program(store, p));
+  RecordingCalls calls;
+  EXPECT_EQ(run_program(p, calls), 57u);
+  const WasmRunnerStats stats = runner->stats();
+  EXPECT_EQ(stats.interpreted, 0u);
+  EXPECT_EQ(stats.interpreted_calls, 0u);
+  EXPECT_EQ(stats.instances, 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, ProgramTest, ::testing::Values(Engine::Native, Engine::Interp, Engine::Auto),
+                         testing::engine_test_name);
 
 }  // namespace
 }  // namespace fixnet::wasm
