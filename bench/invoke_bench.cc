@@ -7,6 +7,8 @@
 //       evaluation takes: the encode tree's eval, the ProcedureDispatcher, WasmRunner, Instance (the
 //       guarded call of the compiled code, its 8 guest API calls, the reset) and the Think memo write;
 //   (d) vfork_exec and (e) posix_spawn of a native add program, waiting for its exit code.
+//   interp_apply: (c) with wabt's interpreter instead of the compiled code (the engine that runs a
+//   module while it compiles, docs/wasm.md), everything else the same.
 // dispatcher_apply and runner_apply time the inner layers of (c) alone, empty_apply a guest that
 // returns at once (the fixed cost of an invocation) and guarded_call the trap guard and guest-stack
 // switch around an empty body, to show where (c)'s time goes.
@@ -80,21 +82,28 @@ Report invoke_benchmark(const Options& options) {
   const TreeData empty_entries = fx.store.get_tree(at_once_encode);
   const Invocation empty{fx.store, at_once_encode, at_once, Limits{}, *empty_entries};
   const NativeProgram native(fx.cache.path(), "add", native_add_source());
+  WasmFixnet interp(wasm::Engine::Interp);
+  const Name interp_thunk =
+      interp.store.put_tree({Limits{}.to_blob_name(), interp.example("add"), u8_literal(2), u8_literal(3)})
+          .application();
+  Evaluator interp_evaluator(interp.store, interp.relations, interp.dispatcher, pool,
+                             EvaluatorOptions{.read_memo = false});
   const Adder* adder = &pick_adder();
   // Each way gets the same question first; a wrong answer would make its figure meaningless.
   if (static_add(2, 3) != 5 || adder->add(2, 3) != 5 || evaluator.force(thunk) != five ||
       fx.dispatcher.apply(invocation) != five || fx.runner.apply(invocation) != five ||
       native.vfork_exec({"2", "3"}) != 5 || native.posix_spawn({"2", "3"}) != 5 ||
-      fx.runner.apply(empty) != at_once_encode || wasm::run_guarded(empty_body, nullptr) != 0)
+      fx.runner.apply(empty) != at_once_encode || wasm::run_guarded(empty_body, nullptr) != 0 ||
+      interp_evaluator.force(interp_thunk) != five)
     throw Error("bench invoke: a way of adding u8 2 and u8 3 did not give 5");
 
   const size_t rounds = options.quick ? 3 : 7;
   const double seconds = measured_seconds(options);
   const double slice = seconds / static_cast<double>(rounds);
   uint8_t a = 2, b = 3;
-  std::vector<double> s_ns, v_ns, c_ns, d_ns, r_ns, e_ns, g_ns, fork_ns, spawn_ns;
+  std::vector<double> s_ns, v_ns, c_ns, d_ns, r_ns, e_ns, g_ns, fork_ns, spawn_ns, i_ns;
   const uint64_t applications_before = evaluator.stats().applications;
-  progress(fmt::format("invoke: {} rounds of 9 measurements, {:.2f} s each", rounds, seconds));
+  progress(fmt::format("invoke: {} rounds of 10 measurements, {:.2f} s each", rounds, seconds));
   auto samples = interleave(
       {
           latency(s_ns, slice, kBatchFunction,
@@ -116,6 +125,7 @@ Report invoke_benchmark(const Options& options) {
           latency(g_ns, slice, kBatchProcedure, [&] { keep(wasm::run_guarded(empty_body, nullptr)); }),
           latency(fork_ns, slice, kBatchProcess, [&] { keep(native.vfork_exec({"2", "3"})); }),
           latency(spawn_ns, slice, kBatchProcess, [&] { keep(native.posix_spawn({"2", "3"})); }),
+          latency(i_ns, slice, kBatchProcedure, [&] { keep(interp_evaluator.force(interp_thunk)); }),
       },
       rounds, seconds);
   const uint64_t applications = evaluator.stats().applications - applications_before;
@@ -139,6 +149,7 @@ Report invoke_benchmark(const Options& options) {
       {"empty_apply_median", median(e_ns), "ns", "eval_apply_median", median(quotients(samples[5], c))});
   report.add(
       {"guarded_call_median", median(g_ns), "ns", "eval_apply_median", median(quotients(samples[6], c))});
+  report.add({"interp_apply_median", median(i_ns), "ns", "eval_apply_median", median(quotients(samples[9], c))});
   report.add({"vfork_exec_median", median(fork_ns), "ns", "eval_apply_median", fork_over_c});
   report.add({"vfork_exec_p99", percentile(fork_ns, 99), "ns", "", std::nullopt});
   report.add({"posix_spawn_median", median(spawn_ns), "ns", "eval_apply_median", spawn_over_c});
@@ -155,11 +166,11 @@ Report invoke_benchmark(const Options& options) {
   report.inputs["batch_calls"] = {
       {"function", kBatchFunction}, {"procedure", kBatchProcedure}, {"process", kBatchProcess}};
   report.inputs["samples"] = {
-      {"eval_apply", c_ns.size()}, {"vfork_exec", fork_ns.size()}, {"posix_spawn", spawn_ns.size()}};
+      {"eval_apply", c_ns.size()}, {"interp_apply", i_ns.size()}, {"vfork_exec", fork_ns.size()}, {"posix_spawn", spawn_ns.size()}};
   report.inputs["rounds"] = c.size();
   report.inputs["clock_read_ns"] = clock_read_ns();
   report.method = fmt::format(
-      "Nine measurements run interleaved in {} alternating rounds of {:.3f} s each. A sample is the "
+      "Ten measurements run interleaved in {} alternating rounds of {:.3f} s each. A sample is the "
       "mean ns per call of a batch timed between two steady-clock reads: {} calls for the C++ "
       "function (a) and the virtual call (b), {} for the procedure (c) and its inner layers, 1 for "
       "the processes (d, e); *_median is the median of all samples, *_p99 their 99th percentile (of "
@@ -172,7 +183,9 @@ Report invoke_benchmark(const Options& options) {
       "ProcedureDispatcher::apply and WasmRunner::apply on the same Invocation; empty_apply "
       "WasmRunner::apply of a procedure returning its encode tree at once (the fixed cost: "
       "thread-local instance lookup, guard, call, reset); guarded_call wasm::run_guarded of an "
-      "empty body (trap guard and guest-stack switch). (d) vfork+exec and "
+      "empty body (trap guard and guest-stack switch). interp_apply is (c) with the engine "
+      "interp: wabt's interpreter runs the same instrumented add, with the same host functions. "
+      "(d) vfork+exec and "
       "(e) posix_spawn start a native add compiled at bench start with the system C compiler and "
       "wait for it. Ratios are medians of per-round quotients of the round medians. The module is "
       "compiled and loaded, and each way's answer (5) checked, before anything is timed.",

@@ -4,7 +4,7 @@
 
 namespace fixnet::bench {
 
-WasmFixnet::WasmFixnet() : runner(cache.path()) {
+WasmFixnet::WasmFixnet(wasm::Engine engine) : engine(engine), runner(cache.path(), wasm::WasmRunnerOptions{engine}) {
   NativeProcedures::add_builtins(natives);
   dispatcher.add(&natives);
   dispatcher.add(&runner);
@@ -12,7 +12,7 @@ WasmFixnet::WasmFixnet() : runner(cache.path()) {
 
 Name WasmFixnet::example(std::string_view name) {
   const Name module = store.put_blob(embedded_module(name));
-  runner.prepare(store, module);
+  if (engine != wasm::Engine::Interp) runner.prepare(store, module);
   return module;
 }
 

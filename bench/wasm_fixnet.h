@@ -14,14 +14,16 @@
 namespace fixnet::bench {
 
 struct WasmFixnet {
-  WasmFixnet();
+  // `engine`: what runs the procedures (compiled code unless told).
+  explicit WasmFixnet(wasm::Engine engine = wasm::Engine::Native);
   WasmFixnet(const WasmFixnet&) = delete;
   WasmFixnet& operator=(const WasmFixnet&) = delete;
 
   // Puts embedded example `name` (bench/embedded_modules.h) in the store, compiles and loads it (not
-  // what a benchmark times) and returns its Name.
+  // what a benchmark times; unless the engine is the interpreter) and returns its Name.
   Name example(std::string_view name);
 
+  const wasm::Engine engine;
   TempDir cache;
   MemoryStore store;
   MemoryRelations relations;

@@ -18,6 +18,7 @@ struct Options {
   bool show = false;
   bool json = false;
   int depth = 3;
+  std::string engine = "auto";
 };
 
 int run(Session& session, const Options& o) {
@@ -25,7 +26,7 @@ int run(Session& session, const Options& o) {
   const Name built = parse_expression(o.expression, repo);
   const std::string context = fmt::format("evaluating '{}'", one_line(o.expression, 60));
 
-  Runtime runtime(repo.cache_dir());
+  Runtime runtime(repo.cache_dir(), {.engine = *wasm::engine_named(o.engine)});
   Evaluator evaluator(repo, repo, runtime.runner(), runtime.pool());
   Name result;
   std::optional<std::string> error;
@@ -74,13 +75,19 @@ CommandSetup setup(CLI::App& parent) {
       "done is not run again), and print the result's Name. See docs/cli.md for the grammar.",
       "  fixnet eval 'app:[limits, native:concat, \"hello, \", \"world\"]' --show\n"
       "  fixnet eval 'select:([u8:1, u8:2, u8:3], 1)'\n"
-      "  fixnet eval --label total 'app:[limits, native:add, u64:40, u64:2]'");
+      "  fixnet eval --label total 'app:[limits, native:add, u64:40, u64:2]'\n"
+      "  fixnet eval --engine interp 'app:[limits, file:add.wasm, u8:2, u8:3]'");
   auto o = std::make_shared<Options>();
   app->add_option("EXPR", o->expression, "The expression to evaluate")->required();
   app->add_flag("--show", o->show, "Print the result like `fixnet show` instead of its Name");
   app->add_option("--depth", o->depth, "With --show: levels of nested Trees to show")
       ->capture_default_str();
   app->add_option("--label", o->label, "Label the result")->type_name("LABEL");
+  app->add_option("--engine", o->engine,
+                  "What runs Wasm procedures: native (compiled code), interp (wabt's interpreter) or auto "
+                  "(the interpreter while a module compiles, then native)")
+      ->check(CLI::IsMember({"auto", "native", "interp"}))
+      ->capture_default_str();
   app->add_flag("--json", o->json,
                 "Print {name, kind, size, error, memo_hit, applications, memo_hits} as JSON");
   return {app, [o](Session& s) { return run(s, *o); }};

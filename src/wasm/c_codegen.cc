@@ -19,28 +19,28 @@ std::string text_of(wabt::MemoryStream& stream) {
   return std::string(reinterpret_cast<const char*>(out.data.data()), out.data.size());
 }
 
+// The memory offset of active data segment i, checked to be a constant.
+uint64_t active_segment_offset(const wabt::Module& module, size_t i) {
+  const wabt::DataSegment& segment = *module.data_segments[i];
+  // Validation allows only a constant (or an imported global, which procedures cannot import).
+  const auto* constant =
+      segment.offset.size() == 1 ? wabt::dyn_cast<wabt::ConstExpr>(&segment.offset.front()) : nullptr;
+  if (!constant || constant->const_.type() != wabt::Type::I32)
+    throw ProcedureError(fmt::format("invalid procedure module: data segment {} has a non-constant offset", i));
+  return constant->const_.u32();
+}
+
 // Empties every active data segment of `module` into `image` and returns the C that describes them to
 // the glue. Segments keep their index (data.drop and memory.init still name them); an emptied active
 // segment behaves like the dropped segment it is after instantiation anyway.
 std::string extract_data_segments(wabt::Module& module, std::string& image) {
-  const uint64_t memory_bytes =
-      module.memories.empty() ? 0 : module.memories[0]->page_limits.initial * uint64_t{65536};
+  check_data_segments(module);
   std::string table;
   uint32_t count = 0;
   for (size_t i = 0; i < module.data_segments.size(); ++i) {
     wabt::DataSegment& segment = *module.data_segments[i];
-    if (segment.kind != wabt::SegmentKind::Active) continue;
-    // Validation allows only a constant (or an imported global, which procedures cannot import).
-    const auto* constant = segment.offset.size() == 1 ? wabt::dyn_cast<wabt::ConstExpr>(&segment.offset.front())
-                                                      : nullptr;
-    if (!constant || constant->const_.type() != wabt::Type::I32)
-      throw ProcedureError(fmt::format("invalid procedure module: data segment {} has a non-constant offset", i));
-    const uint64_t offset = constant->const_.u32();
-    if (offset + segment.data.size() > memory_bytes)
-      throw ProcedureError(fmt::format(
-          "invalid procedure module: data segment {} ({} bytes at {}) is outside the initial memory of {} bytes",
-          i, segment.data.size(), offset, memory_bytes));
-    if (segment.data.empty()) continue;
+    if (segment.kind != wabt::SegmentKind::Active || segment.data.empty()) continue;
+    const uint64_t offset = active_segment_offset(module, i);
     table += fmt::format("  {{{}u, {}u, {}u}},\n", offset, segment.data.size(), image.size());
     image.append(reinterpret_cast<const char*>(segment.data.data()), segment.data.size());
     segment.data.clear();
@@ -73,6 +73,20 @@ std::string always_inline_memory_access(std::string c) {
 }
 
 }  // namespace
+
+void check_data_segments(const wabt::Module& module) {
+  const uint64_t memory_bytes =
+      module.memories.empty() ? 0 : module.memories[0]->page_limits.initial * uint64_t{65536};
+  for (size_t i = 0; i < module.data_segments.size(); ++i) {
+    const wabt::DataSegment& segment = *module.data_segments[i];
+    if (segment.kind != wabt::SegmentKind::Active) continue;
+    const uint64_t offset = active_segment_offset(module, i);
+    if (offset + segment.data.size() > memory_bytes)
+      throw ProcedureError(fmt::format(
+          "invalid procedure module: data segment {} ({} bytes at {}) is outside the initial memory of {} bytes",
+          i, segment.data.size(), offset, memory_bytes));
+  }
+}
 
 GeneratedC generate_c(std::unique_ptr<wabt::Module> owned, const ModuleFacts& facts,
                       const Instrumented& instrumented, const SplitLimits& limits) {

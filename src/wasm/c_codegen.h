@@ -36,6 +36,10 @@ struct GeneratedC {
   std::string not_split;   // why the module is one unit: small, or output of an unexpected shape
 };
 
+// Throws ProcedureError if an active data segment does not fit the initial memory: the instantiation
+// would fail, so the module is refused instead (both engines, before they run anything).
+void check_data_segments(const wabt::Module& module);
+
 // Moves the active data segments out of `module` (wasm2c would write them as C arrays, which a
 // compiler takes minutes over for a large module) and translates it. Throws ProcedureError if a
 // segment does not fit the initial memory (the instantiation would fail) or wabt's C writer refuses

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <iterator>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -300,27 +301,55 @@ auto entry(fixnet_env* env, Args... args) -> decltype(Fn(std::declval<HostContex
   }
 }
 
+uint32_t answer_wasi(HostContext& c, uint32_t call, const uint64_t* args, bool* exited) {
+  if (!c.system) fault("a WASI call outside a Flatware run");
+  if (call >= kWasiCallCount) fault(fmt::format("WASI call {} does not exist", call));
+  GuestMemory memory = memory_of(c);
+  try {
+    return c.system->call(static_cast<WasiCall>(call), args, memory);
+  } catch (const ProcExit& e) {
+    c.exit_code = e.code;
+    *exited = true;
+    return 0;
+  }
+}
+
 // A Flatware program's WASI import, answered by the run's SystemCalls. proc_exit unwinds like a trap,
 // with its own code, once nothing with a destructor is live.
 uint32_t host_wasi(fixnet_env* env, uint32_t call, const uint64_t* args) {
   HostContext& c = Instance::from_env(env)->context();
   uint32_t result = 0;
   bool exited = false;
-  const bool ok = attempt(c, [&] {
-    if (!c.system) fault("a WASI call outside a Flatware run");
-    if (call >= kWasiCallCount) fault(fmt::format("WASI call {} does not exist", call));
-    GuestMemory memory = memory_of(c);
-    try {
-      result = c.system->call(static_cast<WasiCall>(call), args, memory);
-    } catch (const ProcExit& e) {
-      c.exit_code = e.code;
-      exited = true;
-    }
-  });
-  if (!ok) trap_unwind(FIXNET_TRAP_HOST);
+  if (!attempt(c, [&] { result = answer_wasi(c, call, args, &exited); })) trap_unwind(FIXNET_TRAP_HOST);
   if (exited) trap_unwind(FIXNET_TRAP_EXIT);
   return result;
 }
+
+// A guest API function called with its arguments as u64s (for the interpreter).
+template <auto Fn>
+struct ByIndex;
+template <class R, class... A, R (*Fn)(HostContext&, A...)>
+struct ByIndex<Fn> {
+  static uint64_t call(HostContext& c, const uint64_t* args) {
+    return invoke(c, args, std::index_sequence_for<A...>{});
+  }
+  template <size_t... I>
+  static uint64_t invoke(HostContext& c, const uint64_t* args, std::index_sequence<I...>) {
+    if constexpr (std::is_void_v<R>) {
+      Fn(c, static_cast<A>(args[I])...);
+      return 0;
+    } else {
+      return static_cast<uint64_t>(Fn(c, static_cast<A>(args[I])...));
+    }
+  }
+};
+
+// In guest_functions()'s order (the same X-macros, in the same order).
+#define FIXNET_BY_INDEX(name, ret, wres, wparams, params, args) &ByIndex<&api::name>::call,
+constexpr uint64_t (*kByIndex[])(HostContext&, const uint64_t*) = {
+    FIXNET_GUEST_API_FAST(FIXNET_BY_INDEX) FIXNET_GUEST_API_VALUE(FIXNET_BY_INDEX)
+        FIXNET_GUEST_API_VOID(FIXNET_BY_INDEX)};
+#undef FIXNET_BY_INDEX
 
 void host_trap(uint32_t code) { trap_unwind(code); }
 void host_allocate_memory(wasm_rt_memory_t* m, uint32_t initial, uint32_t max) {
@@ -357,6 +386,15 @@ fixnet_host_api make_api() {
 }
 
 }  // namespace
+
+uint64_t call_guest_api(HostContext& c, uint32_t index, const uint64_t* args) {
+  if (index >= std::size(kByIndex)) fault(fmt::format("guest API function {} does not exist", index));
+  return kByIndex[index](c, args);
+}
+
+uint32_t call_wasi(HostContext& c, uint32_t call, const uint64_t* args, bool* exited) {
+  return answer_wasi(c, call, args, exited);
+}
 
 const fixnet_host_api& host_api() {
   static const fixnet_host_api api = make_api();

@@ -8,8 +8,8 @@
 
 #include "core/error.h"
 #include "wasm/guarded_call.h"
-#include "wasm/host_errors.h"
 #include "wasm/loaded_module.h"
+#include "wasm/invocation_errors.h"
 
 namespace fixnet::wasm {
 namespace {
@@ -60,27 +60,6 @@ uint64_t reservation_bytes(uint32_t max_pages) {
   return std::max<uint64_t>(pages, 1) * kPageBytes;
 }
 
-std::string trap_description(int code) {
-  switch (code) {
-    case WASM_RT_TRAP_OOB:
-      return "out-of-bounds memory or table access";
-    case WASM_RT_TRAP_INT_OVERFLOW:
-      return "integer overflow";
-    case WASM_RT_TRAP_DIV_BY_ZERO:
-      return "integer division by zero";
-    case WASM_RT_TRAP_INVALID_CONVERSION:
-      return "invalid conversion to integer";
-    case WASM_RT_TRAP_UNREACHABLE:
-      return "unreachable executed";
-    case WASM_RT_TRAP_CALL_INDIRECT:
-      return "indirect call to a missing or mistyped table entry";
-    case WASM_RT_TRAP_EXHAUSTION:
-      return fmt::format("call stack exhausted (more than {} nested calls)", kMaxCallDepth);
-    default:
-      return fmt::format("trap {}", code);
-  }
-}
-
 }  // namespace
 
 Instance* Instance::current() { return tl_current; }
@@ -91,9 +70,7 @@ Instance::Instance(LoadedModule& module) : module_(module), desc_(module.descrip
   context_.dirty = reinterpret_cast<uint64_t*>(state_.get() + desc_.dirty_offset);
   context_.dirty_shift = desc_.dirty_shift;
   context_.env.host = this;
-  context_.slots.resize(64);
-  context_.env.slots = context_.slots.data();
-  context_.env.capacity = static_cast<uint32_t>(context_.slots.size());
+  init_handles(context_);
   Call call{&desc_, state_.get(), env(), 0};
   int code;
   {
@@ -102,9 +79,7 @@ Instance::Instance(LoadedModule& module) : module_(module), desc_(module.descrip
     if (code != 0) desc_.free(state_.get());  // whatever was allocated before the trap
   }
   if (code == FIXNET_TRAP_HOST) std::rethrow_exception(context_.failure);
-  if (code != 0)
-    throw ProcedureError(fmt::format("procedure {} trapped while instantiating: {}",
-                                     module.name().short_hex(), trap_description(code)));
+  if (code != 0) throw_instantiation_trap(module.name(), static_cast<uint32_t>(code));
   if (memory_) module_.copy_segments(memory_->data);  // bounds checked at compile time
   snapshot_ = std::make_unique<std::byte[]>(state_size_);
   std::memcpy(snapshot_.get(), state_.get(), state_size_);
@@ -118,30 +93,16 @@ Instance::~Instance() {
 
 void Instance::begin(ObjectStore& store, const Limits& limits) {
   HostContext& c = context_;
-  c.limits = effective(limits);
-  if (initial_memory_bytes_ > c.limits.memory_bytes)
-    throw ProcedureError(
-        fmt::format("procedure {} needs {} bytes of memory initially; the memory limit is {}",
-                    module_.name().short_hex(), initial_memory_bytes_, c.limits.memory_bytes));
-  c.store = &store;
-  c.env.limit_memory = c.limits.memory_bytes;
-  c.env.limit_fuel = c.limits.fuel;
+  begin_invocation(c, store, limits);
+  check_initial_memory(module_.name(), initial_memory_bytes_, c.limits.memory_bytes);
   std::memcpy(state_.get() + desc_.fuel_offset, &c.limits.fuel, sizeof(uint64_t));
 }
 
 Name Instance::apply(const Invocation& invocation) {
   HostContext& c = context_;
-  if (desc_.is_program)
-    throw ProcedureError(fmt::format(
-        "{} is a Flatware program (it imports WASI and exports _start), not a procedure: run it with "
-        "`fixnet run` or as a Flatware Application (docs/flatware.md)",
-        module_.name().short_hex()));
+  if (desc_.is_program) throw_not_a_procedure(module_.name());
   begin(invocation.store, invocation.limits);
-  // Handle 0: the encode tree, its entries those the evaluator already holds (no fetch).
-  fixnet_handle_slot& encode = c.slots[0];
-  std::memcpy(encode.name, invocation.encode.bytes().data(), sizeof encode.name);
-  encode.entries = invocation.entries.empty() ? nullptr : reinterpret_cast<const uint8_t*>(invocation.entries.data());
-  c.env.count = 1;
+  set_encode_handle(c, invocation);
 
   Call call{&desc_, state_.get(), env(), 0};
   int code;
@@ -151,11 +112,9 @@ Name Instance::apply(const Invocation& invocation) {
   }
   if (code != 0) throw_trap(code);
   if (call.result >= c.env.count) {
-    const size_t count = c.env.count;
+    const uint32_t count = c.env.count;
     reset();
-    throw ProcedureError(
-        fmt::format("procedure {} returned handle {}, which is not valid (the invocation had {})",
-                    module_.name().short_hex(), call.result, count));
+    throw_invalid_result(module_.name(), call.result, count);
   }
   const Name result = handle_name(c, call.result);
   reset();
@@ -163,9 +122,7 @@ Name Instance::apply(const Invocation& invocation) {
 }
 
 uint32_t Instance::run(ObjectStore& store, const Limits& limits, SystemCalls& system) {
-  if (!desc_.is_program)
-    throw ProcedureError(fmt::format("{} is a procedure, not a Flatware program (it exports no _start)",
-                                     module_.name().short_hex()));
+  if (!desc_.is_program) throw_not_a_program(module_.name());
   begin(store, limits);
   context_.system = &system;
   context_.exit_code = 0;
@@ -188,20 +145,7 @@ void Instance::throw_trap(int code) {
   const uint64_t fuel_limit = context_.limits.fuel;
   std::exception_ptr failure = std::move(context_.failure);
   reset();
-  const std::string procedure = module_.name().short_hex();
-  if (code == FIXNET_TRAP_HOST) {
-    try {
-      std::rethrow_exception(failure);
-    } catch (const GuestFailure& e) {
-      throw ProcedureError(fmt::format("procedure {} failed: {}", procedure, e.what()));
-    } catch (const ProcedureError& e) {
-      throw ProcedureError(fmt::format("procedure {} trapped: {}", procedure, e.what()));
-    }
-  }
-  if (code == WASM_RT_TRAP_UNREACHABLE && fuel < 0)
-    throw ProcedureError(
-        fmt::format("procedure {} trapped: fuel exhausted (limit {})", procedure, fuel_limit));
-  throw ProcedureError(fmt::format("procedure {} trapped: {}", procedure, trap_description(code)));
+  throw_trap_error(module_.name(), static_cast<uint32_t>(code), fuel, fuel_limit, std::move(failure));
 }
 
 void Instance::reset() {
@@ -211,9 +155,7 @@ void Instance::reset() {
   if (table_ && desc_.may_write_table)
     std::memcpy(table_->data, table_snapshot_.data(), table_snapshot_.size() * sizeof(wasm_rt_funcref_t));
   std::memcpy(state_.get(), snapshot_.get(), state_size_);  // globals, sizes, fuel, depth, dirty
-  context_.env.count = 0;
-  context_.holds.clear();
-  context_.store = nullptr;
+  end_invocation(context_);
 }
 
 void Instance::restore_memory(uint64_t dirty) {
@@ -235,14 +177,8 @@ void Instance::restore_memory(uint64_t dirty) {
     module_.copy_segments(data);
     return;
   }
-  // Each dirty chunk, plus the 8 bytes after it that a store starting at its end may have reached.
-  const uint64_t chunk = uint64_t{1} << desc_.dirty_shift;
-  for (uint64_t bits = dirty; bits; bits &= bits - 1) {
-    const uint64_t begin = static_cast<uint64_t>(__builtin_ctzll(bits)) * chunk;
-    if (begin >= initial) continue;  // a store past the initial memory: the grown part, reset above
-    const uint64_t end = std::min(initial, begin + chunk + 8);
-    module_.copy_image(data, begin, end);
-  }
+  for_each_dirty_range(dirty, desc_.dirty_shift, initial,
+                       [&](uint64_t begin, uint64_t end) { module_.copy_image(data, begin, end); });
 }
 
 void Instance::allocate_memory(wasm_rt_memory_t* memory, uint32_t initial_pages, uint32_t max_pages) {

@@ -9,6 +9,7 @@
 // is zeroed; the table only if the module has table-writing instructions.
 #pragma once
 
+#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <type_traits>
@@ -55,6 +56,50 @@ inline Name handle_name(const HostContext& c, uint32_t h) {
   Name n;
   std::memcpy(static_cast<void*>(&n), c.slots[h].name, sizeof n);
   return n;
+}
+
+// The first handle table of an instance (64 handles; the host grows it as needed).
+inline void init_handles(HostContext& c) {
+  c.slots.resize(64);
+  c.env.slots = c.slots.data();
+  c.env.capacity = static_cast<uint32_t>(c.slots.size());
+}
+
+// The limits (defaults applied) and the store of the invocation about to run.
+inline void begin_invocation(HostContext& c, ObjectStore& store, const Limits& limits) {
+  c.limits = effective(limits);
+  c.store = &store;
+  c.env.limit_memory = c.limits.memory_bytes;
+  c.env.limit_fuel = c.limits.fuel;
+}
+
+// Handle 0: the encode tree, its entries those the evaluator already holds (no fetch).
+inline void set_encode_handle(HostContext& c, const Invocation& invocation) {
+  fixnet_handle_slot& encode = c.slots[0];
+  std::memcpy(encode.name, invocation.encode.bytes().data(), sizeof encode.name);
+  encode.entries =
+      invocation.entries.empty() ? nullptr : reinterpret_cast<const uint8_t*>(invocation.entries.data());
+  c.env.count = 1;
+}
+
+// Forgets the invocation's handles and what they held.
+inline void end_invocation(HostContext& c) {
+  c.env.count = 0;
+  c.holds.clear();
+  c.store = nullptr;
+}
+
+// Calls f(begin, end) for each range of an initial memory of `initial` bytes that dirty mask `dirty`
+// (chunks of 2^shift bytes, instrument.h) says a call wrote: each chunk, plus the 8 bytes after it
+// that a store starting at its end may have reached.
+template <class F>
+void for_each_dirty_range(uint64_t dirty, uint32_t shift, uint64_t initial, F&& f) {
+  const uint64_t chunk = uint64_t{1} << shift;
+  for (uint64_t bits = dirty; bits; bits &= bits - 1) {
+    const uint64_t begin = static_cast<uint64_t>(__builtin_ctzll(bits)) * chunk;
+    if (begin >= initial) continue;  // a store past the initial memory: the grown part, reset apart
+    f(begin, std::min(initial, begin + chunk + 8));
+  }
 }
 
 class Instance {

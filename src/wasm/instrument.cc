@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "fixnet_abi.h"
+#include "wasm/ir_walk.h"
 #include "wasm/sandbox_limits.h"
 #include "wasm/wabt_features.h"
 
@@ -19,13 +20,6 @@ namespace fixnet::wasm {
 namespace {
 
 using wabt::ExprType;
-
-wabt::Var var(wabt::Index index) { return wabt::Var(index, wabt::Location()); }
-
-template <class T, class... Args>
-std::unique_ptr<wabt::Expr> make(Args&&... args) {
-  return std::make_unique<T>(std::forward<Args>(args)...);
-}
 
 // The module's own instructions executed from the start of `exprs` until the next loop header: nested
 // blocks and ifs count with their contents (an upper bound for the branch not taken), a nested loop
@@ -42,31 +36,6 @@ uint64_t straight_line_cost(const wabt::ExprList& exprs) {
     }
   }
   return cost;
-}
-
-// Calls fn on every instruction list of a function body (the body, and every block, loop and if arm
-// inside it), innermost first.
-template <class Fn>
-void for_each_list(wabt::ExprList& exprs, Fn&& fn) {
-  for (wabt::Expr& expr : exprs) {
-    switch (expr.type()) {
-      case ExprType::Block:
-        for_each_list(wabt::cast<wabt::BlockExpr>(&expr)->block.exprs, fn);
-        break;
-      case ExprType::Loop:
-        for_each_list(wabt::cast<wabt::LoopExpr>(&expr)->block.exprs, fn);
-        break;
-      case ExprType::If: {
-        auto* if_expr = wabt::cast<wabt::IfExpr>(&expr);
-        for_each_list(if_expr->true_.exprs, fn);
-        for_each_list(if_expr->false_, fn);
-        break;
-      }
-      default:
-        break;
-    }
-  }
-  fn(exprs);
 }
 
 class FuelCharger {
@@ -130,7 +99,7 @@ class DirtyMarker {
     func_ = &func;
     locals_.clear();
     address_.reset();
-    for_each_list(func.exprs, [this](wabt::ExprList& exprs) { list(exprs); });
+    for_each_list(func.exprs, [this](wabt::ExprList& exprs, uint32_t) { list(exprs); });
   }
 
  private:

@@ -251,6 +251,7 @@ class StructurePrepass : public wabt::BinaryReaderNop {
 
 CheckedModule::CheckedModule() = default;
 CheckedModule::CheckedModule(CheckedModule&&) noexcept = default;
+CheckedModule& CheckedModule::operator=(CheckedModule&&) noexcept = default;
 CheckedModule::~CheckedModule() = default;
 
 CheckedModule check_module(std::string_view bytes) {

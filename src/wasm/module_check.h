@@ -40,6 +40,7 @@ struct ModuleFacts {
 struct CheckedModule {
   CheckedModule();
   CheckedModule(CheckedModule&&) noexcept;
+  CheckedModule& operator=(CheckedModule&&) noexcept;
   ~CheckedModule();
   std::unique_ptr<wabt::Module> module;
   ModuleFacts facts;

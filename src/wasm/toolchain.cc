@@ -86,10 +86,17 @@ std::string unique_suffix() {
 
 }  // namespace
 
+InstrumentedModule check_and_instrument(std::string_view bytes) {
+  InstrumentedModule out;
+  out.checked = check_module(bytes);
+  check_data_segments(*out.checked.module);
+  out.instrumented = instrument(*out.checked.module);
+  return out;
+}
+
 GeneratedC translate_module(std::string_view bytes, const SplitLimits& limits) {
-  CheckedModule checked = check_module(bytes);
-  const Instrumented instrumented = instrument(*checked.module);
-  return generate_c(std::move(checked.module), checked.facts, instrumented, limits);
+  InstrumentedModule m = check_and_instrument(bytes);
+  return generate_c(std::move(m.checked.module), m.checked.facts, m.instrumented, limits);
 }
 
 Toolchain::Toolchain(fs::path cache_dir) : dir_(std::move(cache_dir) / "wasm") {}
@@ -120,10 +127,19 @@ const std::string& Toolchain::version() {
   return version_;
 }
 
-fs::path Toolchain::artifact(Name name, const std::function<BlobData()>& bytes) {
+fs::path Toolchain::artifact_path(Name name) {
   init();
-  const std::string key = name.hex() + "-" + version_hash_;
-  const fs::path path = dir_ / (key + ".so");
+  return dir_ / (name.hex() + "-" + version_hash_ + ".so");
+}
+
+bool Toolchain::cached(Name name) {
+  std::error_code ec;
+  return fs::exists(artifact_path(name), ec);
+}
+
+fs::path Toolchain::artifact(Name name, const std::function<BlobData()>& bytes) {
+  const fs::path path = artifact_path(name);
+  const std::string key = path.stem().string();
   std::error_code ec;
   if (fs::exists(path, ec)) {
     stats_.cache_hits.fetch_add(1, std::memory_order_relaxed);

@@ -48,6 +48,9 @@ class Toolchain {
   // The artifact for module `name`; `bytes` is called only when it has to be compiled.
   std::filesystem::path artifact(Name name, const std::function<BlobData()>& bytes);
 
+  // Whether module `name`'s artifact is in the cache (artifact() would not compile).
+  bool cached(Name name);
+
   // "wabt 1.0.32; cc …; flags …; glue …; arch x86_64": what the artifacts depend on besides the module.
   const std::string& version();
   const ToolchainStats& stats() const { return stats_; }
@@ -56,6 +59,7 @@ class Toolchain {
 
  private:
   void init();
+  std::filesystem::path artifact_path(Name name);
   void compile(Name name, std::string_view bytes, const std::filesystem::path& artifact);
 
   std::filesystem::path dir_;
@@ -67,6 +71,14 @@ class Toolchain {
   ToolchainProgress progress_;
   ToolchainStats stats_;
 };
+
+// Read, validate, inspect (data segments included) and instrument: the module both engines run — the
+// compiled one (translate_module) and wabt's interpreter (interpreter.h). Throws ProcedureError.
+struct InstrumentedModule {
+  CheckedModule checked;
+  Instrumented instrumented{};
+};
+InstrumentedModule check_and_instrument(std::string_view bytes);
 
 // Read, validate, inspect, instrument and translate — everything but the C compiler. Returns the C
 // source (ProcedureError for a module that fails inspection). Exposed for tests and benchmarks.

@@ -5,11 +5,15 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <shared_mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "core/error.h"
+#include "wasm/interpreter.h"
 #include "wasm/loaded_module.h"
+#include "wasm/module_check.h"
 #include "wasm/toolchain.h"
 
 namespace fixnet::wasm {
@@ -23,76 +27,207 @@ std::atomic<uint64_t> next_runner_id{1};
 
 bool looks_like_wasm(std::string_view bytes) { return bytes.starts_with(kWasmMagic); }
 
-// A module being compiled or loaded, or loaded: the first caller does the work, the others wait.
+std::string_view engine_name(Engine engine) {
+  switch (engine) {
+    case Engine::Native:
+      return "native";
+    case Engine::Interp:
+      return "interp";
+    default:
+      return "auto";
+  }
+}
+
+std::optional<Engine> engine_named(std::string_view name) {
+  for (Engine e : {Engine::Auto, Engine::Native, Engine::Interp})
+    if (engine_name(e) == name) return e;
+  return std::nullopt;
+}
+
+// A module being made ready (compiled and loaded, or read for the interpreter), or ready: the first
+// caller does the work, the others wait.
+template <class Module>
 struct ModuleSlot {
   std::mutex mutex;
   std::condition_variable ready;
   enum class State { Loading, Loaded, Invalid, Unavailable } state = State::Loading;
-  std::unique_ptr<LoadedModule> module;
+  std::unique_ptr<Module> module;
   std::string failure;  // why Invalid (ProcedureError) or Unavailable (EnvironmentError)
 };
 
-struct WasmRunner::Core {
-  explicit Core(std::filesystem::path cache_dir) : toolchain(std::move(cache_dir)) {}
+template <class Module>
+using ModuleSlots = std::unordered_map<Name, std::shared_ptr<ModuleSlot<Module>>, NameHash>;
 
-  LoadedModule& module(ObjectStore& store, Name root);
-
-  const uint64_t id = next_runner_id.fetch_add(1);
-  Toolchain toolchain;
-  std::shared_mutex mutex;
-  std::unordered_map<Name, std::shared_ptr<ModuleSlot>, NameHash> modules;
+// What runs a module: its loaded native code or the interpreter (exactly one is set).
+struct Backend {
+  LoadedModule* native = nullptr;
+  InterpretedModule* interpreted = nullptr;
 };
 
-LoadedModule& WasmRunner::Core::module(ObjectStore& store, Name root) {
-  std::shared_ptr<ModuleSlot> slot;
+struct WasmRunner::Core {
+  Core(std::filesystem::path cache_dir, WasmRunnerOptions options)
+      : options(options), toolchain(std::move(cache_dir)) {}
+  ~Core() { join_compiles(); }
+
+  // Compiled and loaded (compiling if needed, waiting for a compile under way).
+  LoadedModule& module(Name root, const std::function<BlobData()>& bytes);
+  LoadedModule& module(ObjectStore& store, Name root) {
+    return module(root, [&] { return store.get_blob(root); });
+  }
+  InterpretedModule& interpreted(ObjectStore& store, Name root);
+  // Where the engine says `root` runs now (loading, reading or starting a compile as needed).
+  Backend backend(ObjectStore& store, Name root);
+  bool is_program(ObjectStore& store, Name root);
+  // auto: the compiled module if it is loaded (throws if compiling refused it), else nullptr.
+  LoadedModule* loaded(Name root);
+  // auto: starts compiling `root` in the background after `check` (which throws for a module that
+  // must not compile), unless a compile was started before; true if it is compiled already (nothing
+  // started).
+  bool compile_in_background(ObjectStore& store, Name root, const std::function<void()>& check);
+  void join_compiles();
+
+  template <class Module, class Make>
+  Module& ready(ModuleSlots<Module>& slots, Name root, Make&& make);
+
+  const uint64_t id = next_runner_id.fetch_add(1);
+  const WasmRunnerOptions options;
+  Toolchain toolchain;
+  std::shared_mutex mutex;
+  ModuleSlots<LoadedModule> modules;
+  ModuleSlots<InterpretedModule> interpreters;
+  std::atomic<uint64_t> interpreted_calls{0};
+  std::mutex compiles_mutex;
+  std::unordered_map<Name, std::thread, NameHash> compiles;  // started in the background (auto)
+};
+
+template <class Module, class Make>
+Module& WasmRunner::Core::ready(ModuleSlots<Module>& slots, Name root, Make&& make) {
+  using Slot = ModuleSlot<Module>;
+  std::shared_ptr<Slot> slot;
   bool loader = false;
   {
     std::shared_lock lock(mutex);
-    if (auto it = modules.find(root); it != modules.end()) slot = it->second;
+    if (auto it = slots.find(root); it != slots.end()) slot = it->second;
   }
   if (!slot) {
     std::unique_lock lock(mutex);
-    auto [it, inserted] = modules.try_emplace(root, nullptr);
-    if (inserted) it->second = std::make_shared<ModuleSlot>();
+    auto [it, inserted] = slots.try_emplace(root, nullptr);
+    if (inserted) it->second = std::make_shared<Slot>();
     slot = it->second;
     loader = inserted;
   }
   if (loader) {
-    ModuleSlot::State state = ModuleSlot::State::Loaded;
+    typename Slot::State state = Slot::State::Loaded;
     std::string failure;
-    std::unique_ptr<LoadedModule> loaded;
+    std::unique_ptr<Module> made;
     try {
-      auto path = toolchain.artifact(root, [&] { return store.get_blob(root); });
-      loaded = std::make_unique<LoadedModule>(path, root);
+      made = make();
     } catch (const ProcedureError& e) {
-      state = ModuleSlot::State::Invalid;
+      state = Slot::State::Invalid;
       failure = e.what();
     } catch (const std::exception& e) {
-      state = ModuleSlot::State::Unavailable;
+      state = Slot::State::Unavailable;
       failure = e.what();
     }
     {
       std::lock_guard lock(slot->mutex);
       slot->state = state;
       slot->failure = failure;
-      slot->module = std::move(loaded);
+      slot->module = std::move(made);
     }
     slot->ready.notify_all();
-    if (state == ModuleSlot::State::Unavailable) {  // not the module's fault: let a later call retry
+    if (state == Slot::State::Unavailable) {  // not the module's fault: let a later call retry
       std::unique_lock lock(mutex);
-      modules.erase(root);
+      slots.erase(root);
     }
   }
   std::unique_lock lock(slot->mutex);
-  slot->ready.wait(lock, [&] { return slot->state != ModuleSlot::State::Loading; });
+  slot->ready.wait(lock, [&] { return slot->state != Slot::State::Loading; });
   switch (slot->state) {
-    case ModuleSlot::State::Loaded:
+    case Slot::State::Loaded:
       return *slot->module;
-    case ModuleSlot::State::Invalid:
+    case Slot::State::Invalid:
       throw ProcedureError(slot->failure);
     default:
       throw EnvironmentError(slot->failure);
   }
+}
+
+LoadedModule& WasmRunner::Core::module(Name root, const std::function<BlobData()>& bytes) {
+  return ready(modules, root, [&] { return std::make_unique<LoadedModule>(toolchain.artifact(root, bytes), root); });
+}
+
+InterpretedModule& WasmRunner::Core::interpreted(ObjectStore& store, Name root) {
+  return ready(interpreters, root, [&] {
+    BlobData bytes = store.get_blob(root);
+    return std::make_unique<InterpretedModule>(*bytes, root);
+  });
+}
+
+LoadedModule* WasmRunner::Core::loaded(Name root) {
+  std::shared_lock lock(mutex);
+  auto it = modules.find(root);
+  if (it == modules.end()) return nullptr;
+  std::lock_guard slot_lock(it->second->mutex);
+  if (it->second->state == ModuleSlot<LoadedModule>::State::Invalid) throw ProcedureError(it->second->failure);
+  return it->second->state == ModuleSlot<LoadedModule>::State::Loaded ? it->second->module.get() : nullptr;
+}
+
+bool WasmRunner::Core::compile_in_background(ObjectStore& store, Name root, const std::function<void()>& check) {
+  std::lock_guard lock(compiles_mutex);
+  if (compiles.contains(root)) return false;
+  try {
+    if (toolchain.cached(root)) return true;
+  } catch (const EnvironmentError&) {
+    // No compiler here: the interpreter runs the module (the compile below fails the same way).
+  }
+  check();  // an invalid module is refused before anything compiles
+  BlobData bytes = store.get_blob(root);  // the compile must not outlive the caller's store
+  compiles.emplace(root, std::thread([this, root, bytes] {
+    try {
+      module(root, [&] { return bytes; });
+    } catch (const std::exception&) {
+      // Left to the calls: an invalid module is refused by the next one (loaded()); with no
+      // compiler, the interpreter goes on.
+    }
+  }));
+  return false;
+}
+
+Backend WasmRunner::Core::backend(ObjectStore& store, Name root) {
+  if (options.engine == Engine::Native) return {&module(store, root)};
+  if (options.engine == Engine::Interp) return {nullptr, &interpreted(store, root)};
+  if (LoadedModule* native = loaded(root)) return {native};
+  if (compile_in_background(store, root, [&] { interpreted(store, root); })) return {&module(store, root)};
+  return {nullptr, &interpreted(store, root)};
+}
+
+bool WasmRunner::Core::is_program(ObjectStore& store, Name root) {
+  if (options.engine == Engine::Native) return module(store, root).descriptor().is_program != 0;
+  if (options.engine == Engine::Interp) return interpreted(store, root).is_program();
+  if (LoadedModule* native = loaded(root)) return native->descriptor().is_program != 0;
+  {
+    std::shared_lock lock(mutex);
+    if (auto it = interpreters.find(root); it != interpreters.end()) {
+      std::lock_guard slot_lock(it->second->mutex);
+      if (it->second->module) return it->second->module->is_program();
+    }
+  }
+  // Not read for the interpreter: a program would not run there (run_program), so inspection alone.
+  auto inspect = [&] { return check_module(*store.get_blob(root)).facts.is_program; };
+  std::optional<bool> program;
+  if (compile_in_background(store, root, [&] { program = inspect(); }))
+    return module(store, root).descriptor().is_program != 0;
+  return program ? *program : inspect();
+}
+
+void WasmRunner::Core::join_compiles() {
+  std::unordered_map<Name, std::thread, NameHash> started;
+  {
+    std::lock_guard lock(compiles_mutex);
+    started.swap(compiles);
+  }
+  for (auto& [name, thread] : started) thread.join();
 }
 
 namespace {
@@ -152,8 +287,8 @@ class BusyScope {
 
 }  // namespace
 
-WasmRunner::WasmRunner(std::filesystem::path cache_dir)
-    : core_(std::make_shared<Core>(std::move(cache_dir))) {}
+WasmRunner::WasmRunner(std::filesystem::path cache_dir, WasmRunnerOptions options)
+    : core_(std::make_shared<Core>(std::move(cache_dir), options)) {}
 
 WasmRunner::~WasmRunner() {
   // This thread's cached instances go back first; other threads' entries see the runner gone.
@@ -187,7 +322,16 @@ Name WasmRunner::apply(const Invocation& invocation) {
     BusyScope busy(entries[0].instance);
     return entries[0].instance->apply(invocation);
   }
-  LoadedModule& module = core_->module(invocation.store, root);
+  const Backend backend = core_->backend(invocation.store, root);
+  if (backend.interpreted) {
+    core_->interpreted_calls.fetch_add(1, std::memory_order_relaxed);
+    if (core_->options.engine == Engine::Interp) return backend.interpreted->apply(invocation);
+    try {  // auto: a long computation is better left to the compiled code
+      return backend.interpreted->apply(invocation, kAutoInterpreterFuel);
+    } catch (const InterpreterBudgetExhausted&) {
+    }
+  }
+  LoadedModule& module = backend.native ? *backend.native : core_->module(invocation.store, root);
   Instance* instance = module.acquire();
   // A call inside a call on this thread (entries in use cannot be evicted): a private instance.
   const bool nested =
@@ -205,6 +349,12 @@ Name WasmRunner::apply(const Invocation& invocation) {
 }
 
 uint32_t WasmRunner::run_program(ObjectStore& store, Name program, const Limits& limits, SystemCalls& system) {
+  // Under auto, programs run compiled: their WASI calls change `system`, so an interpreted run could
+  // not be given up halfway for compiled code as a procedure's can (apply).
+  if (core_->options.engine == Engine::Interp) {
+    core_->interpreted_calls.fetch_add(1, std::memory_order_relaxed);
+    return core_->interpreted(store, program).run(store, limits, system);
+  }
   LoadedModule& module = core_->module(store, program);
   Instance* instance = module.acquire();
   Lease lease{module, instance};
@@ -212,9 +362,7 @@ uint32_t WasmRunner::run_program(ObjectStore& store, Name program, const Limits&
   return instance->run(store, limits, system);
 }
 
-bool WasmRunner::is_program(ObjectStore& store, Name module) {
-  return core_->module(store, module).descriptor().is_program != 0;
-}
+bool WasmRunner::is_program(ObjectStore& store, Name module) { return core_->is_program(store, module); }
 
 void WasmRunner::prepare(ObjectStore& store, Name module) { core_->module(store, module); }
 
@@ -227,6 +375,11 @@ WasmRunnerStats WasmRunner::stats() {
     ++s.modules_loaded;
     s.instances += slot->module->instance_count();
   }
+  for (auto& [name, slot] : core_->interpreters) {
+    std::lock_guard slot_lock(slot->mutex);
+    if (slot->module) ++s.interpreted;
+  }
+  s.interpreted_calls = core_->interpreted_calls.load(std::memory_order_relaxed);
   s.compiled = core_->toolchain.stats().compiled.load();
   s.cache_hits = core_->toolchain.stats().cache_hits.load();
   return s;
@@ -234,8 +387,8 @@ WasmRunnerStats WasmRunner::stats() {
 
 Toolchain& WasmRunner::toolchain() { return core_->toolchain; }
 
-std::unique_ptr<ProcedureRunner> make_wasm_runner(std::filesystem::path cache_dir) {
-  return std::make_unique<WasmRunner>(std::move(cache_dir));
+std::unique_ptr<ProcedureRunner> make_wasm_runner(std::filesystem::path cache_dir, WasmRunnerOptions options) {
+  return std::make_unique<WasmRunner>(std::move(cache_dir), options);
 }
 
 }  // namespace fixnet::wasm

@@ -447,6 +447,21 @@ TEST_F(CliTest, EvalOfAWasmProcedure) {
   EXPECT_EQ(again["memo_hit"], true);
 }
 
+TEST_F(CliTest, EvalOnEachEngineGivesTheSameName) {
+  const fs::path module = fs::path(FIXNET_BINARY).parent_path() / "examples" / "add.wasm";
+  auto expr = [&](int a) {
+    return "app:[limits, file:\"" + module.string() + "\", u8:" + std::to_string(a) + ", u8:100]";
+  };
+  // Different arguments, so each engine really runs its computation (nothing from the memo).
+  EXPECT_EQ(ok({"eval", "--engine", "interp", expr(200)}), Name::blob_name("\x2c").hex());
+  EXPECT_EQ(ok({"eval", "--engine", "native", expr(201)}), Name::blob_name("\x2d").hex());
+  EXPECT_EQ(ok({"eval", "--engine", "auto", expr(202)}), Name::blob_name("\x2e").hex());
+  RunResult bad = fixnet({"eval", "--engine", "jit", expr(203)});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_TRUE(one_line_error(bad));
+  EXPECT_THAT(bad.err, HasSubstr("--engine"));
+}
+
 // ---- why / reproduce ---------------------------------------------------------------------------
 
 TEST_F(CliTest, WhyExplainsTheChainAndReproduceChecksIt) {

@@ -5,17 +5,15 @@
 namespace fixnet::wasm::testing {
 namespace {
 
-class ExamplesTest : public WasmTest {
+class ExamplesTest : public EngineTest {
  protected:
-  // eval at top level: force, then evaluate the value's Encodes (as `fixnet eval` does).
-  Name eval(Name thunk) { return evaluator->eval(thunk); }
   uint64_t u64_of(Name value) {
     EXPECT_TRUE(value.is_blob()) << error_of(value);
     return value.is_blob() ? from_le(bytes(value)) : ~uint64_t{0};
   }
 };
 
-TEST_F(ExamplesTest, AddTwoU8Literals) {
+TEST_P(ExamplesTest, AddTwoU8Literals) {
   Name add = example("add");
   EXPECT_EQ(run(add, {u8(2), u8(3)}), u8(5));
   EXPECT_EQ(run(add, {u8(200), u8(100)}), u8(44));  // u8 arithmetic wraps
@@ -23,7 +21,7 @@ TEST_F(ExamplesTest, AddTwoU8Literals) {
   EXPECT_THAT(error_of(run(add, {blob("nine bytes")})), ::testing::HasSubstr("at most 8 bytes"));
 }
 
-TEST_F(ExamplesTest, FibThroughRecursiveApplications) {
+TEST_P(ExamplesTest, FibThroughRecursiveApplications) {
   Name fib = example("fib"), add = example("add");
   EXPECT_EQ(u64_of(run(fib, {u64(0), add})), 0u);
   EXPECT_EQ(u64_of(run(fib, {u64(1), add})), 1u);
@@ -33,12 +31,12 @@ TEST_F(ExamplesTest, FibThroughRecursiveApplications) {
   EXPECT_EQ(u64_of(run(fib, {u64(90), add})), 2880067194370816120u);
 }
 
-TEST_F(ExamplesTest, FibWithTheBuiltInAdder) {
+TEST_P(ExamplesTest, FibWithTheBuiltInAdder) {
   Name result = run(example("fib"), {u64(20), NativeProcedures::procedure_name("add")});
   EXPECT_EQ(u64_of(result), 6765u);
 }
 
-TEST_F(ExamplesTest, CurryCapturesArgumentsInAClosureTree) {
+TEST_P(ExamplesTest, CurryCapturesArgumentsInAClosureTree) {
   Name curry = example("curry"), add = example("add");
   Name add3 = tree({curry, add, u64(3)});  // add of 3 arguments, none known yet
   Name partial = run(add3, {u64(10)});
@@ -51,14 +49,14 @@ TEST_F(ExamplesTest, CurryCapturesArgumentsInAClosureTree) {
   EXPECT_EQ(u64_of(run(add3, {u64(1), u64(2), u64(3), u64(4)})), 10u);
 }
 
-TEST_F(ExamplesTest, MapAppliesAProcedureToEveryEntry) {
+TEST_P(ExamplesTest, MapAppliesAProcedureToEveryEntry) {
   Name map = example("map"), curry = example("curry"), add = example("add");
   std::vector<Name> numbers;
   for (uint64_t i = 0; i < 2000; ++i) numbers.push_back(u64(i));
   Name plus_one = tree({curry, add, u64(2), u64(1)});  // a closure: x -> add(1, x)
   Name thunk = application(map, {plus_one, tree(numbers)});
   // force gives the Tree of Strict thunks (nothing mapped yet) ...
-  Name lazy = evaluator->force(thunk);
+  Name lazy = force(thunk);
   ASSERT_TRUE(lazy.is_tree()) << error_of(lazy);
   EXPECT_TRUE(store.get_tree(lazy)->at(0).is_encode());
   // ... eval computes them, on the thread pool (2000 entries: more than one parallel chunk).
@@ -90,7 +88,7 @@ std::string sample_text(size_t bytes) {
   return text;
 }
 
-TEST_F(ExamplesTest, WordcountMapsOverChunksAndMerges) {
+TEST_P(ExamplesTest, WordcountMapsOverChunksAndMerges) {
   Name wordcount = example("wordcount"), add = example("add");
   for (size_t size : {0, 1, 100, 4096, 100'000}) {
     const std::string text = sample_text(size);
@@ -103,7 +101,7 @@ TEST_F(ExamplesTest, WordcountMapsOverChunksAndMerges) {
   EXPECT_THAT(error_of(run(wordcount, {blob("a b"), u64(1), add})), ::testing::HasSubstr("at least 2 bytes"));
 }
 
-TEST_F(ExamplesTest, WordcountOfAShallowTextReadsOnlyTheChunks) {
+TEST_P(ExamplesTest, WordcountOfAShallowTextReadsOnlyTheChunks) {
   const std::string text = sample_text(300'000);
   Name big = blob(text);
   Name wordcount = example("wordcount"), add = example("add");
@@ -111,14 +109,14 @@ TEST_F(ExamplesTest, WordcountOfAShallowTextReadsOnlyTheChunks) {
   EXPECT_EQ(u64_of(count), reference_count(text));
 }
 
-TEST_F(ExamplesTest, SelectReturnsARangeOfALargeInputWithoutReadingIt) {
+TEST_P(ExamplesTest, SelectReturnsARangeOfALargeInputWithoutReadingIt) {
   std::string data(8 << 20, '\0');
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>('a' + i % 26);
   Name big = blob(data);
   Name select = example("select");
   // The input is passed Shallow: the procedure holds a Ref, which it could not read if it tried.
   Name thunk = application(select, {big.identification().shallow(), u64(1'000'003), u64(1'000'013)});
-  Name direct = evaluator->force(thunk);
+  Name direct = force(thunk);
   ASSERT_TRUE(direct.is_blob()) << error_of(direct);
   EXPECT_EQ(bytes(direct), data.substr(1'000'003, 10));
   // On a Tree it selects entries the same way.
@@ -126,7 +124,7 @@ TEST_F(ExamplesTest, SelectReturnsARangeOfALargeInputWithoutReadingIt) {
   EXPECT_EQ(*store.get_tree(entries), (std::vector<Name>{u8(2), u8(3)}));
 }
 
-TEST_F(ExamplesTest, ForwardPassesShallowDataItNeverReads) {
+TEST_P(ExamplesTest, ForwardPassesShallowDataItNeverReads) {
   const std::string text = sample_text(50'000);
   Name forward = example("forward"), wordcount = example("wordcount"), add = example("add");
   Name shallow_text = blob(text).identification().shallow();
@@ -136,6 +134,8 @@ TEST_F(ExamplesTest, ForwardPassesShallowDataItNeverReads) {
   Name encode = evaluator->eval(tree({limits(), forward, wordcount, shallow_text, u64(8192), add}));
   EXPECT_TRUE(store.get_tree(encode)->at(3).is_ref());
 }
+
+FIXNET_ON_EVERY_ENGINE(ExamplesTest);
 
 }  // namespace
 }  // namespace fixnet::wasm::testing

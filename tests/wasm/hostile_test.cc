@@ -37,7 +37,7 @@ std::string rejection(std::string_view bytes) {
   return "(accepted)";
 }
 
-class HostileTest : public WasmTest {};
+class HostileTest : public EngineTest {};
 
 TEST(HostileCorpus, IsThere) {
   EXPECT_GE(corpus("reject_").size(), 15u);
@@ -51,7 +51,7 @@ TEST(HostileCorpus, RejectedAtInspection) {
   }
 }
 
-TEST_F(HostileTest, RejectionIsAMemoizedErrorValue) {
+TEST_P(HostileTest, RejectionIsAMemoizedErrorValue) {
   Name start = store.put_blob(
       wat_to_wasm(read_file(fs::path(FIXNET_SOURCE_DIR) / "tests/wasm/hostile/reject_start_function.wat")));
   Name thunk = application(start, {});
@@ -60,7 +60,7 @@ TEST_F(HostileTest, RejectionIsAMemoizedErrorValue) {
   EXPECT_EQ(relations.get(Relation::Think, thunk), result);
 }
 
-TEST_F(HostileTest, TrapsAtRun) {
+TEST_P(HostileTest, TrapsAtRun) {
   for (const Hostile& h : corpus("trap_")) {
     SCOPED_TRACE(h.path.filename().string());
     Name result = run(module(read_file(h.path)), {}, limits(0, 5'000'000));
@@ -169,11 +169,13 @@ TEST(HostileBinaries, DeepNestingIsRejectedBeforeItCanOverflowAStack) {
   EXPECT_THAT(rejection(module_nested(2'000'000)), ::testing::HasSubstr("nests blocks deeper than 4096"));
 }
 
-TEST_F(HostileTest, TheDeepestAcceptedNestingCompilesAndRuns) {
+TEST_P(HostileTest, TheDeepestAcceptedNestingCompilesAndRuns) {
   // wabt's C writer recurses per level: the limit must leave it room on an ordinary thread's stack.
   Name result = run(store.put_blob(module_nested(4096)), {});
   EXPECT_TRUE(result.is_tree()) << error_of(result);  // returns handle 0: its own encode tree
 }
+
+FIXNET_ON_EVERY_ENGINE(HostileTest);
 
 }  // namespace
 }  // namespace fixnet::wasm::testing

@@ -65,14 +65,14 @@ std::string hello(int code) {
   )");
 }
 
-class ProgramTest : public WasmTest {
+class ProgramTest : public testing::EngineTest {
  protected:
   uint32_t run_program(Name p, SystemCalls& calls, Limits limits = {}) {
     return runner->run_program(store, p, limits, calls);
   }
 };
 
-TEST_F(ProgramTest, ForwardsWasiCallsAndReturnsTheExitCode) {
+TEST_P(ProgramTest, ForwardsWasiCallsAndReturnsTheExitCode) {
   Name p = module(hello(3));
   EXPECT_TRUE(runner->is_program(store, p));
   RecordingCalls calls;
@@ -81,7 +81,7 @@ TEST_F(ProgramTest, ForwardsWasiCallsAndReturnsTheExitCode) {
   EXPECT_EQ(calls.calls, (std::vector<std::string>{"fd_write", "proc_exit"}));
 }
 
-TEST_F(ProgramTest, EachRunSeesFreshStateAndTheDataSegments) {
+TEST_P(ProgramTest, EachRunSeesFreshStateAndTheDataSegments) {
   Name p = module(hello(0));
   for (int i = 0; i < 3; ++i) {
     RecordingCalls calls;
@@ -90,14 +90,14 @@ TEST_F(ProgramTest, EachRunSeesFreshStateAndTheDataSegments) {
   }
 }
 
-TEST_F(ProgramTest, StartReturningIsExitCodeZero) {
+TEST_P(ProgramTest, StartReturningIsExitCodeZero) {
   Name p = module(program(R"((func (export "_start")))"));
   RecordingCalls calls;
   EXPECT_EQ(run_program(p, calls), 0u);
   EXPECT_TRUE(calls.calls.empty());
 }
 
-TEST_F(ProgramTest, BadPointersReachTheSystemCallsAsFaults) {
+TEST_P(ProgramTest, BadPointersReachTheSystemCallsAsFaults) {
   Name p = module(program(R"(
     (func (export "_start")
       (call $proc_exit (call $fd_write (i32.const 1) (i32.const 65530) (i32.const 1) (i32.const 8)))))"));
@@ -105,7 +105,7 @@ TEST_F(ProgramTest, BadPointersReachTheSystemCallsAsFaults) {
   EXPECT_EQ(run_program(p, calls), 21u);  // EFAULT, as the calls returned it
 }
 
-TEST_F(ProgramTest, TrapsAndHostRefusalsAreProcedureErrors) {
+TEST_P(ProgramTest, TrapsAndHostRefusalsAreProcedureErrors) {
   RecordingCalls calls;
   Name trap = module(program(R"((func (export "_start") unreachable))"));
   EXPECT_THAT([&] { run_program(trap, calls); }, ::testing::ThrowsMessage<ProcedureError>(HasSubstr("unreachable")));
@@ -121,7 +121,7 @@ TEST_F(ProgramTest, TrapsAndHostRefusalsAreProcedureErrors) {
   EXPECT_EQ(run_program(module(hello(7)), again), 7u);
 }
 
-TEST_F(ProgramTest, ProgramsAndProceduresAreNotInterchangeable) {
+TEST_P(ProgramTest, ProgramsAndProceduresAreNotInterchangeable) {
   Name p = module(hello(0));
   EXPECT_THAT(error_of(run(p, {})), HasSubstr("is a Flatware program"));
   Name procedure = module(testing::with_imports(R"((func (export "_fixnet_apply") (param i32) (result i32)
@@ -132,7 +132,7 @@ TEST_F(ProgramTest, ProgramsAndProceduresAreNotInterchangeable) {
               ::testing::ThrowsMessage<ProcedureError>(HasSubstr("not a Flatware program")));
 }
 
-TEST_F(ProgramTest, ImportsAreCheckedAgainstWasiPreview1) {
+TEST_P(ProgramTest, ImportsAreCheckedAgainstWasiPreview1) {
   RecordingCalls calls;
   auto rejection = [&](const std::string& wat) {
     try {
@@ -160,7 +160,7 @@ TEST_F(ProgramTest, ImportsAreCheckedAgainstWasiPreview1) {
 }
 
 // A module of 16 MiB of data compiles in seconds: its data never becomes C.
-TEST_F(ProgramTest, LargeDataSegmentsAreNotCompiledAsC) {
+TEST_P(ProgramTest, LargeDataSegmentsAreNotCompiledAsC) {
   std::string data(16 << 20, 'x');
   data[(16 << 20) - 1] = '!';
   std::string wat = program(R"(
@@ -180,6 +180,23 @@ TEST_F(ProgramTest, LargeDataSegmentsAreNotCompiledAsC) {
   EXPECT_LT(c.source.size() + c.header.size() + c.shared.size(), size_t{1} << 20);
   for (const CFunctionPart& part : c.parts) EXPECT_LT(part.text.size(), size_t{1} << 20);
 }
+
+// Under auto a program runs compiled (its WASI calls change the run's state: an interpreted run could
+// not be given up halfway), and finding out that it is one does not read it for the interpreter.
+TEST_P(ProgramTest, UnderAutoProgramsRunCompiled) {
+  if (engine != Engine::Auto) GTEST_SKIP() << "about the auto engine";
+  Name p = module(hello(57));  // a module of its own: not compiled by another test
+  EXPECT_TRUE(runner->is_program(store, p));
+  RecordingCalls calls;
+  EXPECT_EQ(run_program(p, calls), 57u);
+  const WasmRunnerStats stats = runner->stats();
+  EXPECT_EQ(stats.interpreted, 0u);
+  EXPECT_EQ(stats.interpreted_calls, 0u);
+  EXPECT_EQ(stats.instances, 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, ProgramTest, ::testing::Values(Engine::Native, Engine::Interp, Engine::Auto),
+                         testing::engine_test_name);
 
 }  // namespace
 }  // namespace fixnet::wasm

@@ -32,7 +32,7 @@ std::string trapping(std::string_view body) {
       std::string(body) + " (call $blob_from_u64 (i64.const 0) (i32.const 0)))");
 }
 
-class RunnerTest : public WasmTest {
+class RunnerTest : public EngineTest {
  protected:
   // The error message of running a procedure made of `body` (with one argument, `arg`).
   std::string trap_of(std::string_view body, Name lim = limits(), std::vector<Name> args = {}) {
@@ -42,7 +42,7 @@ class RunnerTest : public WasmTest {
   }
 };
 
-TEST_F(RunnerTest, AddsTwoU8Literals) {
+TEST_P(RunnerTest, AddsTwoU8Literals) {
   Name add = module(with_imports(kAdd));
   Name result = run(add, {u8(200), u8(100)});
   ASSERT_TRUE(result.is_blob()) << error_of(result);
@@ -52,7 +52,7 @@ TEST_F(RunnerTest, AddsTwoU8Literals) {
 
 // The evaluator passes the encode tree's entries along (Invocation::entries); the guest reads them
 // there, without the store: here the encode tree is not even in the store.
-TEST_F(RunnerTest, ReadsTheEncodeTreeFromTheInvocationsEntries) {
+TEST_P(RunnerTest, ReadsTheEncodeTreeFromTheInvocationsEntries) {
   Name add = module(with_imports(kAdd));
   const std::vector<Name> entries{limits(), add, u8(7), u8(8)};
   const Name encode = Name::tree_name(entries);
@@ -65,14 +65,14 @@ TEST_F(RunnerTest, ReadsTheEncodeTreeFromTheInvocationsEntries) {
             Name::literal(std::string(1, '\x0f')));
 }
 
-TEST_F(RunnerTest, HandlesOnlyWasmBlobs) {
+TEST_P(RunnerTest, HandlesOnlyWasmBlobs) {
   Name add = module(with_imports(kAdd));
   EXPECT_TRUE(runner->handles(store, add));
   EXPECT_FALSE(runner->handles(store, blob("fixnet-native:add")));
   EXPECT_FALSE(runner->handles(store, blob(std::string(100, 'x'))));
 }
 
-TEST_F(RunnerTest, EveryInvocationSeesFreshGlobalsAndMemory) {
+TEST_P(RunnerTest, EveryInvocationSeesFreshGlobalsAndMemory) {
   Name counter = module(with_imports(kCounter));
   for (uint64_t i = 0; i < 5; ++i) {
     // Different arguments, so each is a new computation that really runs.
@@ -80,10 +80,13 @@ TEST_F(RunnerTest, EveryInvocationSeesFreshGlobalsAndMemory) {
     ASSERT_TRUE(result.is_blob()) << error_of(result);
     EXPECT_EQ(from_le(bytes(result)), 101u) << "invocation " << i;
   }
-  EXPECT_EQ(runner->stats().instances, 1u) << "one pooled instance, reset between calls";
+  if (engine == Engine::Native)
+    EXPECT_EQ(runner->stats().instances, 1u) << "one pooled instance, reset between calls";
+  else
+    EXPECT_EQ(runner->stats().interpreted_calls, 5u);
 }
 
-TEST_F(RunnerTest, MemoryGrownInOneCallIsGoneInTheNext) {
+TEST_P(RunnerTest, MemoryGrownInOneCallIsGoneInTheNext) {
   // Returns the memory size in pages and the byte at the far end of `pages` more pages (0 if there is
   // none yet), then grows by that much and writes that byte. Small growth is zeroed on reset, large
   // growth (over 1 MiB) has its pages dropped: both must read as fresh.
@@ -106,7 +109,7 @@ TEST_F(RunnerTest, MemoryGrownInOneCallIsGoneInTheNext) {
   }
 }
 
-TEST_F(RunnerTest, LargeMemoryIsRestoredToItsImage) {
+TEST_P(RunnerTest, LargeMemoryIsRestoredToItsImage) {
   // 32 pages (above the copy-back threshold, so pages are dropped and the image's data copied back):
   // each call reads its data byte and a zero word, then dirties both.
   Name dirty = module(with_imports(R"(
@@ -124,7 +127,7 @@ TEST_F(RunnerTest, LargeMemoryIsRestoredToItsImage) {
   }
 }
 
-TEST_F(RunnerTest, OnlyWrittenChunksAreRestoredAndNothingIsMissed) {
+TEST_P(RunnerTest, OnlyWrittenChunksAreRestoredAndNothingIsMissed) {
   // Each call checks that its memory is as instantiated, then writes: an i64 across the 4 KiB chunk
   // boundary at 8192 (so the second chunk is written by a store that starts in the first), a byte
   // through memory.fill, and bytes copied by the host (blob_read) into the third chunk.
@@ -146,7 +149,7 @@ TEST_F(RunnerTest, OnlyWrittenChunksAreRestoredAndNothingIsMissed) {
   }
 }
 
-TEST_F(RunnerTest, ReadsAndCreatesBlobsAndTrees) {
+TEST_P(RunnerTest, ReadsAndCreatesBlobsAndTrees) {
   // Returns [arg0 ++ arg0 (via guest memory), arg1 unchanged].
   Name doubler = module(with_imports(R"(
     (func (export "_fixnet_apply") (param $e i32) (result i32) (local $b i32) (local $n i32)
@@ -166,7 +169,7 @@ TEST_F(RunnerTest, ReadsAndCreatesBlobsAndTrees) {
   EXPECT_EQ((*entries)[1], u8(9));
 }
 
-TEST_F(RunnerTest, TrapsAreErrorValuesNamingTheTrap) {
+TEST_P(RunnerTest, TrapsAreErrorValuesNamingTheTrap) {
   EXPECT_THAT(trap_of("(unreachable)"), ::testing::HasSubstr("unreachable executed"));
   EXPECT_THAT(trap_of("(drop (i32.div_u (i32.const 1) (local.get $i)))"),
               ::testing::HasSubstr("division by zero"));
@@ -177,7 +180,7 @@ TEST_F(RunnerTest, TrapsAreErrorValuesNamingTheTrap) {
               ::testing::HasSubstr("invalid conversion"));
 }
 
-TEST_F(RunnerTest, TrapsAreMemoizedAndDoNotRunAgain) {
+TEST_P(RunnerTest, TrapsAreMemoizedAndDoNotRunAgain) {
   Name thunk = application(module(trapping("(unreachable)")), {});
   Name first = evaluator->force(thunk);
   const uint64_t applications = evaluator->stats().applications;
@@ -186,7 +189,7 @@ TEST_F(RunnerTest, TrapsAreMemoizedAndDoNotRunAgain) {
   EXPECT_EQ(relations.get(Relation::Think, thunk), first);
 }
 
-TEST_F(RunnerTest, RunawayRecursionExhaustsTheCallStack) {
+TEST_P(RunnerTest, RunawayRecursionExhaustsTheCallStack) {
   Name deep = module(with_imports(R"(
     (func $down (param i32) (result i32) (call $down (i32.add (local.get 0) (i32.const 1))))
     (func (export "_fixnet_apply") (param $e i32) (result i32) (call $down (i32.const 0))))"));
@@ -197,7 +200,7 @@ TEST_F(RunnerTest, RunawayRecursionExhaustsTheCallStack) {
   EXPECT_EQ(bytes(run(add, {u8(2), u8(2)})), std::string(1, '\4'));
 }
 
-TEST_F(RunnerTest, CallDepthIsExactlyTheLimit) {
+TEST_P(RunnerTest, CallDepthIsExactlyTheLimit) {
   // Recurses n times: n = 1023 fits under _fixnet_apply, 1024 does not.
   Name recurse = module(with_imports(R"(
     (func $down (param i64) (result i64)
@@ -210,12 +213,12 @@ TEST_F(RunnerTest, CallDepthIsExactlyTheLimit) {
   EXPECT_THAT(error_of(run(recurse, {u64(1023)})), ::testing::HasSubstr("call stack exhausted"));
 }
 
-TEST_F(RunnerTest, InfiniteLoopRunsOutOfFuel) {
+TEST_P(RunnerTest, InfiniteLoopRunsOutOfFuel) {
   const std::string loop = "(loop $forever (br $forever))";
   EXPECT_THAT(trap_of(loop, limits(0, 10'000)), ::testing::HasSubstr("fuel exhausted (limit 10000)"));
 }
 
-TEST_F(RunnerTest, FuelIsCountedTheSameWayEveryTime) {
+TEST_P(RunnerTest, FuelIsCountedTheSameWayEveryTime) {
   // A loop of n iterations: the smallest fuel that lets it finish is a pure function of n.
   Name counted = module(with_imports(R"(
     (func (export "_fixnet_apply") (param $e i32) (result i32) (local $n i64)
@@ -245,7 +248,7 @@ TEST_F(RunnerTest, FuelIsCountedTheSameWayEveryTime) {
   EXPECT_EQ(least_fuel(100), hundred);
 }
 
-TEST_F(RunnerTest, MemoryGrowPastTheLimitFails) {
+TEST_P(RunnerTest, MemoryGrowPastTheLimitFails) {
   // memory.grow's result: the old size, or -1 (as an unsigned byte 255) past the limit.
   Name grow = module(with_imports(R"(
     (func (export "_fixnet_apply") (param $e i32) (result i32)
@@ -259,14 +262,14 @@ TEST_F(RunnerTest, MemoryGrowPastTheLimitFails) {
   EXPECT_EQ(bytes(run(grow, {u8(4)}, limits(5 * 65536))), std::string(1, '\1'));
 }
 
-TEST_F(RunnerTest, InitialMemoryOverTheLimitIsAnError) {
+TEST_P(RunnerTest, InitialMemoryOverTheLimitIsAnError) {
   Name big = module(with_imports(kAdd, "(memory 3)"));
   EXPECT_THAT(error_of(run(big, {u8(1), u8(1)}, limits(2 * 65536))),
               ::testing::HasSubstr("needs 196608 bytes of memory initially; the memory limit is 131072"));
   EXPECT_EQ(bytes(run(big, {u8(1), u8(1)}, limits(3 * 65536))), std::string(1, '\2'));
 }
 
-TEST_F(RunnerTest, HandleAndPointerMisuseTraps) {
+TEST_P(RunnerTest, HandleAndPointerMisuseTraps) {
   EXPECT_THAT(trap_of("(drop (call $tree_entry (i32.const 99) (i64.const 0)))"),
               ::testing::HasSubstr("handle 99 is not valid"));
   EXPECT_THAT(trap_of("(drop (call $tree_entry (local.get $e) (i64.const 7)))"),
@@ -289,13 +292,13 @@ TEST_F(RunnerTest, HandleAndPointerMisuseTraps) {
       ::testing::HasSubstr("fixnet_tree_create: handle 77 is not valid"));
 }
 
-TEST_F(RunnerTest, ReturningAnInvalidHandleIsAnError) {
+TEST_P(RunnerTest, ReturningAnInvalidHandleIsAnError) {
   Name bad =
       module(with_imports(R"((func (export "_fixnet_apply") (param i32) (result i32) (i32.const 5)))"));
   EXPECT_THAT(error_of(run(bad, {})), ::testing::HasSubstr("returned handle 5, which is not valid"));
 }
 
-TEST_F(RunnerTest, AProcedureCanFailWithItsOwnMessage) {
+TEST_P(RunnerTest, AProcedureCanFailWithItsOwnMessage) {
   Name failing = module(with_imports(R"(
     (data (i32.const 0) "no\ngood")
     (func (export "_fixnet_apply") (param i32) (result i32)
@@ -303,7 +306,7 @@ TEST_F(RunnerTest, AProcedureCanFailWithItsOwnMessage) {
   EXPECT_THAT(error_of(run(failing, {})), ::testing::HasSubstr("failed: no good"));
 }
 
-TEST_F(RunnerTest, RefContentsAreNotAccessible) {
+TEST_P(RunnerTest, RefContentsAreNotAccessible) {
   // The argument arrives as a Ref (a Shallow encode): its size is known, its bytes are not.
   Name size_of = module(with_imports(R"(
     (func (export "_fixnet_apply") (param $e i32) (result i32)
@@ -319,12 +322,12 @@ TEST_F(RunnerTest, RefContentsAreNotAccessible) {
               ::testing::HasSubstr("Ref to a Blob (its contents are not accessible)"));
 }
 
-TEST_F(RunnerTest, InstantiationTrapIsAnError) {
+TEST_P(RunnerTest, InstantiationTrapIsAnError) {
   Name bad = module(with_imports(kAdd, "(memory 1) (data (i32.const 65535) \"xy\")"));
   EXPECT_THAT(error_of(run(bad, {u8(1), u8(2)})), ::testing::HasSubstr("is outside the initial memory"));
 }
 
-TEST_F(RunnerTest, ManyThreadsRunTheSameAndDifferentProceduresAtOnce) {
+TEST_P(RunnerTest, ManyThreadsRunTheSameAndDifferentProceduresAtOnce) {
   Name add = module(with_imports(kAdd));
   Name counter = module(with_imports(kCounter));
   ASSERT_FALSE(is_error_value(store, run(add, {u8(0), u8(0)})));  // compiled before the race
@@ -344,6 +347,8 @@ TEST_F(RunnerTest, ManyThreadsRunTheSameAndDifferentProceduresAtOnce) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(wrong, 0);
 }
+
+FIXNET_ON_EVERY_ENGINE(RunnerTest);
 
 }  // namespace
 }  // namespace fixnet::wasm::testing

@@ -22,20 +22,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// These tests are about compiling: no interpreter runs a module while it compiles.
+constexpr WasmRunnerOptions kCompiledOnly{Engine::Native};
+
 // A distinct valid module per `tag`: returns a one-byte Blob holding the tag.
 std::string tagged_module(uint8_t tag) {
   return wat_to_wasm(with_imports(fmt::format(R"(
     (func (export "_fixnet_apply") (param $e i32) (result i32)
       (call $blob_from_u64 (i64.const {}) (i32.const 1))))",
                                               tag)));
-}
-
-size_t artifacts_in(const fs::path& cache) {
-  size_t n = 0;
-  if (!fs::exists(cache / "wasm")) return 0;
-  for (const auto& e : fs::directory_iterator(cache / "wasm"))
-    if (e.path().extension() == ".so") ++n;
-  return n;
 }
 
 class ToolchainTest : public ::testing::Test {
@@ -60,12 +55,12 @@ TEST_F(ToolchainTest, VersionNamesWhatArtifactsDependOn) {
 TEST_F(ToolchainTest, ASecondRunnerLoadsTheArtifactWithoutCompiling) {
   Name m = put(tagged_module(1));
   {
-    WasmRunner first(cache.path());
+    WasmRunner first(cache.path(), kCompiledOnly);
     EXPECT_EQ(call(first, m), Name::literal("\1"));
     EXPECT_EQ(first.stats().compiled, 1u);
   }
   EXPECT_EQ(artifacts_in(cache.path()), 1u);
-  WasmRunner second(cache.path());
+  WasmRunner second(cache.path(), kCompiledOnly);
   const auto start = std::chrono::steady_clock::now();
   second.prepare(store, m);
   const auto load = std::chrono::steady_clock::now() - start;
@@ -76,7 +71,7 @@ TEST_F(ToolchainTest, ASecondRunnerLoadsTheArtifactWithoutCompiling) {
 }
 
 TEST_F(ToolchainTest, DifferentModulesCompileInParallel) {
-  WasmRunner runner(cache.path());
+  WasmRunner runner(cache.path(), kCompiledOnly);
   std::vector<Name> modules;
   for (uint8_t t = 10; t < 14; ++t) modules.push_back(put(tagged_module(t)));
   std::vector<std::thread> threads;
@@ -92,7 +87,7 @@ TEST_F(ToolchainTest, DifferentModulesCompileInParallel) {
 }
 
 TEST_F(ToolchainTest, TheSameModuleFromManyThreadsCompilesOnce) {
-  WasmRunner runner(cache.path());
+  WasmRunner runner(cache.path(), kCompiledOnly);
   Name m = put(tagged_module(20));
   std::vector<std::thread> threads;
   for (int i = 0; i < 4; ++i) threads.emplace_back([&] { call(runner, m); });
@@ -102,7 +97,7 @@ TEST_F(ToolchainTest, TheSameModuleFromManyThreadsCompilesOnce) {
 }
 
 TEST_F(ToolchainTest, AnInvalidModuleLeavesNothingInTheCache) {
-  WasmRunner runner(cache.path());
+  WasmRunner runner(cache.path(), kCompiledOnly);
   Name bad = put(std::string("\0asm\1\0\0\0garbage", 15));
   EXPECT_THROW(call(runner, bad), ProcedureError);
   EXPECT_THROW(call(runner, bad), ProcedureError);  // remembered, same answer
@@ -114,7 +109,7 @@ TEST_F(ToolchainTest, NoCompilerIsAnEnvironmentFailureAndNotMemoized) {
   struct Unset {
     ~Unset() { ::unsetenv("FIXNET_CC"); }
   } unset;
-  WasmRunner runner(cache.path());
+  WasmRunner runner(cache.path(), kCompiledOnly);
   MemoryRelations relations;
   ThreadPool pool(1);
   Evaluator evaluator(store, relations, runner, pool);
@@ -137,7 +132,7 @@ TEST(ToolchainChild, RunsAModule) {
   const char* module = std::getenv("FIXNET_WASM_TEST_MODULE");
   if (!cache || !module) GTEST_SKIP() << "run by ToolchainProcessTest only";
   MemoryStore store;
-  WasmRunner runner(cache);
+  WasmRunner runner(cache, kCompiledOnly);
   Name m = store.put_blob(read_file(module));
   Name result = runner.apply(Invocation{store, store.put_tree({Limits{}.to_blob_name(), m}), m, Limits{}});
   EXPECT_TRUE(result.is_blob());

@@ -49,6 +49,15 @@ inline const std::filesystem::path& shared_cache_dir() {
   return dir.path();
 }
 
+// How many compiled artifacts cache directory `cache` holds.
+inline size_t artifacts_in(const std::filesystem::path& cache) {
+  size_t n = 0;
+  if (!std::filesystem::exists(cache / "wasm")) return 0;
+  for (const auto& e : std::filesystem::directory_iterator(cache / "wasm"))
+    if (e.path().extension() == ".so") ++n;
+  return n;
+}
+
 inline std::string u64le(uint64_t v, size_t n = 8) {
   std::string s(n, '\0');
   for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(v >> (8 * i));
@@ -77,12 +86,13 @@ inline std::filesystem::path examples_dir() {
 
 class WasmTest : public ::testing::Test {
  protected:
-  explicit WasmTest(std::filesystem::path cache = shared_cache_dir())
-      : runner(std::make_unique<WasmRunner>(std::move(cache))) {
+  explicit WasmTest(std::filesystem::path cache = shared_cache_dir(), Engine engine = Engine::Native)
+      : engine(engine), runner(std::make_unique<WasmRunner>(std::move(cache), WasmRunnerOptions{engine})) {
     NativeProcedures::add_builtins(natives);
     dispatcher.add(&natives);
     dispatcher.add(runner.get());
     evaluator = std::make_unique<Evaluator>(store, relations, dispatcher, pool);
+    if (engine == Engine::Interp) native_twin = std::make_unique<Twin>(shared_cache_dir(), *this);
   }
 
   Name module(std::string_view wat) { return store.put_blob(wat_to_wasm(wat)); }
@@ -103,11 +113,15 @@ class WasmTest : public ::testing::Test {
   }
   // force(Application(...)): the value, or an error value.
   Name run(Name procedure, std::vector<Name> args, Name lim = limits()) {
-    return evaluator->force(application(procedure, std::move(args), lim));
+    return force(application(procedure, std::move(args), lim));
   }
+  // force / eval of `thunk`; under the interpreter, checked against compiled code's Name.
+  Name force(Name thunk) { return same_as_native(thunk, evaluator->force(thunk), false); }
+  Name eval(Name thunk) { return same_as_native(thunk, evaluator->eval(thunk), true); }
   std::string bytes(Name blob) { return std::string(*store.get_blob(blob)); }
   std::string error_of(Name value) { return error_message(store, value).value_or("(not an error)"); }
 
+  const Engine engine;
   MemoryStore store;
   MemoryRelations relations;
   ThreadPool pool{2};
@@ -115,7 +129,51 @@ class WasmTest : public ::testing::Test {
   std::unique_ptr<WasmRunner> runner;
   ProcedureDispatcher dispatcher;
   std::unique_ptr<Evaluator> evaluator;
+
+ private:
+  // Compiled code beside the interpreter, with a memo table of its own (so it really runs), on the
+  // same store: what the interpreter computes, it computes too, to the same Name — results and error
+  // values alike, byte for byte.
+  struct Twin {
+    Twin(const std::filesystem::path& cache, WasmTest& test) : runner(cache, WasmRunnerOptions{Engine::Native}) {
+      dispatcher.add(&test.natives);
+      dispatcher.add(&runner);
+      evaluator = std::make_unique<Evaluator>(test.store, relations, dispatcher, test.pool);
+    }
+    MemoryRelations relations;
+    WasmRunner runner;
+    ProcedureDispatcher dispatcher;
+    std::unique_ptr<Evaluator> evaluator;
+  };
+
+  Name same_as_native(Name thunk, Name result, bool eval) {
+    if (native_twin) {
+      const Name native = eval ? native_twin->evaluator->eval(thunk) : native_twin->evaluator->force(thunk);
+      EXPECT_EQ(result, native) << "the interpreter gave " << error_of(result) << ", compiled code "
+                                << error_of(native);
+    }
+    return result;
+  }
+
+  std::unique_ptr<Twin> native_twin;
 };
+
+// A WasmTest run once per engine (compiled code, wabt's interpreter) with the same expectations: the
+// engines must give the same Names, results and error values alike. Instantiate a suite of them with
+// FIXNET_ON_EVERY_ENGINE(Suite).
+class EngineTest : public WasmTest, public ::testing::WithParamInterface<Engine> {
+ protected:
+  EngineTest() : WasmTest(shared_cache_dir(), GetParam()) {}
+};
+
+inline std::string engine_test_name(const ::testing::TestParamInfo<Engine>& info) {
+  return std::string(engine_name(info.param));
+}
+
+#define FIXNET_ON_EVERY_ENGINE(suite)                                                                   \
+  INSTANTIATE_TEST_SUITE_P(Engines, suite,                                                              \
+                           ::testing::Values(::fixnet::wasm::Engine::Native, ::fixnet::wasm::Engine::Interp), \
+                           ::fixnet::wasm::testing::engine_test_name)
 
 // The guest API imports, for WebAssembly text procedures.
 inline constexpr const char* kImports = R"(

@@ -18,7 +18,8 @@ std::filesystem::path chosen_cache(const std::filesystem::path& repository_cache
 
 }  // namespace
 
-Runtime::Runtime(const std::filesystem::path& cache_dir) : wasm_(chosen_cache(cache_dir)), flatware_(wasm_) {
+Runtime::Runtime(const std::filesystem::path& cache_dir, wasm::WasmRunnerOptions wasm)
+    : wasm_(chosen_cache(cache_dir), wasm), flatware_(wasm_) {
   NativeProcedures::add_builtins(natives_);
   // Natives first: their Blobs ("fixnet-native:…") are cheap to recognize. Flatware before Wasm: it
   // claims only the modules that are programs.
