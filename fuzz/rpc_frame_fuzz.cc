@@ -11,6 +11,7 @@
 #include <span>
 #include <vector>
 
+#include "rpc/service_name.h"
 #include "rpc/tcp_transport_frame.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -43,7 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto step = reader.advance(n);
       if (step == FrameReader::Step::kHeader) {
         const FrameHeader& h = reader.header();
-        const uint64_t cap = h.kind == FrameKind::kError ? kMaxErrorText : h.kind == FrameKind::kHello ? 0 : limit;
+        const uint64_t cap = h.kind == FrameKind::kError ? kMaxErrorText : h.kind == FrameKind::kHello ? kMaxServiceName : limit;
         if (h.payload_length > cap) std::abort();
         if (h.call_id % 2 == 1) {
           step = reader.discard();

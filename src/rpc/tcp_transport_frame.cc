@@ -106,7 +106,7 @@ FrameReader::Step FrameReader::finish_if_complete() {
 
 FrameReader::Step FrameReader::accept(std::span<uint8_t> destination) {
   destination_ = destination.first(header_.payload_length);
-  std::memcpy(destination_.data(), resumed_.data(), resumed_.size());
+  if (!resumed_.empty()) std::memcpy(destination_.data(), resumed_.data(), resumed_.size());  // never memcpy a null
   filled_ = resumed_.size();
   resumed_.clear();
   state_ = State::kPayload;
