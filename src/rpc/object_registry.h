@@ -1,5 +1,5 @@
-// ObjectRegistry<T>: the service's running objects of one kind (the gRPC interop, the TCP peer
-// dispatch) by a process-unique id, so an engine created from a config string ("ID …") finds the
+// ObjectRegistry<T>: the service's running objects of one kind (the gRPC interop)
+// by a process-unique id, so an engine created from a config string ("ID …") finds the
 // object it works with. Entries are weak: an object leaves (erase) in its destructor. Thread-safe.
 #pragma once
 

@@ -41,12 +41,10 @@ PeerDispatch::~PeerDispatch() {
 uint16_t PeerDispatch::port() const { return net::bound_port(listener_.get()); }
 
 void PeerDispatch::bind(const std::string& service, const SchemaHash& schema, PeerInbox* inbox) {
-  std::lock_guard lock(mutex_);
   bindings_.push_back({service, schema, inbox});
 }
 
 void PeerDispatch::unbind(PeerInbox* inbox) {
-  std::lock_guard lock(mutex_);
   std::erase_if(bindings_, [&](const Binding& b) { return b.inbox == inbox; });
 }
 
@@ -130,7 +128,6 @@ void PeerDispatch::dispatch(int fd) {
 
 bool PeerDispatch::hand_over(int fd) {
   Pending& p = pending_.at(fd);
-  std::lock_guard lock(mutex_);
   PeerInbox* inbox = choose(p.service, p.hello->schema_hash);
   if (inbox == nullptr) return false;
   inbox->push(HandedPeer{std::move(p.socket), *p.hello});

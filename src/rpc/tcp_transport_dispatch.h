@@ -24,7 +24,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -85,7 +84,7 @@ class PeerDispatch {
   void dispatch(int fd);
   // Hands a complete peer to an application serving its service; false when none does.
   bool hand_over(int fd);
-  // The inbox for a peer of `service` with `schema`; null when nobody serves it. Under mutex_.
+  // The inbox for a peer of `service` with `schema`; null when nobody serves it.
   PeerInbox* choose(const std::string& service, const SchemaHash& schema);
   // Tells the peer why (one Error frame, best effort) and closes it.
   void refuse(int fd, uint64_t call_id, Status status, const std::string& why);
@@ -96,9 +95,8 @@ class PeerDispatch {
   net::UniqueFd listener_;
   std::map<int, Pending> pending_;  // by fd; control thread only
   uint64_t sweep_timer_ = 0;        // running while pending_ is not empty
-  std::mutex mutex_;
-  std::vector<Binding> bindings_;            // under mutex_
-  std::map<std::string, uint64_t> turns_;    // round-robin counters by service; under mutex_
+  std::vector<Binding> bindings_;
+  std::map<std::string, uint64_t> turns_;  // round-robin counters by service
 };
 
 }  // namespace fixnet::rpc
