@@ -60,8 +60,8 @@ class CompileSlot {
 };
 
 std::vector<std::string> include_flags(const fs::path& source) {
-  return {"-I" + source.parent_path().string(),
-          "-Wa,-I" + source.parent_path().string()};  // .incbin of the data image (c_codegen.h)
+  const std::string dir = source.has_parent_path() ? source.parent_path().string() : ".";
+  return {"-I" + dir, "-Wa,-I" + dir};  // .incbin of the data image (c_codegen.h)
 }
 
 // Runs one compiler command; throws EnvironmentError with its first error line if it fails.
@@ -80,26 +80,30 @@ void run_compiler(const CCompiler& cc, const std::vector<std::string>& args, con
                                      WIFSIGNALED(status) ? " (killed by a signal)" : ""));
 }
 
+// `name` (a path when it holds a '/') as found on PATH; empty if it is not there.
+fs::path find_program(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path_env = std::getenv("PATH");
+  std::istringstream dirs(path_env ? path_env : "/usr/bin:/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    fs::path candidate = fs::path(dir.empty() ? "." : dir) / name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return {};
+}
+
+const fs::path& ccache() {
+  static const fs::path found = find_program("ccache");
+  return found;
+}
+
 }  // namespace
 
 CCompiler find_c_compiler() {
   const char* override_cc = std::getenv("FIXNET_CC");
   const std::string name = override_cc && *override_cc ? override_cc : "cc";
-  fs::path found;
-  if (name.find('/') != std::string::npos) {
-    found = name;
-  } else {
-    const char* path_env = std::getenv("PATH");
-    std::istringstream dirs(path_env ? path_env : "/usr/bin:/bin");
-    std::string dir;
-    while (std::getline(dirs, dir, ':')) {
-      fs::path candidate = fs::path(dir.empty() ? "." : dir) / name;
-      if (::access(candidate.c_str(), X_OK) == 0) {
-        found = candidate;
-        break;
-      }
-    }
-  }
+  const fs::path found = find_program(name);
   std::error_code ec;
   fs::path resolved = found.empty() ? fs::path() : fs::canonical(found, ec);
   struct stat st {};
@@ -167,14 +171,27 @@ void compile_shared_object(const CCompiler& cc, const std::vector<CompileUnit>& 
       threads.emplace_back([&, i] {
         CompileSlot slot;
         if (failed.load()) return;
-        std::vector<std::string> args = {cc.path.string()};
-        args.insert(args.end(), unit_flags.begin(), unit_flags.end());
-        if (units[i].huge)
-          for (std::string& flag : huge_unit_flags()) args.push_back(std::move(flag));
-        for (std::string& flag : include_flags(units[i].source)) args.push_back(std::move(flag));
-        args.insert(args.end(), {"-c", "-o", objects[i].string(), units[i].source.string()});
+        const CompileUnit& unit = units[i];
+        auto command = [&](bool cached) {
+          std::vector<std::string> args = {cc.path.string()};
+          if (cached) args.insert(args.begin(), ccache().string());
+          args.insert(args.end(), unit_flags.begin(), unit_flags.end());
+          if (unit.huge)
+            for (std::string& flag : huge_unit_flags()) args.push_back(std::move(flag));
+          // Relative names in the unit's directory: what ccache hashes is the same in every work dir.
+          const fs::path source = cached ? unit.source.filename() : unit.source;
+          for (std::string& flag : include_flags(source)) args.push_back(std::move(flag));
+          const fs::path object = cached ? objects[i].filename() : objects[i];
+          args.insert(args.end(), {"-c", "-o", object.string(), source.string()});
+          return args;
+        };
+        const std::string log = objects[i].string() + ".log", what = unit.source.filename().string();
         try {
-          run_compiler(cc, args, objects[i].string() + ".log", units[i].source.filename().string());
+          // ccache failing for a reason of its own (say an unwritable cache directory) costs one
+          // more compile, never the artifact.
+          const bool cached = unit.cacheable && !ccache().empty() &&
+                              run_supervised(command(true), log, unit.source.parent_path()) == 0;
+          if (!cached) run_compiler(cc, command(false), log, what);
         } catch (...) {
           std::lock_guard lock(mutex);
           if (!failure) failure = std::current_exception();

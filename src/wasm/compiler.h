@@ -32,6 +32,10 @@ unsigned compile_jobs();
 struct CompileUnit {
   std::filesystem::path source;  // its includes beside it
   bool huge = false;  // holds a function so large that -O2's costliest passes are left out for it
+  // Compiled through ccache, when it is on PATH, so a machine compiles a unit once whatever
+  // repository asks: only for a unit whose every input is text the preprocessor reads (no .incbin,
+  // whose file ccache would not hash), compiled in its own directory under relative names.
+  bool cacheable = false;
 };
 
 // Called with the units compiled so far (the link counts as one more) and the total, from any thread.

@@ -24,7 +24,7 @@ void kill_group(int) {
 }
 
 // In the forked supervisor. The parent has threads, so only async-signal-safe calls from here on.
-[[noreturn]] void supervise(char* const* argv, const char* log, pid_t parent) {
+[[noreturn]] void supervise(char* const* argv, const char* log, const char* cwd, pid_t parent) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);  // the starting thread may block signals (servers do)
@@ -44,7 +44,7 @@ void kill_group(int) {
     const int out = ::open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (out < 0 || in < 0 || ::dup2(in, STDIN_FILENO) < 0 || ::dup2(out, STDOUT_FILENO) < 0 ||
-        ::dup2(out, STDERR_FILENO) < 0)
+        ::dup2(out, STDERR_FILENO) < 0 || (*cwd && ::chdir(cwd) != 0))
       ::_exit(126);
     ::execve(argv[0], argv, environ);
     ::_exit(127);
@@ -62,18 +62,19 @@ void kill_group(int) {
 
 }  // namespace
 
-int run_supervised(const std::vector<std::string>& args, const std::filesystem::path& log) {
+int run_supervised(const std::vector<std::string>& args, const std::filesystem::path& log,
+                   const std::filesystem::path& cwd) {
   std::vector<std::string> owned = args;
   std::vector<char*> argv;
   for (std::string& a : owned) argv.push_back(a.data());
   argv.push_back(nullptr);
-  const std::string log_path = log.string();
+  const std::string log_path = log.string(), cwd_path = cwd.string();
   const pid_t self = ::getpid();
 
   const pid_t pid = ::fork();
   if (pid < 0)
     throw EnvironmentError(fmt::format("could not start {}: fork: {}", args.front(), std::strerror(errno)));
-  if (pid == 0) supervise(argv.data(), log_path.c_str(), self);
+  if (pid == 0) supervise(argv.data(), log_path.c_str(), cwd_path.c_str(), self);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0)
     if (errno != EINTR)

@@ -15,7 +15,9 @@
 namespace fixnet::wasm {
 
 // Runs `args` (args[0] an absolute path) with stdin from /dev/null and stdout and stderr to `log`,
-// and returns its wait status (as from waitpid). Throws EnvironmentError if it cannot be started.
-int run_supervised(const std::vector<std::string>& args, const std::filesystem::path& log);
+// in the directory `cwd` (empty: this process's), and returns its wait status (as from waitpid).
+// Throws EnvironmentError if it cannot be started.
+int run_supervised(const std::vector<std::string>& args, const std::filesystem::path& log,
+                   const std::filesystem::path& cwd = {});
 
 }  // namespace fixnet::wasm

@@ -187,7 +187,7 @@ void Toolchain::compile(Name name, std::string_view bytes, const fs::path& artif
   std::vector<CompileUnit> units = {{work / "module.c"}};
   if (!c.parts.empty()) write_file(work / kSharedHeaderName, c.shared);
   for (size_t i = 0; i < c.parts.size(); ++i) {
-    units.push_back({work / fmt::format("part{}.c", i), c.parts[i].huge});
+    units.push_back({work / fmt::format("part{}.c", i), c.parts[i].huge, /*cacheable=*/true});
     write_file(units.back().source, c.parts[i].text);
   }
   c = GeneratedC{};  // hundreds of MB for a big module: not kept while the compilers run

@@ -7,7 +7,9 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <map>
 #include <mutex>
+#include <sstream>
 
 #include "wasm/c_split.h"
 #include "wasm/toolchain.h"
@@ -213,6 +215,44 @@ TEST_F(SplitCompileTest, ReportsProgressUnitByUnit) {
   }
   EXPECT_EQ(reports.back().first, total);
   EXPECT_EQ(reports.size(), total + 1) << "once at the start, once per unit, once for the link";
+}
+
+// A machine compiles a function unit once: a second repository's toolchain (a cache of its own, a
+// work directory of its own) gets every part from ccache and links an object that runs the same.
+TEST_F(SplitCompileTest, ASecondRepositoryTakesItsUnitsFromCcache) {
+  if (std::system("command -v ccache >/dev/null") != 0) GTEST_SKIP() << "no ccache on PATH (scripts/setup installs it)";
+  TempDir ccache_dir, second_cache;
+  ::setenv("CCACHE_DIR", ccache_dir.path().c_str(), 1);
+  const std::string wasm = wat_to_wasm(busy_module(7));
+  const Name m = blob(wasm);
+  EXPECT_EQ(from_le(bytes(run(m, {u64(9)}))), busy_result(9, 7));
+  auto stats = [] {
+    std::map<std::string, uint64_t> out;
+    std::string text;
+    FILE* p = ::popen("ccache --print-stats", "r");
+    for (char buf[4096]; p && std::fgets(buf, sizeof buf, p);) text += buf;
+    if (p) ::pclose(p);
+    std::istringstream lines(text);
+    std::string key;
+    uint64_t value;
+    while (lines >> key >> value) out[key] = value;
+    return out;
+  };
+  const auto first = stats();
+  EXPECT_GE(first.at("cache_miss"), 2u) << "at least two function units went through ccache";
+  EXPECT_EQ(first.at("direct_cache_hit") + first.at("preprocessed_cache_hit"), 0u);
+
+  Toolchain other(second_cache.path());
+  const fs::path artifact = other.artifact(m, [&] { return std::make_shared<const std::string>(wasm); });
+  const auto second = stats();
+  EXPECT_EQ(second.at("direct_cache_hit") + second.at("preprocessed_cache_hit"), first.at("cache_miss"))
+      << "every unit compiled the first time was a hit the second";
+  EXPECT_EQ(second.at("cache_miss"), first.at("cache_miss"));
+  void* handle = ::dlopen(artifact.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(handle, nullptr) << ::dlerror();
+  EXPECT_NE(::dlsym(handle, "fixnet_wasm_bind_v1"), nullptr);
+  ::dlclose(handle);
+  ::unsetenv("CCACHE_DIR");
 }
 
 }  // namespace
