@@ -36,13 +36,18 @@ inline std::string read_text(const fs::path& path) {
   return s.str();
 }
 
+// A new empty directory under the system's temporary one (the caller removes it).
+inline fs::path temp_dir() {
+  std::string pattern = (fs::temp_directory_path() / "fixnet-rpc-test-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp");
+  return pattern;
+}
+
 class ServiceProcess {
  public:
   // allow_tests: the uid running the tests may connect (otherwise only the service's own uid).
   explicit ServiceProcess(std::vector<std::string> extra = {}, bool allow_tests = true) {
-    std::string pattern = (fs::temp_directory_path() / "fixnet-rpc-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp");
-    dir_ = pattern;
+    dir_ = temp_dir();
     fs::permissions(dir_, fs::perms::all);  // the service runs as nobody
     socket_ = dir_ / "rpc.sock";
     std::vector<std::string> args{FIXNETD_BINARY, "--only", "rpc", "--socket", socket_.string(), "--log-level",

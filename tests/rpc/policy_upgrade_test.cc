@@ -1,0 +1,171 @@
+// The acl, qos and metrics policies upgraded live to their plugin builds (fixnet_rpc_acl.so, …) with
+// the real `fixnet rpc ctl`, under load from client threads: no call fails, and each policy's state
+// goes on in its successor — acl's rules still deny and its counters continue, qos's counters
+// continue, metrics' per-method counts and histogram continue rather than start again.
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "echo.fixnet.h"
+#include "operator_test_util.h"
+
+namespace fixnet::rpc {
+namespace {
+
+using fixnet::examples::echo::EchoClient;
+using fixnet::examples::echo::EchoRequest;
+using testing::ctl;
+using testing::engines;
+using testing::LoadClient;
+using testing::schema_cache;
+using testing::ServiceProcess;
+namespace fs = std::filesystem;
+
+void run_ctl(const ServiceProcess& service, const std::string& args) {
+  const auto r = ctl(service, args);
+  ASSERT_EQ(r.exit_code, 0) << args << ": " << r.output;
+}
+
+uint64_t counter(const ServiceProcess& service, size_t engine, const char* name, size_t app_index = 0) {
+  return engines(service, app_index)[engine]["counters"][name].get<uint64_t>();
+}
+
+// Echo stub calls with `depth` in flight whose data the ACL allows, until stopped; counts outcomes.
+class EchoLoad {
+ public:
+  EchoLoad(const fs::path& socket, int depth = 8) : echo_(EchoClient::connect(socket)) {
+    thread_ = std::thread([this, depth] {
+      try {
+        std::deque<fixnet::rpc::stub::Pending<fixnet::examples::echo::EchoReply>> calls;
+        while (!stopping_ || !calls.empty()) {
+          while (!stopping_ && calls.size() < static_cast<size_t>(depth)) {
+            auto request = echo_.make<EchoRequest>();
+            request->set_data("allowed " + std::to_string(sent_++));
+            calls.push_back(echo_.CallAsync(std::move(request)));
+          }
+          auto reply = calls.front().get(std::chrono::milliseconds(20000));
+          calls.pop_front();
+          (reply.ok() ? good_ : bad_)++;
+        }
+      } catch (const std::exception&) {
+        ++bad_;
+      }
+    });
+  }
+  ~EchoLoad() { stop(); }
+  void stop() {
+    stopping_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  uint64_t sent() const { return sent_; }
+  uint64_t good() const { return good_; }
+  uint64_t bad() const { return bad_; }
+
+ private:
+  EchoClient echo_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> sent_{0}, good_{0}, bad_{0};
+  std::thread thread_;
+};
+
+// Waits until `good` grew by `more` (calls go on).
+template <class Good>
+void expect_progress(Good good, uint64_t more = 100) {
+  const uint64_t before = good();
+  EXPECT_TRUE(ServiceProcess::eventually([&] { return good() > before + more; }));
+}
+
+TEST(RpcPolicyUpgrade, AclMovesToItsPluginUnderLoadWithItsRulesAndCounters) {
+  ServiceProcess service({"--schema-cache", schema_cache().string()});
+  EchoLoad load(service.socket());
+  auto probe = EchoClient::connect(service.socket());
+  run_ctl(service, "attach acl --config 'Call data prefix forbid' --all");
+  auto denied = [&] {
+    auto request = probe.make<EchoRequest>();
+    request->set_data("forbidden");
+    return probe.Call(std::move(request)).status() == Status::kDenied;
+  };
+  EXPECT_TRUE(denied());
+  expect_progress([&] { return load.good(); });
+  const uint64_t passed = counter(service, 2, "passed");  // frontend, marshal, acl, echo
+  for (int i = 0; i < 3; ++i) {  // built in → plugin, then plugin → plugin (a "new version" again)
+    run_ctl(service, "upgrade acl --plugin " ACL_PLUGIN " --all");
+    expect_progress([&] { return load.good(); });
+  }
+  const auto acl = engines(service)[2];
+  EXPECT_EQ(acl["name"], "acl");
+  EXPECT_EQ(acl["origin"], ACL_PLUGIN);
+  EXPECT_EQ(acl["config"], "Call data prefix forbid");
+  EXPECT_EQ(acl["counters"]["rules"], 1);
+  EXPECT_GT(acl["counters"]["passed"].get<uint64_t>(), passed) << "the counters went on, not from zero";
+  EXPECT_EQ(acl["counters"]["denied"], 0) << "the load asks nothing forbidden";
+  EXPECT_EQ(counter(service, 2, "denied", 1), 1u) << "the probe's first call";
+  EXPECT_TRUE(denied()) << "the rules came along";
+  EXPECT_EQ(counter(service, 2, "denied", 1), 2u);
+  load.stop();
+  EXPECT_EQ(load.bad(), 0u);
+  EXPECT_EQ(load.good(), load.sent()) << "every call answered";
+}
+
+TEST(RpcPolicyUpgrade, QosMovesToItsPluginUnderLoadWithItsCounters) {
+  ServiceProcess service;
+  LoadClient a(service.socket()), b(service.socket());
+  run_ctl(service, "attach qos --config '1=3' --all");
+  auto good = [&] { return a.good() + b.good(); };
+  expect_progress(good);
+  const uint64_t passed = counter(service, 1, "passed");
+  for (int i = 0; i < 3; ++i) {
+    run_ctl(service, "upgrade qos --plugin " QOS_PLUGIN " --all");
+    expect_progress(good);
+  }
+  const auto qos = engines(service)[1];
+  EXPECT_EQ(qos["origin"], QOS_PLUGIN);
+  EXPECT_EQ(qos["config"], "1=3");
+  EXPECT_GT(qos["counters"]["passed"].get<uint64_t>(), passed) << "the counters went on, not from zero";
+  a.stop();
+  b.stop();
+  EXPECT_EQ(a.bad() + b.bad(), 0u) << a.first_error() << b.first_error();
+  EXPECT_EQ(a.good(), a.sent());
+  EXPECT_EQ(b.good(), b.sent());
+}
+
+// fixnet_rpc_latency_seconds_count of app 1, method 1, from the --metrics endpoint.
+uint64_t scraped_count(const ServiceProcess& service) {
+  std::string log;
+  EXPECT_TRUE(ServiceProcess::eventually([&] { return (log = service.log()).find("metrics on ") != std::string::npos; }));
+  std::string port = log.substr(log.find("(tcp port ", log.find("metrics on ")) + 10);
+  port = port.substr(0, port.find(')'));
+  const auto r = testing::run_program("curl -sS http://127.0.0.1:" + port + "/metrics");
+  std::smatch m;
+  const std::regex count(R"(fixnet_rpc_latency_seconds_count\{app="1",method="1"\} (\d+))");
+  if (!std::regex_search(r.output, m, count)) {
+    ADD_FAILURE() << "no latency count in " << r.output;
+    return 0;
+  }
+  return std::stoull(m[1]);
+}
+
+TEST(RpcPolicyUpgrade, MetricsMovesToItsPluginUnderLoadWithItsCountsAndHistogram) {
+  ServiceProcess service({"--metrics", "127.0.0.1:0"});
+  LoadClient load(service.socket());
+  run_ctl(service, "attach metrics --all");
+  expect_progress([&] { return load.good(); });
+  const uint64_t calls = counter(service, 1, "calls"), timed = scraped_count(service);
+  ASSERT_GT(timed, 0u);
+  for (int i = 0; i < 3; ++i) {
+    run_ctl(service, "upgrade metrics --plugin " METRICS_PLUGIN " --all");
+    expect_progress([&] { return load.good(); });
+  }
+  EXPECT_EQ(engines(service)[1]["origin"], METRICS_PLUGIN);
+  EXPECT_GT(counter(service, 1, "calls"), calls) << "per-method counts went on, not from zero";
+  EXPECT_GT(scraped_count(service), timed) << "the histogram went on, not from zero";
+  load.stop();
+  EXPECT_EQ(load.bad(), 0u) << load.first_error();
+  EXPECT_EQ(load.good(), load.sent());
+  // Every call the load made was counted and timed by one engine or the next (none lost in between).
+  ASSERT_TRUE(ServiceProcess::eventually([&] { return counter(service, 1, "in_flight") == 0; }));
+  EXPECT_EQ(scraped_count(service), counter(service, 1, "calls"));
+}
+
+}  // namespace
+}  // namespace fixnet::rpc
