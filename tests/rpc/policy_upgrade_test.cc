@@ -1,7 +1,8 @@
 // The acl, qos and metrics policies upgraded live to their plugin builds (fixnet_rpc_acl.so, …) with
 // the real `fixnet rpc ctl`, under load from client threads: no call fails, and each policy's state
 // goes on in its successor — acl's rules still deny and its counters continue, qos's counters
-// continue, metrics' per-method counts and histogram continue rather than start again.
+// continue, metrics' per-method counts and histogram continue rather than start again. And a plugin
+// logs as fixnetd does, at its --log-level.
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -165,6 +166,28 @@ TEST(RpcPolicyUpgrade, MetricsMovesToItsPluginUnderLoadWithItsCountsAndHistogram
   // Every call the load made was counted and timed by one engine or the next (none lost in between).
   ASSERT_TRUE(ServiceProcess::eventually([&] { return counter(service, 1, "in_flight") == 0; }));
   EXPECT_EQ(scraped_count(service), counter(service, 1, "calls"));
+}
+
+// A plugin logs through fixnetd at its --log-level: the metrics plugin's warning about a full disk
+// (/dev/full refuses every write) appears at level warning, in fixnetd's format, and not at error.
+TEST(RpcPolicyUpgrade, PluginsLogAtTheDaemonsLogLevel) {
+  for (const std::string level : {"warning", "error"}) {
+    ServiceProcess service({"--log-level", level});
+    LoadClient load(service.socket());
+    run_ctl(service, "attach " METRICS_PLUGIN " --config trace=/dev/full --all");
+    ASSERT_EQ(engines(service)[1]["origin"], METRICS_PLUGIN);
+    // Lines go to the writer in batches (at most 50 ms old): wait until some were dropped.
+    ASSERT_TRUE(ServiceProcess::eventually([&] { return counter(service, 1, "trace_dropped") > 0; }));
+    load.stop();
+    EXPECT_EQ(load.bad(), 0u) << load.first_error();
+    // The writer thread logs right after it counts the drop; the detach's round trip comes after.
+    run_ctl(service, "detach metrics --all");
+    auto logged = [&] {
+      return service.log().find("warning rpc: metrics trace /dev/full: No space left on device") != std::string::npos;
+    };
+    if (level == "warning") EXPECT_TRUE(ServiceProcess::eventually(logged)) << service.log();
+    else EXPECT_FALSE(logged()) << "a warning at --log-level error; log:\n" << service.log();
+  }
 }
 
 }  // namespace
