@@ -31,43 +31,26 @@ uint64_t counter(const ServiceProcess& service, size_t engine, const char* name,
   return engines(service, app_index)[engine]["counters"][name].get<uint64_t>();
 }
 
-// Echo stub calls with `depth` in flight whose data the ACL allows, until stopped; counts outcomes.
-class EchoLoad {
+// Echo stub calls whose data the ACL below allows.
+class AllowedEchoCaller {
  public:
-  EchoLoad(const fs::path& socket, int depth = 8) : echo_(EchoClient::connect(socket)) {
-    thread_ = std::thread([this, depth] {
-      try {
-        std::deque<fixnet::rpc::stub::Pending<fixnet::examples::echo::EchoReply>> calls;
-        while (!stopping_ || !calls.empty()) {
-          while (!stopping_ && calls.size() < static_cast<size_t>(depth)) {
-            auto request = echo_.make<EchoRequest>();
-            request->set_data("allowed " + std::to_string(sent_++));
-            calls.push_back(echo_.CallAsync(std::move(request)));
-          }
-          auto reply = calls.front().get(std::chrono::milliseconds(20000));
-          calls.pop_front();
-          (reply.ok() ? good_ : bad_)++;
-        }
-      } catch (const std::exception&) {
-        ++bad_;
-      }
-    });
+  explicit AllowedEchoCaller(const fs::path& socket) : echo_(EchoClient::connect(socket)) {}
+  using Call = stub::Pending<fixnet::examples::echo::EchoReply>;
+  Call send() {
+    auto request = echo_.make<EchoRequest>();
+    request->set_data("allowed " + std::to_string(calls_++));
+    return echo_.CallAsync(std::move(request));
   }
-  ~EchoLoad() { stop(); }
-  void stop() {
-    stopping_ = true;
-    if (thread_.joinable()) thread_.join();
+  std::string finish(Call& call) {
+    auto reply = call.get(std::chrono::milliseconds(20000));
+    return reply.ok() ? "" : std::string(status_text(reply.status()));
   }
-  uint64_t sent() const { return sent_; }
-  uint64_t good() const { return good_; }
-  uint64_t bad() const { return bad_; }
 
  private:
   EchoClient echo_;
-  std::atomic<bool> stopping_{false};
-  std::atomic<uint64_t> sent_{0}, good_{0}, bad_{0};
-  std::thread thread_;
+  uint64_t calls_ = 0;
 };
+using EchoLoad = testing::CallLoad<AllowedEchoCaller>;
 
 // Waits until `good` grew by `more` (calls go on).
 template <class Good>
@@ -78,7 +61,7 @@ void expect_progress(Good good, uint64_t more = 100) {
 
 TEST(RpcPolicyUpgrade, AclMovesToItsPluginUnderLoadWithItsRulesAndCounters) {
   ServiceProcess service({"--schema-cache", schema_cache().string()});
-  EchoLoad load(service.socket());
+  EchoLoad load(8, service.socket());
   auto probe = EchoClient::connect(service.socket());
   run_ctl(service, "attach acl --config 'Call data prefix forbid' --all");
   auto denied = [&] {
