@@ -2,9 +2,12 @@
 // packet on the service's operator socket, one JSON reply. The first byte picks the side:
 //   even: the rest is a request packet to a real rpc::Service (running on its own thread, in this
 //         process, with an application connected); contract: every packet gets a reply that is a
-//         JSON object with a boolean "ok" (and a string "error" when false), and the service lives on;
-//   odd:  the rest is the reply a service sends to `fixnet rpc ctl` (operator_request); contract: it
-//         returns JSON or throws fixnet::Error.
+//         JSON object with a boolean "ok" (and a string "error" when false) — for a request naming an
+//         operation, a reply of the shape `fixnet rpc ctl` checks (check_operator_reply) — and the
+//         service lives on;
+//   odd:  the rest is the reply a service sends to `fixnet rpc ctl` (operator_request, for `list` or,
+//         when bit 1 of the first byte is set, `attach`); contract: it returns a reply that
+//         check_operator_reply accepts or throws fixnet::Error.
 #include <poll.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -21,6 +24,7 @@
 #include "net/unix_control.h"
 #include "rpc/client.h"
 #include "rpc/operator_client.h"
+#include "rpc/operator_reply.h"
 #include "rpc/service.h"
 
 namespace {
@@ -69,6 +73,18 @@ void to_service(std::span<const uint8_t> packet) {
   const auto json = nlohmann::json::parse(reply->bytes.begin(), reply->bytes.end());  // throws: not JSON
   if (!json.is_object() || !json.contains("ok") || !json["ok"].is_boolean()) std::abort();
   if (json["ok"] == false && (!json.contains("error") || !json["error"].is_string())) std::abort();
+  // What the service answers is what its own client accepts.
+  const auto request = nlohmann::json::parse(packet.begin(), packet.end(), nullptr, false);
+  if (request.is_object() && request.contains("op") && request["op"].is_string()) {
+    const std::string op = request["op"];
+    if (op == "list" || op == "attach" || op == "detach" || op == "config" || op == "upgrade") {
+      try {
+        rpc::check_operator_reply(json, op);
+      } catch (const Error&) {
+        std::abort();
+      }
+    }
+  }
 }
 
 // A stand-in service answering each operator connection's request with the current input.
@@ -96,14 +112,16 @@ struct FakeService {
   std::vector<uint8_t> reply;
 };
 
-void to_client(std::span<const uint8_t> reply) {
+void to_client(std::span<const uint8_t> reply, bool attach) {
   static FakeService& fake = *new FakeService();
   {
     std::lock_guard lock(fake.mutex);
     fake.reply.assign(reply.begin(), reply.end());
   }
   try {
-    rpc::operator_request(fake.listener.path(), {{"op", "list"}});
+    const nlohmann::json request = attach ? nlohmann::json{{"op", "attach"}, {"engine", "null"}, {"all", true}}
+                                          : nlohmann::json{{"op", "list"}};
+    rpc::operator_request(fake.listener.path(), request);
   } catch (const Error&) {
   }
 }
@@ -114,6 +132,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const std::span<const uint8_t> rest(data + 1, size - 1);
   if (data[0] % 2 == 0) to_service(rest);
-  else to_client(rest);
+  else to_client(rest, (data[0] & 2) != 0);
   return 0;
 }

@@ -1,12 +1,13 @@
 // fixnet rpc ctl list|attach|detach|config|upgrade: the operator's control of a running RPC
 // service (docs/rpc.md, "Operator control"; docs/cli.md). Thin: builds one JSON request, sends it on
-// the service's operator socket, prints the reply.
+// the service's operator socket, prints the reply (checked field by field by operator_request).
 #include <fmt/format.h>
 
 #include <cstdlib>
 
 #include "cli/command.h"
 #include "cli/rpc_ctl.h"
+#include "core/error.h"
 #include "rpc/operator_client.h"
 
 namespace fixnet::cli {
@@ -72,7 +73,7 @@ int run(const std::string& op, const CtlOptions& o) {
     for (const auto& r : reply["results"]) fmt::print("app {}: {} {}\n", r["app"].get<uint64_t>(), op, o.engine);
     if (reply["results"].empty()) fmt::print("no application is connected\n");
   }
-  if (!reply.value("ok", false)) throw InputError(reply.value("error", std::string("the service refused")));
+  if (!reply.value("ok", false)) throw InputError(one_line(reply["error"].get<std::string>(), 400));
   return 0;
 }
 

@@ -12,6 +12,7 @@ namespace fixnet::net {
 enum class LogLevel { kError = 0, kWarning = 1, kInfo = 2, kDebug = 3 };
 
 void set_log_level(LogLevel level);
+LogLevel log_level();
 bool log_enabled(LogLevel level);
 // "error", "warning", "info", "debug"; nullopt for anything else.
 std::optional<LogLevel> parse_log_level(std::string_view text);

@@ -198,6 +198,11 @@ class Engine {
 // struct and the C++ Engine/DatapathContext interfaces above: plugins are built with this tree.
 #define FIXNET_RPC_ENGINE_ABI_VERSION 5u
 #define FIXNET_RPC_ENGINE_ENTRY "fixnet_rpc_engine_plugin_entry"
+// Optional, for plugins that log (net/log.h compiled in): the service calls it right after loading,
+// with its threshold and its line writer, so the plugin logs as fixnetd does (--log-level).
+//   void fixnet_rpc_plugin_use_host_log(int level, void (*line)(int level, const char* component,
+//                                       size_t component_bytes, const char* message, size_t message_bytes));
+#define FIXNET_RPC_PLUGIN_LOG_ENTRY "fixnet_rpc_plugin_use_host_log"
 #define FIXNET_RPC_BEFORE_MARSHAL 0u
 #define FIXNET_RPC_AFTER_MARSHAL 1u
 

@@ -3,10 +3,21 @@
 #include <dlfcn.h>
 
 #include "core/error.h"
+#include "net/log.h"
 #include "rpc/grpc_transport.h"
 #include "rpc/tcp_transport.h"
 
 namespace fixnet::rpc {
+
+namespace {
+
+// What a plugin's log lines come through (FIXNET_RPC_PLUGIN_LOG_ENTRY).
+void host_log_line(int level, const char* component, size_t component_bytes, const char* message, size_t message_bytes) {
+  if (level < 0 || level > static_cast<int>(net::LogLevel::kDebug)) level = static_cast<int>(net::LogLevel::kError);
+  net::log_line(static_cast<net::LogLevel>(level), {component, component_bytes}, {message, message_bytes});
+}
+
+}  // namespace
 
 EnginePlugin::EnginePlugin(void* handle, const fixnet_rpc_engine_plugin* descriptor, std::string origin)
     : handle_(handle),
@@ -45,7 +56,11 @@ std::shared_ptr<const EnginePlugin> EnginePlugin::load(const std::filesystem::pa
     throw InputError("engine plugin " + origin + " has no entry point " FIXNET_RPC_ENGINE_ENTRY
                      "(); is it a fixnet RPC engine?");
   }
-  return adopt(handle, entry(), origin);
+  auto plugin = adopt(handle, entry(), origin);
+  using UseHostLog = void (*)(int, void (*)(int, const char*, size_t, const char*, size_t));
+  if (auto use_host_log = reinterpret_cast<UseHostLog>(::dlsym(handle, FIXNET_RPC_PLUGIN_LOG_ENTRY)))
+    use_host_log(static_cast<int>(net::log_level()), &host_log_line);
+  return plugin;
 }
 
 std::shared_ptr<const EnginePlugin> EnginePlugin::resolve(std::string_view spec) {

@@ -16,6 +16,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "rpc/engine_state_codec.h"
 #include "rpc/policy_support.h"
 #include "rpc/schema.h"
 #include "rpc/trace_log.h"
@@ -25,7 +26,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr uint32_t kStateVersion = 1;
+// Version 2: every method's counts, histogram and sum, and the calls in flight (so their replies are
+// timed by the successor); version 1 (totals only) is still read.
+constexpr uint32_t kStateVersion = 2, kTotalsVersion = 1;
 // Upper bounds of the latency buckets, in seconds (the last bucket, +Inf, is implicit).
 constexpr std::array<double, 10> kBounds = {10e-6, 25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 5e-3, 25e-3, 100e-3};
 
@@ -74,14 +77,49 @@ class MetricsEngine final : public Engine {
   }
 
   EngineState decompose() override {
-    uint64_t calls = 0, errors = 0;
-    for (const auto& [method, s] : methods_) calls += s.calls, errors += s.errors;
-    return counters_state(kStateVersion, {calls, errors});
+    StateWriter w;
+    w.put(restored_calls_), w.put(restored_errors_);
+    w.put<uint64_t>(methods_.size());
+    for (const auto& [method, s] : methods_) {
+      w.put(method), w.put(s.calls), w.put(s.errors), w.put(s.seconds);
+      for (uint64_t b : s.buckets) w.put(b);
+    }
+    // Start times as steady-clock ticks: the successor lives in this process, on this clock.
+    w.put<uint64_t>(started_.size());
+    for (const auto& [call, s] : started_) w.put(call), w.put(s.method), w.put(s.at.time_since_epoch().count()), w.put(s.request_bytes);
+    return std::move(w).finish(kStateVersion);
   }
   void restore(const EngineState& state) override {
-    uint64_t calls, errors;
-    restore_counters(state, kStateVersion, "metrics", {&calls, &errors});
-    restored_calls_ = calls, restored_errors_ = errors;
+    if (state.version == kTotalsVersion) {
+      uint64_t calls, errors;
+      restore_counters(state, kTotalsVersion, "metrics", {&calls, &errors});
+      restored_calls_ = calls, restored_errors_ = errors;
+      return;
+    }
+    if (state.version != kStateVersion)
+      throw InputError("metrics engine cannot restore state version " + std::to_string(state.version) +
+                       " (it reads versions 1 and 2)");
+    StateReader r(state, "metrics");
+    const uint64_t restored_calls = r.get<uint64_t>(), restored_errors = r.get<uint64_t>();
+    std::map<uint32_t, MethodStats> methods;
+    for (uint64_t i = 0, n = r.get_count(4 + 8 * (3 + kBounds.size() + 1)); i < n; ++i) {
+      MethodStats& s = methods[r.get<uint32_t>()];
+      s.calls = r.get<uint64_t>(), s.errors = r.get<uint64_t>(), s.seconds = r.get<double>();
+      for (uint64_t& b : s.buckets) b = r.get<uint64_t>();
+    }
+    std::unordered_map<uint64_t, Started> started;
+    for (uint64_t i = 0, n = r.get_count(8 + 4 + 8 + 8); i < n; ++i) {
+      const uint64_t call = r.get<uint64_t>();
+      Started& s = started[call];
+      s.method = r.get<uint32_t>();
+      s.at = Clock::time_point(Clock::duration(r.get<Clock::rep>()));
+      s.request_bytes = r.get<uint64_t>();
+    }
+    r.expect_end();
+    // Read whole before anything changes: a bad blob leaves this engine as it was.
+    restored_calls_ = restored_calls, restored_errors_ = restored_errors;
+    methods_ = std::move(methods);
+    started_ = std::move(started);
   }
 
   void report(EngineReport& r) const override {

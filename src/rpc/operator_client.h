@@ -7,8 +7,9 @@
 
 namespace fixnet::rpc {
 
-// Sends `request` and returns the reply. Throws EnvironmentError when nothing listens at `socket`
-// or the service hangs up, InputError when the reply is not JSON.
+// Sends `request` and returns the reply, checked against the shape its `op` asks for
+// (operator_reply.h). Throws EnvironmentError when nothing listens at `socket` or the service hangs
+// up, InputError naming `socket` when the reply is not JSON or malformed.
 nlohmann::json operator_request(const std::filesystem::path& socket, const nlohmann::json& request);
 
 }  // namespace fixnet::rpc

@@ -24,7 +24,9 @@
 namespace fixnet::rpc {
 namespace {
 
-constexpr uint32_t kStateVersion = 1;
+// Version 2: passed and yielded; version 1 (passed only) is still read. Held calls do not travel in
+// the state: give_back puts them in front of the input queue, in order, for the successor to take.
+constexpr uint32_t kStateVersion = 2, kPassedVersion = 1;
 constexpr size_t kLevels = 256;
 
 // Per runtime thread: how many held calls each priority has, over all its qos engines, and the
@@ -130,8 +132,11 @@ class QosEngine final : public Engine {
     for (auto it = all.rbegin(); it != all.rend(); ++it) ports.requests_in->push_front(std::move(*it));
   }
 
-  EngineState decompose() override { return counters_state(kStateVersion, {passed_}); }
-  void restore(const EngineState& state) override { restore_counters(state, kStateVersion, "qos", {&passed_}); }
+  EngineState decompose() override { return counters_state(kStateVersion, {passed_, yielded_}); }
+  void restore(const EngineState& state) override {
+    if (state.version == kPassedVersion) return restore_counters(state, kPassedVersion, "qos", {&passed_});
+    restore_counters(state, kStateVersion, "qos", {&passed_, &yielded_});
+  }
   void report(EngineReport& r) const override {
     uint64_t held = 0;
     for (const auto& [p, q] : held_) held += q.size();

@@ -197,10 +197,6 @@ std::unique_ptr<Schema> Schema::from_file(const pb::FileDescriptor* file) {
   return std::unique_ptr<Schema>(new Schema(nullptr, file));
 }
 
-const SchemaMethod* Schema::method(uint32_t id) const {
-  return id >= 1 && id <= methods_.size() ? &methods_[id - 1] : nullptr;
-}
-
 std::string Schema::hash_hex() const { return hex(hash_); }
 
 SchemaHash schema_hash(std::string_view canonical) {

@@ -2,10 +2,14 @@
 // `fixnet rpc ctl` command. Live chain edits under load lose and fail no call; bad input (configs,
 // plugins, an upgrade whose restore fails) is refused with the old state kept.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/stat.h>
+
+#include <algorithm>
 
 #include <fstream>
 
+#include "net/unix_control.h"
 #include "operator_test_util.h"
 
 namespace fixnet::rpc {
@@ -239,6 +243,94 @@ TEST(RpcControl, ARequestWhoseQuoteIsCutInsideAUtf8CharacterGetsAnError) {
   EXPECT_NE(reply["error"].get<std::string>().find("unknown operation 'x"), std::string::npos) << reply;
   EXPECT_TRUE(service.alive());
   EXPECT_EQ(request(service, {{"op", "list"}})["ok"], true);
+}
+
+}  // namespace
+}  // namespace fixnet::rpc
+
+namespace fixnet::rpc {
+namespace {
+
+// A stand-in for fixnetd's operator socket that answers every request with `reply`.
+class GarbageServer {
+ public:
+  explicit GarbageServer(std::string reply)
+      : dir_(testing::temp_dir()), listener_(net::UnixListener::bind(dir_ / "fake.ctl")), reply_(std::move(reply)) {
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        pollfd p{listener_.fd(), POLLIN, 0};
+        if (::poll(&p, 1, 50) <= 0) continue;
+        auto control = listener_.accept();
+        if (!control) continue;
+        try {
+          if (control->receive(1 << 16, 0))
+            control->send(std::span(reinterpret_cast<const uint8_t*>(reply_.data()), reply_.size()));
+        } catch (const std::exception&) {
+        }
+      }
+    });
+  }
+  ~GarbageServer() {
+    stop_ = true;
+    thread_.join();
+    fs::remove_all(dir_);
+  }
+  fs::path path() const { return listener_.path(); }
+
+ private:
+  fs::path dir_;
+  net::UnixListener listener_;
+  std::string reply_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+TEST(RpcControl, AMalformedOrTruncatedReplyIsAOneLineErrorNamingTheSocket) {
+  const std::string good_list =
+      R"({"ok":true,"service":{"pid":7,"uid":1000,"runtimes":1,"policies_at_connect":[]},"applications":[)"
+      R"({"app":1,"pid":9,"uid":1000,"serving":false,"service":"","schema":null,"schema_file":null,)"
+      R"("engines":[{"name":"frontend","origin":"built in","config":"","counters":{"calls":3}}]}]})";
+  {
+    GarbageServer fake(good_list);  // the control: a well-formed reply is printed
+    const auto r = testing::run_program(std::string(FIXNET_BINARY) + " rpc ctl --ctl-socket " + fake.path().string() + " list");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("calls=3"), std::string::npos) << r.output;
+  }
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"garbage \x01\x02", "not JSON"},
+      {good_list.substr(0, good_list.size() / 2), "not JSON"},  // truncated
+      {"[1,2]", "the reply is not a JSON object"},
+      {R"({"ok":"yes"})", "ok is not true or false"},
+      {R"({"ok":false})", "error is missing"},
+      {R"({"ok":true,"applications":[]})", "service is missing"},
+      {std::string(good_list).replace(good_list.find(R"("pid":7)"), 7, R"("pid":"7")"), "service.pid is not an integer"},
+      {std::string(good_list).replace(good_list.find(R"("calls":3)"), 9, R"("calls":-3)"),
+       "applications[0].engines[0].counters.calls is not an unsigned integer"},
+      {std::string(good_list).replace(good_list.find(R"("schema":null)"), 13, R"("schema":"abcd")"),
+       "applications[0].schema_file is not a string"},
+      {std::string(good_list).replace(good_list.find(R"("engines":[)"), 11, R"("engines":[7,)"),
+       "applications[0].engines[0] is not a JSON object"},
+  };
+  for (const auto& [reply, says] : cases) {
+    GarbageServer fake(reply);
+    for (const std::string op : {"list", "attach null --all"}) {
+      const auto r = testing::run_program(std::string(FIXNET_BINARY) + " rpc ctl --ctl-socket " + fake.path().string() +
+                                          " " + op);
+      EXPECT_NE(r.exit_code, 0) << reply << ": " << r.output;
+      EXPECT_NE(r.output.find(fake.path().string()), std::string::npos) << reply << ": " << r.output;
+      EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << reply << ": " << r.output;
+      // For an edit, the list's fields are not asked for: its error is about `results`.
+      if (op == "list" || (says.find("applications") == std::string::npos && says.find("service") == std::string::npos)) {
+        EXPECT_NE(r.output.find(says), std::string::npos) << reply << ": " << r.output;
+      }
+    }
+  }
+  // An edit's reply is checked as an edit's: results with an app id each.
+  GarbageServer fake(R"({"ok":true,"results":[{"app":"one","ok":true}]})");
+  const auto r = testing::run_program(std::string(FIXNET_BINARY) + " rpc ctl --ctl-socket " + fake.path().string() +
+                                      " attach null --all");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("results[0].app is not an unsigned integer"), std::string::npos) << r.output;
 }
 
 }  // namespace

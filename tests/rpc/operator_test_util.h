@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -34,14 +35,18 @@ inline std::vector<std::string> chain(const ServiceProcess& service, size_t app_
   return names;
 }
 
-// A client thread calling echo with `depth` calls in flight, checking every reply's bytes, until
-// stop(); counts what it sent, what came back right, and anything else.
-class LoadClient {
+// A thread keeping `depth` calls in flight through a Caller until stop(), counting what it sent,
+// what came back right and anything else. Caller::send() starts a call and returns it;
+// Caller::finish(call) waits for its reply and returns "" when it came back right, else what was
+// wrong.
+template <class Caller>
+class CallLoad {
  public:
-  LoadClient(const fs::path& socket, int depth = 16) : client_(Client::connect(socket)) {
+  template <class... Args>
+  explicit CallLoad(int depth, Args&&... caller_args) : caller_(std::forward<Args>(caller_args)...) {
     thread_ = std::thread([this, depth] { run(depth); });
   }
-  ~LoadClient() { stop(); }
+  ~CallLoad() { stop(); }
   void stop() {
     stopping_ = true;
     if (thread_.joinable()) thread_.join();
@@ -53,26 +58,17 @@ class LoadClient {
 
  private:
   void run(int depth) {
-    std::vector<std::pair<uint64_t, uint64_t>> calls;  // call id, seed
-    uint64_t seed = 0;
+    std::deque<typename Caller::Call> calls;
     try {
       while (!stopping_ || !calls.empty()) {
         while (!stopping_ && calls.size() < static_cast<size_t>(depth)) {
-          const auto bytes = pattern(64 + seed % 512, seed);
-          auto m = client_->allocate(bytes.size());
-          std::memcpy(m.bytes.data(), bytes.data(), bytes.size());
-          calls.emplace_back(client_->send(1, m, bytes.size()), seed++);
+          calls.push_back(caller_.send());
           ++sent_;
         }
-        auto [id, s] = calls.front();
-        calls.erase(calls.begin());
-        auto reply = client_->wait(id, std::chrono::milliseconds(20000));
-        const auto expected = pattern(64 + s % 512, s);
-        if (reply.ok() && std::equal(reply.bytes().begin(), reply.bytes().end(), expected.begin(), expected.end())) {
-          ++good_;
-        } else {
-          if (bad_++ == 0) first_error_ = std::string(status_text(reply.status()));
-        }
+        const std::string error = caller_.finish(calls.front());
+        calls.pop_front();
+        if (error.empty()) ++good_;
+        else if (bad_++ == 0) first_error_ = error;
       }
     } catch (const std::exception& e) {
       ++bad_;
@@ -80,11 +76,41 @@ class LoadClient {
     }
   }
 
-  std::unique_ptr<Client> client_;
+  Caller caller_;
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> sent_{0}, good_{0}, bad_{0};
   std::string first_error_;
   std::thread thread_;
+};
+
+// Raw-bytes calls of method 1 (the echo engine's), each reply checked against its request's bytes.
+class RawEchoCaller {
+ public:
+  explicit RawEchoCaller(const fs::path& socket) : client_(Client::connect(socket)) {}
+  using Call = std::pair<uint64_t, uint64_t>;  // call id, seed
+  Call send() {
+    const auto bytes = pattern(64 + seed_ % 512, seed_);
+    auto m = client_->allocate(bytes.size());
+    std::memcpy(m.bytes.data(), bytes.data(), bytes.size());
+    return {client_->send(1, m, bytes.size()), seed_++};
+  }
+  std::string finish(const Call& call) {
+    const auto [id, seed] = call;
+    auto reply = client_->wait(id, std::chrono::milliseconds(20000));
+    const auto expected = pattern(64 + seed % 512, seed);
+    if (reply.ok() && std::equal(reply.bytes().begin(), reply.bytes().end(), expected.begin(), expected.end())) return "";
+    return reply.ok() ? "a reply with other bytes" : std::string(status_text(reply.status()));
+  }
+
+ private:
+  std::unique_ptr<Client> client_;
+  uint64_t seed_ = 0;
+};
+
+// A client thread calling echo with `depth` calls in flight, checking every reply's bytes.
+class LoadClient : public CallLoad<RawEchoCaller> {
+ public:
+  explicit LoadClient(const fs::path& socket, int depth = 16) : CallLoad(depth, socket) {}
 };
 
 }  // namespace fixnet::rpc::testing

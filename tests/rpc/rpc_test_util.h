@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <random>
@@ -22,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "net/unix_control.h"
 #include "rpc/marshaller.h"
 #include "rpc/schema.h"
 
@@ -36,17 +38,26 @@ inline std::string read_text(const fs::path& path) {
   return s.str();
 }
 
+// A new empty directory under the system's temporary one (the caller removes it).
+inline fs::path temp_dir() {
+  std::string pattern = (fs::temp_directory_path() / "fixnet-rpc-test-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp");
+  return pattern;
+}
+
 class ServiceProcess {
  public:
   // allow_tests: the uid running the tests may connect (otherwise only the service's own uid).
   explicit ServiceProcess(std::vector<std::string> extra = {}, bool allow_tests = true) {
-    std::string pattern = (fs::temp_directory_path() / "fixnet-rpc-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp");
-    dir_ = pattern;
+    dir_ = temp_dir();
     fs::permissions(dir_, fs::perms::all);  // the service runs as nobody
     socket_ = dir_ / "rpc.sock";
-    std::vector<std::string> args{FIXNETD_BINARY, "--only", "rpc", "--socket", socket_.string(), "--log-level",
-                                  "debug"};
+    std::vector<std::string> args{FIXNETD_BINARY, "--only", "rpc", "--socket", socket_.string()};
+    const auto level = std::find(extra.begin(), extra.end(), "--log-level");
+    if (level == extra.end()) args.insert(args.end(), {"--log-level", "debug"});  // debug unless told
+    // Below info fixnetd does not say it listens: its operator socket taking a connection says it
+    // (it is bound after the application socket, which then listens).
+    const bool quiet = level != extra.end() && level + 1 != extra.end() && (level[1] == "warning" || level[1] == "error");
     if (::getuid() == 0) args.insert(args.end(), {"--user", "nobody"});
     if (allow_tests) args.insert(args.end(), {"--allow-uid", std::to_string(::getuid())});
     args.insert(args.end(), extra.begin(), extra.end());
@@ -65,13 +76,27 @@ class ServiceProcess {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     // The socket file appears at bind(), a moment before listen(): wait for the service's own word
     // that it listens (logged once both the Unix socket and any TCP listener are ready).
-    while (!fs::exists(socket_) || read_text(log_).find("listening on ") == std::string::npos) {
+    auto ready = [&] {
+      if (!fs::exists(socket_)) return false;
+      if (!quiet) return read_text(log_).find("listening on ") != std::string::npos;
+      try {
+        net::UnixControl::connect(socket_.string() + ".ctl");
+        return true;
+      } catch (const std::exception&) {
+        return false;
+      }
+    };
+    while (!ready()) {
       int status;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
         throw std::runtime_error("fixnetd exited at start: " + read_text(log_));
       }
-      if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("fixnetd did not start");
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::kill(pid_, SIGKILL);  // not left behind holding the test's output
+        ::waitpid(pid_, &status, 0);
+        throw std::runtime_error("fixnetd did not start");
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }

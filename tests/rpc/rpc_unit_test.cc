@@ -11,9 +11,12 @@
 #include "rpc/service_name.h"
 #include "rpc/descriptor.h"
 #include "rpc/engine_plugin.h"
+#include "fake_context.h"
 
 namespace fixnet::rpc {
 namespace {
+
+using testing::FakeContext;
 
 constexpr DescriptorLimits kLimits{1 << 20, 1 << 20, 1 << 16};
 
@@ -144,35 +147,6 @@ TEST(ControlProtocol, RoundTripsAndRefusesMalformedPackets) {
   truncated.pop_back();
   EXPECT_THROW(decode_reply(truncated), InputError);
 }
-
-// A DatapathContext over private vectors, for running an engine alone.
-class FakeContext final : public DatapathContext {
- public:
-  uint64_t connection_id() const override { return 1; }
-  std::span<const uint8_t> request_bytes(uint64_t offset, uint64_t length) override {
-    return {send.data() + offset, length};
-  }
-  std::optional<ReplyBuffer> allocate_reply(uint64_t length) override {
-    if (next + length > receive.size()) return std::nullopt;
-    ReplyBuffer b{next, {receive.data() + next, length}};
-    next += length;
-    return b;
-  }
-  void free_reply(uint64_t) override {}
-  std::span<const uint8_t> send_heap() override { return send; }
-  std::span<const uint8_t> reply_bytes(uint64_t offset, uint64_t length) override {
-    return {receive.data() + offset, length};
-  }
-  const SchemaHash& schema_hash() const override { return hash; }
-  const Schema* schema() const override { return nullptr; }
-  uint64_t max_message_bytes() const override { return 4096; }
-  void watch(int, uint32_t) override {}
-  net::Mailbox<HandedPeer>* handed_peers() override { return nullptr; }
-  SchemaHash hash{};
-  std::vector<uint8_t> send = std::vector<uint8_t>(4096, 0);
-  std::vector<uint8_t> receive = std::vector<uint8_t>(4096, 0);
-  uint64_t next = 0;
-};
 
 size_t run_echo(Engine& engine, std::vector<RpcMessage> requests, MessageQueue& replies) {
   MessageQueue in(requests.begin(), requests.end());
