@@ -25,11 +25,50 @@ uint64_t read_index(ObjectStore& store, Name index, std::string_view which) {
 // Only Encodes and nested (accessible) Trees can change when a Tree is evaluated.
 bool changes_on_eval(Name e) { return e.is_encode() || (e.is_tree() && !e.is_ref()); }
 
+std::atomic<uint64_t> next_evaluator_id{1};
+
+// This thread's last Application whose encode tree is its own value (nothing in it to evaluate, the
+// common case), with what running it needs: the tree's entries, its parsed limits and the runner its
+// procedure goes to. Objects are immutable and named by their content, and routing never changes
+// (procedure.h), so none of it can change for the same Name: a repeated application skips the store
+// lookup, the entry checks, the limits parsing and the dispatcher's routing. Trivially destructible,
+// so reading it costs no TLS wrapper call; last_entries() keeps `entries` alive.
+struct LastApplication {
+  uint64_t evaluator = 0;
+  Name tree;
+  const Name* entries = nullptr;
+  size_t count = 0;
+  Limits limits;
+  ProcedureRunner* runner = nullptr;
+  uint32_t running = 0;  // calls on this thread running from `entries`: it is not replaced meanwhile
+};
+thread_local LastApplication tl_last;
+
+TreeData& last_entries() {
+  thread_local TreeData owner;
+  return owner;
+}
+
+// Marks the cached application in use for one call (a nested application on this thread must not
+// free the entries the outer call reads).
+class Running {
+ public:
+  Running() { ++tl_last.running; }
+  ~Running() { --tl_last.running; }
+  Running(const Running&) = delete;
+  Running& operator=(const Running&) = delete;
+};
+
 }  // namespace
 
 Evaluator::Evaluator(ObjectStore& store, RelationStore& relations, ProcedureRunner& runner,
                      ThreadPool& pool, EvaluatorOptions options)
-    : store_(store), relations_(relations), runner_(runner), pool_(pool), options_(options) {}
+    : store_(store),
+      relations_(relations),
+      runner_(runner),
+      pool_(pool),
+      options_(options),
+      id_(next_evaluator_id.fetch_add(1, std::memory_order_relaxed)) {}
 
 Name Evaluator::eval(Name name) {
   if (name.is_encode()) return eval_encode(name);
@@ -126,18 +165,11 @@ Name Evaluator::force_once(Name thunk) {
 }
 
 Name Evaluator::apply(Name application) {
-  // The common Application: a small encode tree with nothing left to evaluate (literals, values).
-  // It is its own value, and its entries are copied out of the store rather than referenced.
   const Name tree = application.content_name();
-  union Copied {  // left uninitialized: zeroing it (rep stos) cost more than the copy
-    Copied() {}
-    Name names[kCopiedEntries];
-  } copied;
-  if (tree.size() >= 2 && tree.size() <= kCopiedEntries) {
-    const size_t n = store_.copy_tree(tree, copied.names);
-    const std::span<const Name> entries(copied.names, n);
-    if (n == tree.size() && std::none_of(entries.begin(), entries.end(), changes_on_eval))
-      return is_error_value(store_, tree) ? tree : run(tree, entries);
+  if (tl_last.evaluator == id_ && tl_last.tree == tree) {
+    Running running;
+    const LastApplication& last = tl_last;
+    return run(tree, {last.entries, last.count}, last.limits, *last.runner);
   }
   TreeData entries;  // of the encode tree, when eval_tree already read them
   Name encode = eval_tree(tree, &entries);
@@ -145,13 +177,20 @@ Name Evaluator::apply(Name application) {
   if (encode.size() < 2)
     throw ProcedureError(fmt::format("an Application needs a Tree [limits, procedure, arg…], got {} entries", encode.size()));
   if (!entries) entries = store_.get_tree(encode);
-  return run(encode, *entries);
+  const Limits limits = Limits::parse((*entries)[0]);
+  ProcedureRunner* routed = runner_.runner_for(store_, procedure_root(store_, (*entries)[1]));
+  if (!routed) return run(encode, *entries, limits, runner_);  // which says why nothing runs it
+  if (encode == tree && tl_last.running == 0) {
+    last_entries() = entries;
+    tl_last = LastApplication{id_, tree, entries->data(), entries->size(), limits, routed, 0};
+  }
+  return run(encode, *entries, limits, *routed);
 }
 
-Name Evaluator::run(Name encode, std::span<const Name> entries) {
-  Invocation invocation{store_, encode, entries[1], Limits::parse(entries[0]), entries};
+Name Evaluator::run(Name encode, std::span<const Name> entries, const Limits& limits, ProcedureRunner& runner) {
+  Invocation invocation{store_, encode, entries[1], limits, entries};
   stats_.applications.add();
-  Name result = runner_.apply(invocation);
+  Name result = runner.apply(invocation);
   if (result.is_null()) throw ProcedureError("the procedure returned the null Name");
   return result;
 }

@@ -52,9 +52,9 @@ class Evaluator {
   // eval of a Tree; when its value is the Tree itself and `entries` is given, *entries holds them
   // (so a caller about to read them does not fetch them again).
   Name eval_tree(Name tree, TreeData* entries = nullptr);
-  // Invokes the procedure of an evaluated encode tree whose entries the caller holds.
-  Name run(Name encode, std::span<const Name> entries);
-  static constexpr size_t kCopiedEntries = 8;  // encode trees up to this size are copied, not referenced
+  // Invokes the procedure of an evaluated encode tree whose entries the caller holds, on `runner`
+  // (runner_, or the one it routes the procedure to).
+  Name run(Name encode, std::span<const Name> entries, const Limits& limits, ProcedureRunner& runner);
   Name eval_encode(Name encode);
   Name force_once(Name thunk);
   Name apply(Name application);
@@ -66,6 +66,7 @@ class Evaluator {
   ThreadPool& pool_;
   EvaluatorOptions options_;
   EvaluatorStats stats_;
+  const uint64_t id_;  // tells this evaluator's entry in a thread's last-application cache from another's
 };
 
 }  // namespace fixnet

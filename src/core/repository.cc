@@ -913,17 +913,6 @@ TreeData Repository::get_tree(Name name) {
   return data;
 }
 
-size_t Repository::copy_tree(Name name, std::span<Name> out) {
-  const Name content = name.content_name();
-  if (content.content() != Content::Tree || impl_->cache.contains(content)) {
-    try {
-      return impl_->cache.copy_tree(content, out);
-    } catch (const NotFoundError&) {
-    }
-  }
-  return ObjectStore::copy_tree(name, out);  // reads the disk into the cache
-}
-
 bool Repository::contains(Name name) {
   const Name content = name.content_name();
   if (impl_->cache.contains(content)) return true;  // literals too

@@ -70,7 +70,6 @@ class Repository : public ObjectStore, public RelationStore {
   Name put_tree(std::vector<Name> entries) override;
   BlobData get_blob(Name name) override;
   TreeData get_tree(Name name) override;
-  size_t copy_tree(Name name, std::span<Name> out) override;
   bool contains(Name name) override;
 
   // RelationStore
