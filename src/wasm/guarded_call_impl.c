@@ -13,18 +13,6 @@ typedef struct {
   int code;
 } fixnet_guarded;
 
-static void fixnet_guarded_entry(void* p) {
-  fixnet_guarded* g = (fixnet_guarded*)p;
-  jmp_buf here;
-  jmp_buf* outer = *g->slot;
-  *g->slot = &here;
-  /* _setjmp: no signal mask to save or restore, so no system call on either side. */
-  int code = _setjmp(here);
-  if (code == 0) g->body(g->arg);
-  *g->slot = outer;
-  g->code = code;
-}
-
 #if defined(__SANITIZE_ADDRESS__)
 #define FIXNET_ASAN 1
 #elif defined(__has_feature)
@@ -32,6 +20,67 @@ static void fixnet_guarded_entry(void* p) {
 #define FIXNET_ASAN 1
 #endif
 #endif
+
+#if defined(__x86_64__) && !defined(FIXNET_ASAN)
+/* The guard's own setjmp and longjmp: they save and restore only the callee-saved registers, the
+ * stack pointer and the return address (8 words of the jmp_buf). glibc's _setjmp also mangles the
+ * pointers it saves and checks for a shadow stack, which costs more than the rest of an empty guarded
+ * call; neither is needed here: the buffer lives on the host's stack, which guest code cannot address,
+ * and fixnet runs without a shadow stack. (Under AddressSanitizer, which must see every longjmp, glibc's
+ * are used.) */
+__attribute__((returns_twice)) int fixnet_setjmp(jmp_buf buf);
+__attribute__((noreturn)) void fixnet_jump(jmp_buf buf, int code);
+__asm__(
+    ".text\n"
+    ".globl fixnet_setjmp\n"
+    ".hidden fixnet_setjmp\n"
+    ".type fixnet_setjmp,@function\n"
+    "fixnet_setjmp:\n"
+    "  movq %rbx, 0(%rdi)\n"
+    "  movq %rbp, 8(%rdi)\n"
+    "  movq %r12, 16(%rdi)\n"
+    "  movq %r13, 24(%rdi)\n"
+    "  movq %r14, 32(%rdi)\n"
+    "  movq %r15, 40(%rdi)\n"
+    "  leaq 8(%rsp), %rdx\n"
+    "  movq %rdx, 48(%rdi)\n"
+    "  movq (%rsp), %rdx\n"
+    "  movq %rdx, 56(%rdi)\n"
+    "  xorl %eax, %eax\n"
+    "  ret\n"
+    ".size fixnet_setjmp, .-fixnet_setjmp\n"
+    ".globl fixnet_jump\n"
+    ".hidden fixnet_jump\n"
+    ".type fixnet_jump,@function\n"
+    "fixnet_jump:\n"
+    "  movl %esi, %eax\n"
+    "  movq 0(%rdi), %rbx\n"
+    "  movq 8(%rdi), %rbp\n"
+    "  movq 16(%rdi), %r12\n"
+    "  movq 24(%rdi), %r13\n"
+    "  movq 32(%rdi), %r14\n"
+    "  movq 40(%rdi), %r15\n"
+    "  movq 48(%rdi), %rsp\n"
+    "  jmpq *56(%rdi)\n"
+    ".size fixnet_jump, .-fixnet_jump\n");
+#define FIXNET_SETJMP(buf) fixnet_setjmp(buf)
+#define FIXNET_LONGJMP(buf, code) fixnet_jump(buf, code)
+#else
+/* _setjmp: no signal mask to save or restore, so no system call on either side. */
+#define FIXNET_SETJMP(buf) _setjmp(buf)
+#define FIXNET_LONGJMP(buf, code) _longjmp(buf, code)
+#endif
+
+static void fixnet_guarded_entry(void* p) {
+  fixnet_guarded* g = (fixnet_guarded*)p;
+  jmp_buf here;
+  jmp_buf* outer = *g->slot;
+  *g->slot = &here;
+  int code = FIXNET_SETJMP(here);
+  if (code == 0) g->body(g->arg);
+  *g->slot = outer;
+  g->code = code;
+}
 
 #if defined(__x86_64__) && !defined(FIXNET_ASAN)
 /* Calls fn(arg) with the stack pointer at `top` (16-byte aligned), then returns on the caller's stack.
@@ -80,6 +129,6 @@ int fixnet_wasm_run_guarded(fixnet_guest_body body, void* arg, jmp_buf** slot, v
   return g.code;
 }
 
-void fixnet_wasm_longjmp(jmp_buf* target, int code) { _longjmp(*target, code); }
+void fixnet_wasm_longjmp(jmp_buf* target, int code) { FIXNET_LONGJMP(*target, code); }
 
 int fixnet_wasm_stack_switch_supported(void) { return FIXNET_HAVE_STACK_SWITCH; }
