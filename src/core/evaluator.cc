@@ -130,6 +130,37 @@ Name Evaluator::eval_tree(Name tree, TreeData* entries_out) {
   return value;
 }
 
+// The hot path of an application, inlined into force: nothing but what the path needs.
+[[gnu::always_inline]] inline Name Evaluator::run(const Name& encode, std::span<const Name> entries,
+                                                  const Limits& limits, ProcedureRunner& runner) {
+  Invocation invocation{store_, encode, entries[1], limits, entries};
+  stats_.applications.add();
+  Name result = runner.apply(invocation);
+  if (result.is_null()) [[unlikely]]
+    throw ProcedureError("the procedure returned the null Name");
+  return result;
+}
+
+[[gnu::always_inline]] inline Name Evaluator::apply(const Name& application) {
+  const Name tree = application.content_name();
+  if (tl_last.evaluator == id_ && tl_last.tree == tree) [[likely]] {
+    Running running;
+    const LastApplication& last = tl_last;
+    return run(tree, {last.entries, last.count}, last.limits, *last.runner);
+  }
+  return apply_new(tree);
+}
+
+[[gnu::always_inline]] inline Name Evaluator::force_once(const Name& thunk) {
+  switch (thunk.thunk_kind()) {
+    case ThunkKind::Application: return apply(thunk);
+    case ThunkKind::Identification: return thunk.content_name();
+    case ThunkKind::Selection: return select(thunk);
+    case ThunkKind::None: break;
+  }
+  throw InputError("force of a value");
+}
+
 Name Evaluator::force(Name thunk) {
   if (!thunk.is_thunk())
     throw InputError(fmt::format("force needs a thunk, got a {} ({})", kind_name(thunk.kind()), thunk.short_hex()));
@@ -154,23 +185,9 @@ Name Evaluator::force(Name thunk) {
   return result;
 }
 
-Name Evaluator::force_once(Name thunk) {
-  switch (thunk.thunk_kind()) {
-    case ThunkKind::Identification: return thunk.content_name();
-    case ThunkKind::Selection: return select(thunk);
-    case ThunkKind::Application: return apply(thunk);
-    case ThunkKind::None: break;
-  }
-  throw InputError("force of a value");
-}
-
-Name Evaluator::apply(Name application) {
-  const Name tree = application.content_name();
-  if (tl_last.evaluator == id_ && tl_last.tree == tree) {
-    Running running;
-    const LastApplication& last = tl_last;
-    return run(tree, {last.entries, last.count}, last.limits, *last.runner);
-  }
+// An application that is not this thread's last: its encode tree is evaluated, and kept as the last
+// if it is its own value.
+[[gnu::noinline]] Name Evaluator::apply_new(const Name& tree) {
   TreeData entries;  // of the encode tree, when eval_tree already read them
   Name encode = eval_tree(tree, &entries);
   if (is_error_value(store_, encode)) return encode;  // an argument failed: so did this
@@ -185,14 +202,6 @@ Name Evaluator::apply(Name application) {
     tl_last = LastApplication{id_, tree, entries->data(), entries->size(), limits, routed, 0};
   }
   return run(encode, *entries, limits, *routed);
-}
-
-Name Evaluator::run(Name encode, std::span<const Name> entries, const Limits& limits, ProcedureRunner& runner) {
-  Invocation invocation{store_, encode, entries[1], limits, entries};
-  stats_.applications.add();
-  Name result = runner.apply(invocation);
-  if (result.is_null()) throw ProcedureError("the procedure returned the null Name");
-  return result;
 }
 
 Name Evaluator::select(Name selection) {

@@ -54,10 +54,12 @@ class Evaluator {
   Name eval_tree(Name tree, TreeData* entries = nullptr);
   // Invokes the procedure of an evaluated encode tree whose entries the caller holds, on `runner`
   // (runner_, or the one it routes the procedure to).
-  Name run(Name encode, std::span<const Name> entries, const Limits& limits, ProcedureRunner& runner);
+  Name run(const Name& encode, std::span<const Name> entries, const Limits& limits, ProcedureRunner& runner);
   Name eval_encode(Name encode);
-  Name force_once(Name thunk);
-  Name apply(Name application);
+  // The hot path of force (inlined into it): by reference, as a Name is four words.
+  Name force_once(const Name& thunk);
+  Name apply(const Name& application);  // this thread's last application again, or apply_new
+  Name apply_new(const Name& tree);
   Name select(Name selection);
 
   ObjectStore& store_;
