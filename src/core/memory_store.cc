@@ -56,6 +56,19 @@ TreeData MemoryStore::get_tree(Name name) {
   return out;
 }
 
+size_t MemoryStore::copy_tree(const Name& name, std::span<Name> out) {
+  const Name content = name.content_name();
+  if (content.content() != Content::Tree) wrong_content(name, "Tree");
+  size_t n = 0;
+  auto copy = [&](const Entry& e) {
+    const std::vector<Name>& entries = *std::get<TreeData>(e);
+    n = entries.size();
+    if (n <= out.size()) std::copy(entries.begin(), entries.end(), out.begin());
+  };
+  if (!objects_.read(content, copy)) not_found(content);
+  return n;
+}
+
 bool MemoryStore::contains(Name name) {
   Name content = name.content_name();
   if (content.is_literal()) return true;

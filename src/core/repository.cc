@@ -913,6 +913,17 @@ TreeData Repository::get_tree(Name name) {
   return data;
 }
 
+size_t Repository::copy_tree(const Name& name, std::span<Name> out) {
+  const Name content = name.content_name();
+  if (content.content() != Content::Tree || impl_->cache.contains(content)) {
+    try {
+      return impl_->cache.copy_tree(content, out);
+    } catch (const NotFoundError&) {
+    }
+  }
+  return ObjectStore::copy_tree(name, out);  // reads the disk into the cache
+}
+
 bool Repository::contains(Name name) {
   const Name content = name.content_name();
   if (impl_->cache.contains(content)) return true;  // literals too
@@ -932,7 +943,7 @@ std::optional<Name> Repository::get(Relation relation, Name key) {
   return impl_->relations.get(relation, key);
 }
 
-void Repository::put(Relation relation, Name key, Name value) {
+void Repository::put(Relation relation, const Name& key, const Name& value) {
   // A Name that does not parse would make the whole segment unreadable: refuse it now.
   Name::from_bytes(key.bytes(), "relation key");
   Name::from_bytes(value.bytes(), "relation value");

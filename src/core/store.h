@@ -30,6 +30,16 @@ class ObjectStore {
   virtual TreeData get_tree(Name name) = 0;
 
   virtual bool contains(Name name) = 0;
+
+  // Copies the entries of the Tree `name` into `out` if it has at most out.size() of them, and
+  // returns how many it has (copying nothing if more). Keeps no reference to the content, so a store
+  // can answer without touching a reference count (the evaluator's path to an encode tree).
+  // Throws as get_tree does.
+  virtual size_t copy_tree(const Name& name, std::span<Name> out) {
+    TreeData entries = get_tree(name);
+    if (entries->size() <= out.size()) std::copy(entries->begin(), entries->end(), out.begin());
+    return entries->size();
+  }
 };
 
 }  // namespace fixnet
