@@ -2,14 +2,20 @@
 // the same addition (issue 3, "Measured"):
 //   (a) static_call: a C++ function adding two u8, not inlined, its inputs opaque to the compiler;
 //   (b) virtual_call: the same through a virtual call whose target is chosen at run time;
-//   (c) eval_apply: Evaluator::force of the Application [limits, add.wasm, u8 2, u8 3] (examples/add.c)
-//       with the memo table not read, so the procedure runs on every call, through the path a real
-//       evaluation takes: the encode tree's eval, the ProcedureDispatcher, WasmRunner, Instance (the
-//       guarded call of the compiled code, its 8 guest API calls, the reset) and the Think memo write;
+//   (c) eval_apply: Evaluator::force of Applications [limits, add.wasm, u8 i, u8 j] (examples/add.c),
+//       256 different ones (i, j < 16) prepared before timing and forced in turn, with the memo
+//       table not read, so the procedure runs on every call, through the path a real evaluation
+//       takes: the encode tree read from the store, its limits, the runner the ProcedureDispatcher
+//       routes the procedure to (kept per thread and procedure by the evaluator), WasmRunner,
+//       Instance (the guarded call of the compiled code, its 8 guest API calls, the reset) and the
+//       Think memo write. Different arguments each call, as a real workload applies a procedure:
+//       nothing on the path may count on seeing the same Application again;
 //   (d) vfork_exec and (e) posix_spawn of a native add program, waiting for its exit code.
 //   interp_apply: (c) with wabt's interpreter instead of the compiled code (the engine that runs a
-//   module while it compiles, docs/wasm.md), everything else the same.
-// dispatcher_apply and runner_apply time the inner layers of (c) alone, empty_apply a guest that
+//   module while it compiles, docs/wasm.md), everything else the same (the same 256 Applications).
+// dispatcher_apply (ProcedureDispatcher::apply: routing, then the runner; the evaluator keeps the
+// routing per thread and procedure instead) and runner_apply time the inner layers alone (on one
+// Invocation), empty_apply a guest that
 // returns at once (the fixed cost of an invocation) and guarded_call the trap guard and guest-stack
 // switch around an empty body, to show where (c)'s time goes.
 #include <fmt/format.h>
@@ -70,6 +76,17 @@ Report invoke_benchmark(const Options& options) {
   const Name add = fx.example("add");
   const Name encode = fx.store.put_tree({Limits{}.to_blob_name(), add, u8_literal(2), u8_literal(3)});
   const Name thunk = encode.application();
+  // (c)'s Applications: add on 256 different argument pairs, forced in turn.
+  constexpr size_t kApplications = 256;
+  auto add_applications = [](WasmFixnet& f, Name procedure) {
+    std::vector<Name> thunks;
+    for (size_t k = 0; k < kApplications; ++k)
+      thunks.push_back(f.store.put_tree({Limits{}.to_blob_name(), procedure, u8_literal(k % 16), u8_literal(k / 16)})
+                           .application());
+    return thunks;
+  };
+  auto sum_of = [](size_t k) { return u8_literal(static_cast<uint8_t>(k % 16 + k / 16)); };
+  const std::vector<Name> thunks = add_applications(fx, add);
   const Name five = u8_literal(5);
   ThreadPool pool(1);
   Evaluator evaluator(fx.store, fx.relations, fx.dispatcher, pool, EvaluatorOptions{.read_memo = false});
@@ -83,9 +100,7 @@ Report invoke_benchmark(const Options& options) {
   const Invocation empty{fx.store, at_once_encode, at_once, Limits{}, *empty_entries};
   const NativeProgram native(fx.cache.path(), "add", native_add_source());
   WasmFixnet interp(wasm::Engine::Interp);
-  const Name interp_thunk =
-      interp.store.put_tree({Limits{}.to_blob_name(), interp.example("add"), u8_literal(2), u8_literal(3)})
-          .application();
+  const std::vector<Name> interp_thunks = add_applications(interp, interp.example("add"));
   Evaluator interp_evaluator(interp.store, interp.relations, interp.dispatcher, pool,
                              EvaluatorOptions{.read_memo = false});
   const Adder* adder = &pick_adder();
@@ -94,8 +109,12 @@ Report invoke_benchmark(const Options& options) {
       fx.dispatcher.apply(invocation) != five || fx.runner.apply(invocation) != five ||
       native.vfork_exec({"2", "3"}) != 5 || native.posix_spawn({"2", "3"}) != 5 ||
       fx.runner.apply(empty) != at_once_encode || wasm::run_guarded(empty_body, nullptr) != 0 ||
-      interp_evaluator.force(interp_thunk) != five)
+      interp_evaluator.force(interp_thunks[2 + 3 * 16]) != five)
     throw Error("bench invoke: a way of adding u8 2 and u8 3 did not give 5");
+  for (size_t k = 0; k < kApplications; ++k)
+    if (evaluator.force(thunks[k]) != sum_of(k) || interp_evaluator.force(interp_thunks[k]) != sum_of(k))
+      throw Error(fmt::format("bench invoke: add of u8 {} and u8 {} did not give {}", k % 16, k / 16, k % 16 + k / 16));
+  size_t next = 0, interp_next = 0;
 
   const size_t rounds = options.quick ? 3 : 7;
   const double seconds = measured_seconds(options);
@@ -118,14 +137,16 @@ Report invoke_benchmark(const Options& options) {
                     opaque(a);
                     keep(adder->add(a, b));
                   }),
-          latency(c_ns, slice, kBatchProcedure, [&] { keep(evaluator.force(thunk)); }),
+          latency(c_ns, slice, kBatchProcedure,
+                  [&] { keep(evaluator.force(thunks[next++ % kApplications])); }),
           latency(d_ns, slice, kBatchProcedure, [&] { keep(fx.dispatcher.apply(invocation)); }),
           latency(r_ns, slice, kBatchProcedure, [&] { keep(fx.runner.apply(invocation)); }),
           latency(e_ns, slice, kBatchProcedure, [&] { keep(fx.runner.apply(empty)); }),
           latency(g_ns, slice, kBatchProcedure, [&] { keep(wasm::run_guarded(empty_body, nullptr)); }),
           latency(fork_ns, slice, kBatchProcess, [&] { keep(native.vfork_exec({"2", "3"})); }),
           latency(spawn_ns, slice, kBatchProcess, [&] { keep(native.posix_spawn({"2", "3"})); }),
-          latency(i_ns, slice, kBatchProcedure, [&] { keep(interp_evaluator.force(interp_thunk)); }),
+          latency(i_ns, slice, kBatchProcedure,
+                  [&] { keep(interp_evaluator.force(interp_thunks[interp_next++ % kApplications])); }),
       },
       rounds, seconds);
   const uint64_t applications = evaluator.stats().applications - applications_before;
@@ -162,7 +183,7 @@ Report invoke_benchmark(const Options& options) {
   report.targets.push_back({"invoke_over_virtual_call", "eval_apply_over_virtual_call", 8});
   report.targets.push_back({"vfork_exec_over_invoke", "vfork_exec_over_eval_apply", 1000, true});
   report.inputs["procedure"] = {
-      {"module", "add"}, {"module_bytes", add.size()}, {"arguments", "u8 2, u8 3"}, {"guest_api_calls", 8}};
+      {"module", "add"}, {"module_bytes", add.size()}, {"arguments", "u8 i, u8 j for 256 pairs (i, j < 16), in turn"}, {"guest_api_calls", 8}};
   report.inputs["batch_calls"] = {
       {"function", kBatchFunction}, {"procedure", kBatchProcedure}, {"process", kBatchProcess}};
   report.inputs["samples"] = {
@@ -176,10 +197,12 @@ Report invoke_benchmark(const Options& options) {
       "the processes (d, e); *_median is the median of all samples, *_p99 their 99th percentile (of "
       "batch means). (a) calls a not-inlined function on operands the compiler cannot see; (b) "
       "calls through a pointer it reloads each time. (c) eval_apply is Evaluator::force of "
-      "Application([limits, add, u8 2, u8 3]) with EvaluatorOptions::read_memo off: the memo "
-      "lookup is skipped, everything else of a real evaluation runs (eval of the encode tree, "
-      "ProcedureDispatcher, WasmRunner, the compiled add with its 8 guest API calls in a fresh "
-      "instance state, the Think memo write). dispatcher_apply and runner_apply call "
+      "Application([limits, add, u8 i, u8 j]), 256 different pairs in turn, with "
+      "EvaluatorOptions::read_memo off: the memo lookup is skipped, everything else of a real "
+      "evaluation runs (the encode tree read from the store, its limits, the runner the "
+      "ProcedureDispatcher routes the procedure to, kept per thread and procedure; WasmRunner, the "
+      "compiled add with its 8 guest API calls in a fresh instance state, the Think memo write). "
+      "dispatcher_apply and runner_apply call "
       "ProcedureDispatcher::apply and WasmRunner::apply on the same Invocation; empty_apply "
       "WasmRunner::apply of a procedure returning its encode tree at once (the fixed cost: "
       "thread-local instance lookup, guard, call, reset); guarded_call wasm::run_guarded of an "

@@ -83,11 +83,7 @@ CommandSetup setup(CLI::App& parent) {
   app->add_option("--depth", o->depth, "With --show: levels of nested Trees to show")
       ->capture_default_str();
   app->add_option("--label", o->label, "Label the result")->type_name("LABEL");
-  app->add_option("--engine", o->engine,
-                  "What runs Wasm procedures: native (compiled code), interp (wabt's interpreter) or auto "
-                  "(the interpreter while a module compiles, then native)")
-      ->check(CLI::IsMember({"auto", "native", "interp"}))
-      ->capture_default_str();
+  add_engine_option(app, o->engine);
   app->add_flag("--json", o->json,
                 "Print {name, kind, size, error, memo_hit, applications, memo_hits} as JSON");
   return {app, [o](Session& s) { return run(s, *o); }};

@@ -38,6 +38,7 @@ struct Options {
   std::string label;
   uint64_t seed = 0;
   std::string time = "0";
+  std::string engine = "auto";
   uint64_t memory = 0;
   uint64_t fuel = 0;
   bool json = false;
@@ -146,7 +147,7 @@ int run(Session& session, const Options& o) {
   spec.start_time_ns = start_time(o.time);
   const Name application = flatware::make_program_input(repo, spec).application();
 
-  Runtime runtime(repo.cache_dir());
+  Runtime runtime(repo.cache_dir(), {.engine = *wasm::engine_named(o.engine)});
   // A run already done needs no program checks (and no compile): the memo answers. Otherwise the
   // program is compiled (once per machine) and must be a WASI program, which gets a clear word here
   // rather than an error value about its input.
@@ -231,7 +232,8 @@ CommandSetup setup(CLI::App& parent) {
       "  fixnet run hello.wasm -- world\n"
       "  fixnet run --dir ./src:/src --out ./build cc.wasm -- /src/main.c -o /src/main.o\n"
       "  echo text | fixnet run --stdin - wc.wasm -- -w\n"
-      "  fixnet run --json --env LANG=C --seed 7 --time now prog.wasm");
+      "  fixnet run --json --env LANG=C --seed 7 --time now prog.wasm\n"
+      "  fixnet run --engine interp hello.wasm");
   auto o = std::make_shared<Options>();
   app->add_option("PROGRAM", o->program, "The program: a .wasm file, or a stored one's Name or @label")
       ->required();
@@ -254,6 +256,7 @@ CommandSetup setup(CLI::App& parent) {
   app->add_option("--memory", o->memory, "Memory limit in bytes (default 256 MiB)");
   app->add_option("--fuel", o->fuel, "Fuel limit in Wasm instructions (default 2^32)");
   app->add_option("--label", o->label, "Label the result Tree")->type_name("LABEL");
+  add_engine_option(app, o->engine);
   app->add_flag("--json", o->json,
                 "Print {result, exit_code, stdout, stdout_bytes, stderr, stderr_bytes, filesystem, memo_hit, "
                 "out} instead of the program's output");

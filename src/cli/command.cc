@@ -65,6 +65,15 @@ CLI::App* add_command(CLI::App& parent, const std::string& name, const std::stri
   return app;
 }
 
+CLI::Option* add_engine_option(CLI::App* app, std::string& engine) {
+  return app
+      ->add_option("--engine", engine,
+                   "What runs Wasm procedures: native (compiled code), interp (wabt's interpreter) or auto "
+                   "(the interpreter while a module compiles, then native; a failed compile is reported)")
+      ->check(CLI::IsMember({"auto", "native", "interp"}))
+      ->capture_default_str();
+}
+
 Name resolve_input(Repository& repo, std::string_view text) {
   if (text.starts_with('@')) {
     const std::string label(text.substr(1));

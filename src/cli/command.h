@@ -77,6 +77,11 @@ struct CommandRegistration {
 CLI::App* add_command(CLI::App& parent, const std::string& name, const std::string& description,
                       const std::string& examples);
 
+// --engine auto|native|interp, of the commands that run Wasm procedures (eval, run): what runs them
+// (wasm/wasm_runner.h, docs/wasm.md "Engines"). `engine` gets the name given, "auto" if none;
+// wasm::engine_named() turns it into the Engine (the option admits no other name).
+CLI::Option* add_engine_option(CLI::App* app, std::string& engine);
+
 // A Name from the command line: `@LABEL`, a label, 64 hex digits, or a unique hex prefix.
 Name resolve_input(Repository& repo, std::string_view text);
 

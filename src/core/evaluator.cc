@@ -23,13 +23,42 @@ uint64_t read_index(ObjectStore& store, Name index, std::string_view which) {
 }
 
 // Only Encodes and nested (accessible) Trees can change when a Tree is evaluated.
-bool changes_on_eval(Name e) { return e.is_encode() || (e.is_tree() && !e.is_ref()); }
+inline bool changes_on_eval(const Name& e) { return e.is_encode() || (e.is_tree() && !e.is_ref()); }
+// A loop rather than std::none_of(…, changes_on_eval): through the function pointer the check was a
+// call per entry, more than the rest of the loop.
+inline bool none_changes_on_eval(std::span<const Name> entries) {
+  for (const Name& e : entries)
+    if (changes_on_eval(e)) return false;
+  return true;
+}
+
+std::atomic<uint64_t> next_evaluator_id{1};
+
+// What real workloads repeat from one application to the next on a thread — the same procedure
+// (map, fib, a service's handler) under the same limits, on other arguments — with what it took to
+// learn: the runner the procedure routes to (ProcedureRunner::runner_for; routing never changes) and
+// the parsed limits. Keyed by the procedure's and the limits' Names (immutable content) and, for the
+// runner, by the evaluator whose runner routed it. Trivially destructible: reading it costs no TLS
+// wrapper call.
+struct LastProcedure {
+  uint64_t evaluator = 0;
+  Name procedure;
+  ProcedureRunner* runner = nullptr;
+  Name limits_blob;  // never a null Name: a limits Blob is a 16-byte literal
+  Limits limits;
+};
+thread_local LastProcedure tl_last;
 
 }  // namespace
 
 Evaluator::Evaluator(ObjectStore& store, RelationStore& relations, ProcedureRunner& runner,
                      ThreadPool& pool, EvaluatorOptions options)
-    : store_(store), relations_(relations), runner_(runner), pool_(pool), options_(options) {}
+    : store_(store),
+      relations_(relations),
+      runner_(runner),
+      pool_(pool),
+      options_(options),
+      id_(next_evaluator_id.fetch_add(1, std::memory_order_relaxed)) {}
 
 Name Evaluator::eval(Name name) {
   if (name.is_encode()) return eval_encode(name);
@@ -55,7 +84,7 @@ Name Evaluator::eval_tree(Name tree, TreeData* entries_out) {
   const size_t n = entries->size();
   // A Tree without entries that change (an evaluated encode tree of literals, the common case of an
   // application) is its own value, with nothing allocated.
-  if (std::none_of(entries->begin(), entries->end(), changes_on_eval)) {
+  if (none_changes_on_eval(*entries)) {
     if (entries_out) *entries_out = std::move(entries);
     return tree;
   }
@@ -91,6 +120,62 @@ Name Evaluator::eval_tree(Name tree, TreeData* entries_out) {
   return value;
 }
 
+// The hot path of an application, inlined into force: nothing but what the path needs.
+[[gnu::always_inline]] inline Name Evaluator::run(const Name& encode, std::span<const Name> entries) {
+  LastProcedure& last = tl_last;
+  const Name& limits_blob = entries[0];
+  const Name& procedure = entries[1];
+  if (!(last.limits_blob == limits_blob)) [[unlikely]] {
+    last.limits = Limits::parse(limits_blob);  // throws before anything is kept
+    last.limits_blob = limits_blob;
+  }
+  const Limits limits = last.limits;  // copies: a nested application on this thread may change `last`
+  ProcedureRunner* runner = last.runner;
+  if (last.evaluator != id_ || !(last.procedure == procedure)) [[unlikely]] {
+    runner = runner_.runner_for(store_, procedure_root(store_, procedure));
+    if (runner) {
+      tl_last.evaluator = id_;
+      tl_last.procedure = procedure;
+      tl_last.runner = runner;
+    } else {
+      runner = &runner_;  // which says why nothing runs it
+    }
+  }
+  Invocation invocation{store_, encode, procedure, limits, entries};
+  stats_.applications.add();
+  Name result = runner->apply(invocation);
+  if (result.is_null()) [[unlikely]]
+    throw ProcedureError("the procedure returned the null Name");
+  return result;
+}
+
+[[gnu::always_inline]] inline Name Evaluator::apply(const Name& application) {
+  // The common Application: a small encode tree with nothing left to evaluate (literals, values).
+  // It is its own value, and its entries are copied out of the store rather than referenced.
+  const Name tree = application.content_name();
+  union Copied {  // left uninitialized: zeroing it (rep stos) cost more than the copy
+    Copied() {}
+    Name names[kCopiedEntries];
+  } copied;
+  if (tree.size() >= 2 && tree.size() <= kCopiedEntries) [[likely]] {
+    const size_t n = store_.copy_tree(tree, copied.names);
+    const std::span<const Name> entries(copied.names, n);
+    if (n == tree.size() && none_changes_on_eval(entries)) [[likely]]
+      return is_error_value(store_, tree) ? tree : run(tree, entries);
+  }
+  return apply_evaluated(tree);
+}
+
+[[gnu::always_inline]] inline Name Evaluator::force_once(const Name& thunk) {
+  switch (thunk.thunk_kind()) {
+    case ThunkKind::Application: return apply(thunk);
+    case ThunkKind::Identification: return thunk.content_name();
+    case ThunkKind::Selection: return select(thunk);
+    case ThunkKind::None: break;
+  }
+  throw InputError("force of a value");
+}
+
 Name Evaluator::force(Name thunk) {
   if (!thunk.is_thunk())
     throw InputError(fmt::format("force needs a thunk, got a {} ({})", kind_name(thunk.kind()), thunk.short_hex()));
@@ -115,30 +200,8 @@ Name Evaluator::force(Name thunk) {
   return result;
 }
 
-Name Evaluator::force_once(Name thunk) {
-  switch (thunk.thunk_kind()) {
-    case ThunkKind::Identification: return thunk.content_name();
-    case ThunkKind::Selection: return select(thunk);
-    case ThunkKind::Application: return apply(thunk);
-    case ThunkKind::None: break;
-  }
-  throw InputError("force of a value");
-}
-
-Name Evaluator::apply(Name application) {
-  // The common Application: a small encode tree with nothing left to evaluate (literals, values).
-  // It is its own value, and its entries are copied out of the store rather than referenced.
-  const Name tree = application.content_name();
-  union Copied {  // left uninitialized: zeroing it (rep stos) cost more than the copy
-    Copied() {}
-    Name names[kCopiedEntries];
-  } copied;
-  if (tree.size() >= 2 && tree.size() <= kCopiedEntries) {
-    const size_t n = store_.copy_tree(tree, copied.names);
-    const std::span<const Name> entries(copied.names, n);
-    if (n == tree.size() && std::none_of(entries.begin(), entries.end(), changes_on_eval))
-      return is_error_value(store_, tree) ? tree : run(tree, entries);
-  }
+// An application whose encode tree has something to evaluate (or is large): evaluated first.
+[[gnu::noinline]] Name Evaluator::apply_evaluated(const Name& tree) {
   TreeData entries;  // of the encode tree, when eval_tree already read them
   Name encode = eval_tree(tree, &entries);
   if (is_error_value(store_, encode)) return encode;  // an argument failed: so did this
@@ -146,14 +209,6 @@ Name Evaluator::apply(Name application) {
     throw ProcedureError(fmt::format("an Application needs a Tree [limits, procedure, arg…], got {} entries", encode.size()));
   if (!entries) entries = store_.get_tree(encode);
   return run(encode, *entries);
-}
-
-Name Evaluator::run(Name encode, std::span<const Name> entries) {
-  Invocation invocation{store_, encode, entries[1], Limits::parse(entries[0]), entries};
-  stats_.applications.add();
-  Name result = runner_.apply(invocation);
-  if (result.is_null()) throw ProcedureError("the procedure returned the null Name");
-  return result;
 }
 
 Name Evaluator::select(Name selection) {

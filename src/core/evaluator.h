@@ -53,11 +53,13 @@ class Evaluator {
   // (so a caller about to read them does not fetch them again).
   Name eval_tree(Name tree, TreeData* entries = nullptr);
   // Invokes the procedure of an evaluated encode tree whose entries the caller holds.
-  Name run(Name encode, std::span<const Name> entries);
+  Name run(const Name& encode, std::span<const Name> entries);
   static constexpr size_t kCopiedEntries = 8;  // encode trees up to this size are copied, not referenced
   Name eval_encode(Name encode);
-  Name force_once(Name thunk);
-  Name apply(Name application);
+  // The hot path of force (inlined into it): by reference, as a Name is four words.
+  Name force_once(const Name& thunk);
+  Name apply(const Name& application);  // a small encode tree with nothing to evaluate, else apply_evaluated
+  Name apply_evaluated(const Name& tree);
   Name select(Name selection);
 
   ObjectStore& store_;
@@ -66,6 +68,7 @@ class Evaluator {
   ThreadPool& pool_;
   EvaluatorOptions options_;
   EvaluatorStats stats_;
+  const uint64_t id_;  // tells this evaluator's entry in a thread's routing cache from another's
 };
 
 }  // namespace fixnet

@@ -56,8 +56,8 @@ TreeData MemoryStore::get_tree(Name name) {
   return out;
 }
 
-size_t MemoryStore::copy_tree(Name name, std::span<Name> out) {
-  Name content = name.content_name();
+size_t MemoryStore::copy_tree(const Name& name, std::span<Name> out) {
+  const Name content = name.content_name();
   if (content.content() != Content::Tree) wrong_content(name, "Tree");
   size_t n = 0;
   auto copy = [&](const Entry& e) {

@@ -15,7 +15,7 @@ class MemoryStore : public ObjectStore {
   Name put_tree(std::vector<Name> entries) override;
   BlobData get_blob(Name name) override;
   TreeData get_tree(Name name) override;
-  size_t copy_tree(Name name, std::span<Name> out) override;
+  size_t copy_tree(const Name& name, std::span<Name> out) override;
   bool contains(Name name) override;
 
   // Insert content whose Name the caller already knows (e.g. loaded and verified from disk).

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "core/name.h"
@@ -39,30 +40,30 @@ class NameMap {
 
   // Calls fn(const Value&) with the value of `key` while it cannot be freed; false when absent.
   template <class Fn>
-  bool read(Name key, Fn&& fn) const {
+  bool read(const Name& key, Fn&& fn) const {
     ReadSection section;
     const Node* n = find(shard(key), key);
     if (!n) return false;
     fn(n->value);
     return true;
   }
-  std::optional<Value> get(Name key) const {
+  std::optional<Value> get(const Name& key) const {
     std::optional<Value> out;
     read(key, [&](const Value& v) { out = v; });
     return out;
   }
-  bool contains(Name key) const {
+  bool contains(const Name& key) const {
     ReadSection section;
     return find(shard(key), key) != nullptr;
   }
 
   // Inserts when absent; returns false (and keeps the value it has) when present.
-  bool insert(Name key, Value value) { return write(key, std::move(value), false); }
+  bool insert(const Name& key, Value value) { return write(key, std::move(value), false); }
   // Inserts, or replaces a different value. An equal value is left as it is (nothing is written:
   // re-memoizing a deterministic result costs a lookup).
-  void assign(Name key, Value value) { write(key, std::move(value), true); }
+  void assign(const Name& key, const Value& value) { write(key, value, true); }
 
-  bool erase(Name key) {
+  bool erase(const Name& key) {
     Shard& s = shard(key);
     std::lock_guard lock(s.mutex);
     Table* t = s.table.load(std::memory_order_relaxed);
@@ -132,7 +133,7 @@ class NameMap {
   }
   static void delete_table(Table* t) { delete t; }
   // Shard by the hash's low bits, slot by the bits above them.
-  static size_t slot_of(Name key, const Table* t) { return (key.table_hash() >> kShardBits) & t->mask; }
+  static size_t slot_of(const Name& key, const Table* t) { return (key.table_hash() >> kShardBits) & t->mask; }
 
   struct alignas(64) Shard {
     mutable std::mutex mutex;
@@ -168,11 +169,11 @@ class NameMap {
     }
   };
 
-  Shard& shard(Name key) { return shards_[key.table_hash() & (kShards - 1)]; }
-  const Shard& shard(Name key) const { return shards_[key.table_hash() & (kShards - 1)]; }
+  Shard& shard(const Name& key) { return shards_[key.table_hash() & (kShards - 1)]; }
+  const Shard& shard(const Name& key) const { return shards_[key.table_hash() & (kShards - 1)]; }
 
   // Inside a ReadSection, or under the shard's mutex.
-  static const Node* find(const Shard& s, Name key) {
+  static const Node* find(const Shard& s, const Name& key) {
     const Table* t = s.table.load(std::memory_order_acquire);
     if (!t) return nullptr;
     for (size_t i = slot_of(key, t);; i = (i + 1) & t->mask) {
@@ -182,7 +183,9 @@ class NameMap {
     }
   }
 
-  bool write(Name key, Value value, bool replace) {
+  // Names by reference (four words each); `value` is moved in, or copied when it is an lvalue.
+  template <class V>
+  bool write(const Name& key, V&& value, bool replace) {
     Shard& s = shard(key);
     {  // Most writes of a present key change nothing: find that out without the lock.
       ReadSection section;
@@ -197,14 +200,14 @@ class NameMap {
         if (!n) break;
         if (n == tombstone() || !(n->key == key)) continue;
         if (!replace || n->value == value) return false;
-        t->slots[i].store(new Node{key, std::move(value)}, std::memory_order_release);
+        t->slots[i].store(new Node{key, std::forward<V>(value)}, std::memory_order_release);
         s.retire(n);
         return true;
       }
     }
     // Keep at most half the slots used (entries and tombstones), so probes stay short.
     if (!t || 2 * (s.used + 1) > t->mask + 1) t = grow(s, t);
-    Node* n = new Node{key, std::move(value)};
+    Node* n = new Node{key, std::forward<V>(value)};
     size_t i = slot_of(key, t);
     while (t->slots[i].load(std::memory_order_relaxed) != nullptr) i = (i + 1) & t->mask;
     t->slots[i].store(n, std::memory_order_release);

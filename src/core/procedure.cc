@@ -161,6 +161,11 @@ bool ProcedureDispatcher::handles(ObjectStore& store, Name procedure_blob) {
   return false;
 }
 
+ProcedureRunner* ProcedureDispatcher::runner_for(ObjectStore& store, Name procedure_blob) {
+  ProcedureRunner* r = route(store, procedure_blob);
+  return r ? r->runner_for(store, procedure_blob) : nullptr;
+}
+
 Name ProcedureDispatcher::apply(const Invocation& invocation) {
   Name root = procedure_root(invocation.store, invocation.procedure);
   if (ProcedureRunner* r = route(invocation.store, root)) return r->apply(invocation);

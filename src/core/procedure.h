@@ -54,6 +54,13 @@ class ProcedureRunner {
   // Whether this runner knows how to run `procedure_blob` (the Blob at the root of the procedure).
   virtual bool handles(ObjectStore& store, Name procedure_blob) = 0;
   virtual Name apply(const Invocation& invocation) = 0;
+  // The runner whose apply() runs `procedure_blob`: this one if it handles it, or, for a runner that
+  // hands procedures to others (ProcedureDispatcher), the one it hands it to; nullptr if none does.
+  // The answer for a procedure never changes once one is given (runners recognise procedures by
+  // their bytes, and are only ever added), so callers may keep it: the evaluator does, per thread.
+  virtual ProcedureRunner* runner_for(ObjectStore& store, Name procedure_blob) {
+    return handles(store, procedure_blob) ? this : nullptr;
+  }
 };
 
 // Trusted C++ procedures, registered by name. The procedure Blob is "fixnet-native:NAME".
@@ -83,6 +90,7 @@ class ProcedureDispatcher : public ProcedureRunner {
   void add(ProcedureRunner* runner) { runners_.push_back(runner); }
   bool handles(ObjectStore& store, Name procedure_blob) override;
   Name apply(const Invocation& invocation) override;
+  ProcedureRunner* runner_for(ObjectStore& store, Name procedure_blob) override;
 
  private:
   ProcedureRunner* route(ObjectStore& store, Name root);

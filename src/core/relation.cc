@@ -6,7 +6,7 @@ std::string_view relation_name(Relation r) { return r == Relation::Think ? "Thin
 
 std::optional<Name> MemoryRelations::get(Relation relation, Name key) { return table(relation).get(key); }
 
-void MemoryRelations::put(Relation relation, Name key, Name value) { table(relation).assign(key, value); }
+void MemoryRelations::put(Relation relation, const Name& key, const Name& value) { table(relation).assign(key, value); }
 
 void MemoryRelations::for_each(const std::function<void(Relation, Name, Name)>& fn) {
   think_.for_each([&](Name k, Name v) { fn(Relation::Think, k, v); });

@@ -22,7 +22,7 @@ class RelationStore {
  public:
   virtual ~RelationStore() = default;
   virtual std::optional<Name> get(Relation relation, Name key) = 0;
-  virtual void put(Relation relation, Name key, Name value) = 0;
+  virtual void put(Relation relation, const Name& key, const Name& value) = 0;
   // Every relation (relation, key, value), in no particular order. Used by why/gc/fsck.
   virtual void for_each(const std::function<void(Relation, Name, Name)>& fn) = 0;
 };
@@ -30,7 +30,7 @@ class RelationStore {
 class MemoryRelations : public RelationStore {
  public:
   std::optional<Name> get(Relation relation, Name key) override;
-  void put(Relation relation, Name key, Name value) override;
+  void put(Relation relation, const Name& key, const Name& value) override;
   void for_each(const std::function<void(Relation, Name, Name)>& fn) override;
   size_t size() const;
   void clear();

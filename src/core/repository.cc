@@ -913,7 +913,7 @@ TreeData Repository::get_tree(Name name) {
   return data;
 }
 
-size_t Repository::copy_tree(Name name, std::span<Name> out) {
+size_t Repository::copy_tree(const Name& name, std::span<Name> out) {
   const Name content = name.content_name();
   if (content.content() != Content::Tree || impl_->cache.contains(content)) {
     try {
@@ -943,7 +943,7 @@ std::optional<Name> Repository::get(Relation relation, Name key) {
   return impl_->relations.get(relation, key);
 }
 
-void Repository::put(Relation relation, Name key, Name value) {
+void Repository::put(Relation relation, const Name& key, const Name& value) {
   // A Name that does not parse would make the whole segment unreadable: refuse it now.
   Name::from_bytes(key.bytes(), "relation key");
   Name::from_bytes(value.bytes(), "relation value");

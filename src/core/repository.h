@@ -70,12 +70,12 @@ class Repository : public ObjectStore, public RelationStore {
   Name put_tree(std::vector<Name> entries) override;
   BlobData get_blob(Name name) override;
   TreeData get_tree(Name name) override;
-  size_t copy_tree(Name name, std::span<Name> out) override;
+  size_t copy_tree(const Name& name, std::span<Name> out) override;
   bool contains(Name name) override;
 
   // RelationStore
   std::optional<Name> get(Relation relation, Name key) override;
-  void put(Relation relation, Name key, Name value) override;
+  void put(Relation relation, const Name& key, const Name& value) override;
   void for_each(const std::function<void(Relation, Name, Name)>& fn) override;
 
   // Writes buffered relations as one durable segment. Throws EnvironmentError on failure; the

@@ -35,7 +35,7 @@ class ObjectStore {
   // returns how many it has (copying nothing if more). Keeps no reference to the content, so a store
   // can answer without touching a reference count (the evaluator's path to an encode tree).
   // Throws as get_tree does.
-  virtual size_t copy_tree(Name name, std::span<Name> out) {
+  virtual size_t copy_tree(const Name& name, std::span<Name> out) {
     TreeData entries = get_tree(name);
     if (entries->size() <= out.size()) std::copy(entries->begin(), entries->end(), out.begin());
     return entries->size();

@@ -10,15 +10,18 @@
 #include "wasm/sandbox_limits.h"
 
 extern "C" {
-int fixnet_wasm_run_guarded(void (*body)(void*), void* arg, jmp_buf** slot, void* stack_top);
-[[noreturn]] void fixnet_wasm_longjmp(jmp_buf* target, int code);
+int fixnet_wasm_run_guarded(void (*body)(void*), void* arg, void** slot, void* stack_top);
+[[noreturn]] void fixnet_wasm_longjmp(void* guard, int code);
 int fixnet_wasm_stack_switch_supported(void);
 }
 
 namespace fixnet::wasm {
 namespace {
 
-thread_local jmp_buf* tl_guard = nullptr;
+// The innermost guard of this thread (what it is: guarded_call_impl.c), or null.
+thread_local void* tl_guard = nullptr;
+// Whether guest code runs on its own stack here (asked once: the answer is fixed at build time).
+const bool stack_switch = fixnet_wasm_stack_switch_supported() != 0;
 
 // This thread's guest stack: reserved on first use, with an inaccessible page below it so an overflow
 // faults instead of writing into a neighbour; released when the thread ends. The hot path reads only
@@ -59,7 +62,7 @@ char* stack_top() {
 
 int run_guarded(GuestBody body, void* arg) {
   // A nested guard (a guest running while another runs on this thread) stays on the current stack.
-  void* top = (fixnet_wasm_stack_switch_supported() && !tl_guard) ? stack_top() : nullptr;
+  void* top = (stack_switch && !tl_guard) ? stack_top() : nullptr;
   return fixnet_wasm_run_guarded(body, arg, &tl_guard, top);
 }
 

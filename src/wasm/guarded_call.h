@@ -7,7 +7,6 @@
 // the calling thread has (evaluator recursion, small thread stacks).
 #pragma once
 
-#include <csetjmp>
 #include <cstdint>
 
 namespace fixnet::wasm {

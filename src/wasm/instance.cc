@@ -94,7 +94,8 @@ Instance::~Instance() {
 void Instance::begin(ObjectStore& store, const Limits& limits) {
   HostContext& c = context_;
   begin_invocation(c, store, limits);
-  check_initial_memory(module_.name(), initial_memory_bytes_, c.limits.memory_bytes);
+  if (initial_memory_bytes_ > c.limits.memory_bytes) [[unlikely]]  // the check out of line
+    check_initial_memory(module_.name(), initial_memory_bytes_, c.limits.memory_bytes);
   std::memcpy(state_.get() + desc_.fuel_offset, &c.limits.fuel, sizeof(uint64_t));
 }
 

@@ -91,6 +91,7 @@ struct WasmRunner::Core {
 
   const uint64_t id = next_runner_id.fetch_add(1);
   const WasmRunnerOptions options;
+  WasmRunner::CompileFailureObserver compile_failure_observer;  // set before anything runs
   Toolchain toolchain;
   std::shared_mutex mutex;
   ModuleSlots<LoadedModule> modules;
@@ -184,11 +185,20 @@ bool WasmRunner::Core::compile_in_background(ObjectStore& store, Name root, cons
   check();  // an invalid module is refused before anything compiles
   BlobData bytes = store.get_blob(root);  // the compile must not outlive the caller's store
   compiles.emplace(root, std::thread([this, root, bytes] {
+    std::string failure;
     try {
       module(root, [&] { return bytes; });
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
       // Left to the calls: an invalid module is refused by the next one (loaded()); with no
-      // compiler, the interpreter goes on.
+      // compiler, the interpreter goes on. Whoever asked is told, once (a module is compiled in the
+      // background at most once per runner).
+      failure = e.what();
+    }
+    if (failure.empty() || !compile_failure_observer) return;
+    try {
+      compile_failure_observer(root, failure);
+    } catch (const std::exception&) {
+      // A report that cannot be written (stderr closed) must not end the process.
     }
   }));
   return false;
@@ -386,6 +396,10 @@ WasmRunnerStats WasmRunner::stats() {
 }
 
 Toolchain& WasmRunner::toolchain() { return core_->toolchain; }
+
+void WasmRunner::set_compile_failure_observer(CompileFailureObserver observer) {
+  core_->compile_failure_observer = std::move(observer);
+}
 
 std::unique_ptr<ProcedureRunner> make_wasm_runner(std::filesystem::path cache_dir, WasmRunnerOptions options) {
   return std::make_unique<WasmRunner>(std::move(cache_dir), options);

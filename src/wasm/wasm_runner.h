@@ -20,8 +20,10 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "core/procedure.h"
@@ -79,6 +81,13 @@ class WasmRunner : public ProcedureRunner {
   void prepare(ObjectStore& store, Name module);
   WasmRunnerStats stats();
   Toolchain& toolchain();
+
+  // Under `auto`: `observer` is told once for a module whose background compile failed (it goes on
+  // running in the interpreter), with the module's Name and why. Set it before anything runs. It is
+  // called on the compiling thread, possibly while the runner is being destroyed (which waits for its
+  // compiles), so it must not reach into the runner's owner.
+  using CompileFailureObserver = std::function<void(Name module, const std::string& reason)>;
+  void set_compile_failure_observer(CompileFailureObserver observer);
 
   struct Core;
 

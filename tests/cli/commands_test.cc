@@ -462,6 +462,30 @@ TEST_F(CliTest, EvalOnEachEngineGivesTheSameName) {
   EXPECT_THAT(bad.err, HasSubstr("--engine"));
 }
 
+// Under auto, a module whose compile fails goes on in the interpreter, and the user is told once, on
+// one line naming the module and why. The compiler is one that always fails ($FIXNET_CC); the module is
+// add.wasm with a custom section of this test's, so no other test has it compiled.
+TEST_F(CliTest, UnderAutoAFailedBackgroundCompileIsReportedOnce) {
+  const fs::path add = fs::path(FIXNET_BINARY).parent_path() / "examples" / "add.wasm";
+  const std::string module = read_file(add) + std::string("\x00\x0d\x0cnot-compiled", 15);
+  write_file(dir_ / "late.wasm", module);
+  ::setenv("FIXNET_CC", "/bin/false", 1);
+  // Two applications of the module in one evaluation: two interpreted calls, one report.
+  const RunResult r = fixnet({"eval", "--engine", "auto",
+                              "[strict:app:[limits, file:late.wasm, u8:2, u8:3], "
+                              "strict:app:[limits, file:late.wasm, u8:4, u8:3]]"});
+  const RunResult native = fixnet({"eval", "--engine", "native", "app:[limits, file:late.wasm, u8:5, u8:3]"});
+  ::unsetenv("FIXNET_CC");
+  EXPECT_EQ(r.code, 0) << r.err;
+  const std::string sums = ok({"eval", "--engine", "interp", "[u8:5, u8:7]"});
+  EXPECT_EQ(trimmed(r.out), sums);  // computed by the interpreter
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_THAT(r.err, StartsWith("fixnet: the background compile of Wasm module " +
+                                Name::blob_name(module).short_hex(12) + " failed"));
+  EXPECT_THAT(r.err, HasSubstr("/bin/false"));  // the reason: the compiler that failed
+  EXPECT_TRUE(one_line_error(native)) << "native has no interpreter to fall back on: " << native.err;
+}
+
 // ---- why / reproduce ---------------------------------------------------------------------------
 
 TEST_F(CliTest, WhyExplainsTheChainAndReproduceChecksIt) {

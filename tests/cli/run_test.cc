@@ -121,6 +121,26 @@ TEST_F(RunTest, ASecondIdenticalRunIsAMemoHit) {
   EXPECT_EQ(third.out, "42\n");
 }
 
+// --engine as `fixnet eval` has it: the interpreter runs the program to the same bytes as compiled code.
+TEST_F(RunTest, EachEngineRunsAProgramToTheSameResult) {
+  std::map<std::string, nlohmann::json> results;
+  for (const std::string engine : {"native", "interp", "auto"}) {
+    // A fresh repository each, so none is a memo hit.
+    TempDir repo;
+    ASSERT_EQ(run_fixnet(repo.path(), {"init"}).code, 0);
+    const RunResult r = run_fixnet(repo.path(), {"run", "--json", "--engine", engine, program("add"), "--", "20", "22"});
+    ASSERT_EQ(r.code, 0) << engine << ": " << r.err;
+    results[engine] = nlohmann::json::parse(r.out);
+    EXPECT_FALSE(results[engine]["memo_hit"].get<bool>()) << engine;
+  }
+  EXPECT_EQ(results["interp"]["result"], results["native"]["result"]);
+  EXPECT_EQ(results["auto"]["result"], results["native"]["result"]);
+  EXPECT_EQ(results["interp"]["stdout_bytes"], 3);  // "42\n"
+  const RunResult bad = fixnet({"run", "--engine", "jit", program("add")});
+  EXPECT_TRUE(one_line_error(bad));
+  EXPECT_NE(bad.err.find("--engine"), std::string::npos) << bad.err;
+}
+
 TEST_F(RunTest, ClocksAndRandomnessComeFromTheInputOnly) {
   auto run = [&](std::initializer_list<std::string> extra) {
     std::vector<std::string> args = {"run"};

@@ -165,6 +165,46 @@ TEST_F(EvaluatorTest, RunnersGetTheEvaluatedEncodeTreesEntries) {
   EXPECT_EQ(seen[3], seen[1]);
 }
 
+// The evaluator keeps, per thread, the runner its last procedure was routed to: keyed by the
+// evaluator too, so another evaluator on the same thread whose runner answers the same procedure
+// differently gets its own runner's answer, call after call.
+TEST_F(EvaluatorTest, EachEvaluatorRunsAProcedureOnItsOwnRunner) {
+  NativeProcedures other_natives;
+  MemoryRelations other_relations;
+  Name answer = natives.add("answer", [](const Invocation&) { return Name::literal("mine"); });
+  other_natives.add("answer", [](const Invocation&) { return Name::literal("theirs"); });
+  Evaluator mine = evaluator({.read_memo = false});
+  Evaluator theirs(store, other_relations, other_natives, pool, {.read_memo = false});
+  const Name thunk = app({answer, blob("x")});
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(mine.force(thunk), Name::literal("mine")) << "call " << i;
+    EXPECT_EQ(theirs.force(thunk), Name::literal("theirs")) << "call " << i;
+  }
+  EXPECT_EQ(mine.stats().applications, 3u);
+  EXPECT_EQ(theirs.stats().applications, 3u);
+}
+
+// A procedure that forces another application, of another procedure under other limits, while it
+// runs: the thread's last procedure and limits change under it, but not its own invocation, and the
+// next call of it is routed and limited as its own again.
+TEST_F(EvaluatorTest, AnApplicationInsideAnotherChangesNothingOfIt) {
+  Evaluator e = evaluator({.read_memo = false});
+  bool nest = false;
+  const Name inner = tree({Limits{1 << 20, 1000}.to_blob_name(), concat, blob("in"), blob("ner")}).application();
+  Name outer_procedure = natives.add("outer", [&](const Invocation& inv) {
+    Name inner_value = nest ? e.force(inner) : blob("none");
+    std::vector<Name> entries(inv.entries.begin(), inv.entries.end());
+    EXPECT_EQ(entries, *inv.store.get_tree(inv.encode)) << "the entries changed under the call";
+    EXPECT_EQ(inv.limits.memory_bytes, 0u) << "the outer call's limits changed under it";
+    return inv.store.put_tree({inner_value, inv.entries[2]});
+  });
+  const Name outer = app({outer_procedure, blob("arg")});
+  EXPECT_EQ(e.force(outer), tree({blob("none"), blob("arg")}));
+  nest = true;
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(e.force(outer), tree({blob("inner"), blob("arg")})) << "call " << i;
+  EXPECT_EQ(e.stats().applications, 7u);  // 4 outer, 3 inner
+}
+
 // An Application whose tree is itself an error value (nothing in it to evaluate) is that error, as
 // when an argument fails — it is not run as [limits, procedure, …].
 TEST_F(EvaluatorTest, AnApplicationOfAnErrorValueIsThatError) {

@@ -86,6 +86,19 @@ TEST_P(RunnerTest, EveryInvocationSeesFreshGlobalsAndMemory) {
     EXPECT_EQ(runner->stats().interpreted_calls, 5u);
 }
 
+// The same application forced again with the memo table not read (as `fixnet reproduce` does) really
+// runs every time, on the thread's cached instance, and every run still sees it as instantiated.
+TEST_P(RunnerTest, TheSameApplicationRunAgainSeesFreshState) {
+  Evaluator again(store, relations, dispatcher, pool, EvaluatorOptions{.read_memo = false});
+  const Name thunk = application(module(with_imports(kCounter)), {u64(7)});
+  for (int i = 0; i < 5; ++i) {
+    Name result = again.force(thunk);
+    ASSERT_TRUE(result.is_blob()) << error_of(result);
+    EXPECT_EQ(from_le(bytes(result)), 101u) << "call " << i;
+  }
+  EXPECT_EQ(again.stats().applications, 5u);
+}
+
 TEST_P(RunnerTest, MemoryGrownInOneCallIsGoneInTheNext) {
   // Returns the memory size in pages and the byte at the far end of `pages` more pages (0 if there is
   // none yet), then grows by that much and writes that byte. Small growth is zeroed on reset, large

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "cli/lib/progress.h"
+#include "core/error.h"
 #include "wasm/toolchain.h"
 
 namespace fixnet::cli {
@@ -26,6 +27,13 @@ Runtime::Runtime(const std::filesystem::path& cache_dir, wasm::WasmRunnerOptions
   dispatcher_.add(&natives_);
   dispatcher_.add(&flatware_);
   dispatcher_.add(&wasm_);
+  // Under `auto`, a module whose background compile failed goes on in the interpreter, slower than it
+  // would run compiled: the user is told why, on one line (a compiler's own output can span many),
+  // written with one call so it stays one line among others. It touches nothing of this Runtime.
+  wasm_.set_compile_failure_observer([](Name module, const std::string& reason) {
+    fmt::print(stderr, "fixnet: the background compile of Wasm module {} failed; its procedures run in the interpreter: {}\n",
+               module.short_hex(12), one_line(reason, 400));
+  });
   wasm_.toolchain().set_progress([this](Name module, uint64_t done, uint64_t total) {
     std::lock_guard lock(compile_progress_mutex_);
     if (!compile_progress_)

@@ -21,7 +21,8 @@ class Runtime {
  public:
   // `cache_dir`: where compiled procedures are kept (Repository::cache_dir()), unless
   // $FIXNET_CACHE_DIR names another (one cache shared by every repository of a machine or a CI run).
-  // `wasm` chooses the engine that runs Wasm modules (wasm_runner.h; `--engine`).
+  // `wasm` chooses the engine that runs Wasm modules (wasm_runner.h; `--engine`). Under `auto`, a
+  // module whose background compile fails is reported on stderr, one line, once.
   explicit Runtime(const std::filesystem::path& cache_dir, wasm::WasmRunnerOptions wasm = {});
   ~Runtime();
   Runtime(const Runtime&) = delete;

@@ -83,6 +83,13 @@ void wasm_rt_free_funcref_table(wasm_rt_funcref_table_t* t) { fixnet_host->free_
 #define FIXNET_FORWARD_VALUE(name, ret, wres, wparams, params, args) \
   ret Z_fixnetZ_##name params { return fixnet_host->name args; }
 
+/* The fast paths are a few instructions, fewer than a call's own cost (saving and reloading the guest's
+ * registers around it): they are inlined into the module's code that calls them (in the same unit; a
+ * split module's parts call them). The host's side stays a call. GCC warns that a function declared
+ * without `inline` (wasm2c's declaration) might not be inlinable; it is. */
+#pragma GCC diagnostic ignored "-Wattributes"
+#define FIXNET_FAST_ENTRY __attribute__((always_inline))
+
 enum {
   FIXNET_TAG_LITERAL = 2u,           /* how (bits 0..1) */
   FIXNET_TAG_TREE = 1u << 2,         /* content */
@@ -110,7 +117,7 @@ static inline uint32_t fixnet_push(fixnet_env* env, const uint8_t* name) {
   return env->count++;
 }
 
-uint32_t Z_fixnetZ_kind(fixnet_env* env, uint32_t h) {
+FIXNET_FAST_ENTRY uint32_t Z_fixnetZ_kind(fixnet_env* env, uint32_t h) {
   if (h < env->count) {
     const uint8_t tag = fixnet_tag(&env->slots[h]);
     const uint32_t roles = tag & (FIXNET_TAG_THUNK | FIXNET_TAG_ENCODE);
@@ -127,13 +134,13 @@ uint32_t Z_fixnetZ_kind(fixnet_env* env, uint32_t h) {
   return fixnet_host->kind(env, h);
 }
 
-uint64_t Z_fixnetZ_size(fixnet_env* env, uint32_t h) {
+FIXNET_FAST_ENTRY uint64_t Z_fixnetZ_size(fixnet_env* env, uint32_t h) {
   if (h < env->count && !(fixnet_tag(&env->slots[h]) & FIXNET_TAG_THUNK))
     return fixnet_name_size(env->slots[h].name);
   return fixnet_host->size(env, h);
 }
 
-uint32_t Z_fixnetZ_tree_entry(fixnet_env* env, uint32_t h, uint64_t i) {
+FIXNET_FAST_ENTRY uint32_t Z_fixnetZ_tree_entry(fixnet_env* env, uint32_t h, uint64_t i) {
   if (h < env->count) {
     const fixnet_handle_slot* s = &env->slots[h];
     if (s->entries && i < fixnet_name_size(s->name)) {
@@ -144,7 +151,7 @@ uint32_t Z_fixnetZ_tree_entry(fixnet_env* env, uint32_t h, uint64_t i) {
   return fixnet_host->tree_entry(env, h, i);
 }
 
-uint64_t Z_fixnetZ_blob_u64(fixnet_env* env, uint32_t h) {
+FIXNET_FAST_ENTRY uint64_t Z_fixnetZ_blob_u64(fixnet_env* env, uint32_t h) {
   /* An accessible literal Blob (no roles, not a Ref) of at most 8 bytes: its bytes are in the Name,
    * zero padded, so the little-endian word at byte 0 is the value. */
   if (h < env->count) {
@@ -158,7 +165,7 @@ uint64_t Z_fixnetZ_blob_u64(fixnet_env* env, uint32_t h) {
   return fixnet_host->blob_u64(env, h);
 }
 
-uint32_t Z_fixnetZ_blob_from_u64(fixnet_env* env, uint64_t v, uint32_t n) {
+FIXNET_FAST_ENTRY uint32_t Z_fixnetZ_blob_from_u64(fixnet_env* env, uint64_t v, uint32_t n) {
   if (n <= 8) {
     uint8_t name[32] = {0};
     for (uint32_t i = 0; i < n; ++i) name[i] = (uint8_t)(v >> (8 * i));
@@ -170,8 +177,8 @@ uint32_t Z_fixnetZ_blob_from_u64(fixnet_env* env, uint64_t v, uint32_t n) {
   return fixnet_host->blob_from_u64(env, v, n);
 }
 
-uint64_t Z_fixnetZ_limit_memory(fixnet_env* env) { return env->limit_memory; }
-uint64_t Z_fixnetZ_limit_fuel(fixnet_env* env) { return env->limit_fuel; }
+FIXNET_FAST_ENTRY uint64_t Z_fixnetZ_limit_memory(fixnet_env* env) { return env->limit_memory; }
+FIXNET_FAST_ENTRY uint64_t Z_fixnetZ_limit_fuel(fixnet_env* env) { return env->limit_fuel; }
 
 #define FIXNET_FORWARD_VOID(name, ret, wres, wparams, params, args) \
   void Z_fixnetZ_##name params { fixnet_host->name args; }
