@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "contained_config.h"
 #include "core/error.h"
 #include "net/log.h"
 #include "net/unix_control.h"
@@ -62,6 +63,18 @@ void to_service(std::span<const uint8_t> packet) {
   [[maybe_unused]] static RunningService* running = new RunningService();  // runs until the process exits
   static std::optional<net::UnixControl> control;
   if (!control) control = net::UnixControl::connect(scratch() / "rpc.sock.ctl");
+  // A request may name files: a trace file (config) goes into the scratch directory, and a plugin
+  // path (engine, plugin) is not loaded — dlopen of whatever the input names would run its code.
+  auto sent = nlohmann::json::parse(packet.begin(), packet.end(), nullptr, false);
+  std::string rewritten;
+  if (sent.is_object()) {
+    if (sent.contains("config") && sent["config"].is_string()) sent["config"] = fuzz::contained(sent["config"]);
+    for (const char* key : {"engine", "plugin"})
+      if (sent.contains(key) && sent[key].is_string() && sent[key].get<std::string>().find('/') != std::string::npos)
+        sent[key] = "not-a-plugin";
+    rewritten = sent.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    packet = {reinterpret_cast<const uint8_t*>(rewritten.data()), rewritten.size()};
+  }
   control->send(packet);
   auto reply = control->receive(4 << 20, 0);
   if (!reply) {
