@@ -222,7 +222,10 @@ TEST_F(SplitCompileTest, ReportsProgressUnitByUnit) {
 TEST_F(SplitCompileTest, ASecondRepositoryTakesItsUnitsFromCcache) {
   if (std::system("command -v ccache >/dev/null") != 0) GTEST_SKIP() << "no ccache on PATH (scripts/setup installs it)";
   TempDir ccache_dir, second_cache;
-  ::setenv("CCACHE_DIR", ccache_dir.path().c_str(), 1);
+  struct PrivateCcache {  // undone however the test ends: later tests must not use a removed directory
+    explicit PrivateCcache(const fs::path& dir) { ::setenv("CCACHE_DIR", dir.c_str(), 1); }
+    ~PrivateCcache() { ::unsetenv("CCACHE_DIR"); }
+  } private_ccache(ccache_dir.path());
   const std::string wasm = wat_to_wasm(busy_module(7));
   const Name m = blob(wasm);
   EXPECT_EQ(from_le(bytes(run(m, {u64(9)}))), busy_result(9, 7));
@@ -252,7 +255,6 @@ TEST_F(SplitCompileTest, ASecondRepositoryTakesItsUnitsFromCcache) {
   ASSERT_NE(handle, nullptr) << ::dlerror();
   EXPECT_NE(::dlsym(handle, "fixnet_wasm_bind_v1"), nullptr);
   ::dlclose(handle);
-  ::unsetenv("CCACHE_DIR");
 }
 
 }  // namespace
