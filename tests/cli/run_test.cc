@@ -136,6 +136,17 @@ TEST_F(RunTest, EachEngineRunsAProgramToTheSameResult) {
   EXPECT_EQ(results["interp"]["result"], results["native"]["result"]);
   EXPECT_EQ(results["auto"]["result"], results["native"]["result"]);
   EXPECT_EQ(results["interp"]["stdout_bytes"], 3);  // "42\n"
+  {  // The option is obeyed: with no working C compiler only the interpreter runs a module not yet compiled.
+    TempDir repo;
+    ASSERT_EQ(run_fixnet(repo.path(), {"init"}).code, 0);
+    ::setenv("FIXNET_CC", "/bin/false", 1);
+    const RunResult interp = run_fixnet(repo.path(), {"run", "--engine", "interp", program("add"), "--", "1", "2"});
+    const RunResult native = run_fixnet(repo.path(), {"run", "--engine", "native", program("add"), "--", "3", "4"});
+    ::unsetenv("FIXNET_CC");
+    EXPECT_EQ(interp.code, 0) << interp.err;
+    EXPECT_EQ(interp.out, "3\n");
+    EXPECT_TRUE(one_line_error(native)) << "native needs the compiler: " << native.err;
+  }
   const RunResult bad = fixnet({"run", "--engine", "jit", program("add")});
   EXPECT_TRUE(one_line_error(bad));
   EXPECT_NE(bad.err.find("--engine"), std::string::npos) << bad.err;
