@@ -20,6 +20,20 @@ inline ProgramResult ctl(const ServiceProcess& service, const std::string& args)
   return run_program(std::string(FIXNET_BINARY) + " rpc ctl --socket " + service.socket().string() + " " + args);
 }
 
+// The same, which must succeed (attach, config, upgrade… in a test's set-up).
+inline void ctl_ok(const ServiceProcess& service, const std::string& args) {
+  const auto r = ctl(service, args);
+  ASSERT_EQ(r.exit_code, 0) << args << ": " << r.output;
+}
+
+// The TCP port of the service's --metrics server (from its log).
+inline std::string metrics_port(const ServiceProcess& service) {
+  std::string log;
+  EXPECT_TRUE(ServiceProcess::eventually([&] { return (log = service.log()).find("metrics on ") != std::string::npos; }));
+  const std::string port = log.substr(log.find("(tcp port ", log.find("metrics on ")) + 10);
+  return port.substr(0, port.find(')'));
+}
+
 inline nlohmann::json request(const ServiceProcess& service, const nlohmann::json& r) {
   return operator_request(service.socket().string() + ".ctl", r);
 }

@@ -20,7 +20,9 @@ using fixnet::examples::echo::EchoClient;
 using fixnet::examples::echo::EchoRequest;
 using testing::chain;
 using testing::ctl;
+using testing::ctl_ok;
 using testing::engines;
+using testing::metrics_port;
 using testing::schema_cache;
 using testing::ServiceProcess;
 namespace fs = std::filesystem;
@@ -33,15 +35,10 @@ uint64_t send_bytes(Client& client, uint32_t method, std::string_view text) {
   return client.send(method, m, text.size());
 }
 
-void attach(const ServiceProcess& service, const std::string& args) {
-  const auto r = ctl(service, args);
-  ASSERT_EQ(r.exit_code, 0) << args << ": " << r.output;
-}
-
 TEST(RpcPolicy, RateLimitInRejectModeAnswersOverTheLimitWithAStatus) {
   ServiceProcess service;
   auto client = Client::connect(service.socket());
-  attach(service, "attach ratelimit --config 'rate=0 burst=5 mode=reject' --app 1");
+  ctl_ok(service, "attach ratelimit --config 'rate=0 burst=5 mode=reject' --app 1");
   std::vector<uint64_t> ids;
   for (int i = 0; i < 20; ++i) ids.push_back(send_bytes(*client, kEcho, "call"));
   int ok = 0, limited = 0;
@@ -55,20 +52,20 @@ TEST(RpcPolicy, RateLimitInRejectModeAnswersOverTheLimitWithAStatus) {
   EXPECT_EQ(engines(service)[1]["counters"]["rejected"], 15);
   EXPECT_EQ(client->send_heap_free_bytes(), client->welcome().send_heap_bytes) << "refused calls' buffers come back";
   // Raised live to infinity: everything passes.
-  attach(service, "config ratelimit rate=inf --app 1");
+  ctl_ok(service, "config ratelimit rate=inf --app 1");
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(testing::echoes(*client, kEcho, 32, i));
 }
 
 TEST(RpcPolicy, RateLimitInQueueModeDelaysCallsAndAnswersThemAll) {
   ServiceProcess service;
   auto client = Client::connect(service.socket());
-  attach(service, "attach ratelimit --config 'rate=0 burst=3' --app 1");
+  ctl_ok(service, "attach ratelimit --config 'rate=0 burst=3' --app 1");
   std::vector<uint64_t> ids;
   for (int i = 0; i < 12; ++i) ids.push_back(send_bytes(*client, kEcho, "queued call"));
   // The burst passes, the rest waits: rate 0 never refills.
   ASSERT_TRUE(ServiceProcess::eventually([&] { return engines(service)[1]["counters"]["queued"] == 9; }));
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(client->wait(ids[i], std::chrono::milliseconds(10000)).ok());
-  attach(service, "config ratelimit 'rate=1000 burst=1' --app 1");
+  ctl_ok(service, "config ratelimit 'rate=1000 burst=1' --app 1");
   for (size_t i = 3; i < ids.size(); ++i) EXPECT_TRUE(client->wait(ids[i], std::chrono::milliseconds(10000)).ok());
   const auto counters = engines(service)[1]["counters"];
   EXPECT_EQ(counters["passed"], 12);
@@ -79,7 +76,7 @@ TEST(RpcPolicy, RateLimitInQueueModeDelaysCallsAndAnswersThemAll) {
 TEST(RpcPolicy, AclDeniesCallsByArgumentValue) {
   ServiceProcess service({"--schema-cache", schema_cache().string()});
   auto echo = EchoClient::connect(service.socket());
-  attach(service, "attach acl --config 'Call data == \"forbidden\"; Echo.Call data prefix secret/' --all");
+  ctl_ok(service, "attach acl --config 'Call data == \"forbidden\"; Echo.Call data prefix secret/' --all");
   EXPECT_EQ(chain(service), (std::vector<std::string>{"frontend", "marshal", "acl", "echo"}))
       << "acl reads the wire encoding: after marshalling";
   auto call = [&](std::string_view data) {
@@ -118,7 +115,7 @@ TEST(RpcPolicy, AclRulesNamingUnknownMethodsOrFieldsAreRefusedAtLoad) {
   }
   EXPECT_EQ(chain(service), (std::vector<std::string>{"frontend", "marshal", "echo"})) << "nothing attached";
   // A good ACL, then a bad reconfiguration: refused, the rules stay.
-  attach(service, "attach acl --config 'Call data == no' --all");
+  ctl_ok(service, "attach acl --config 'Call data == no' --all");
   EXPECT_EQ(ctl(service, "config acl 'Call nothing == 1' --all").exit_code, 1);
   EXPECT_EQ(engines(service)[2]["config"], "Call data == no");
   // A raw-bytes application has no schema to resolve rules in.
@@ -133,7 +130,7 @@ TEST(RpcPolicy, AclRulesNamingUnknownMethodsOrFieldsAreRefusedAtLoad) {
 TEST(RpcPolicy, AclQuotedValuesMayHoldSemicolons) {
   ServiceProcess service({"--schema-cache", schema_cache().string()});
   auto echo = EchoClient::connect(service.socket());
-  attach(service, "attach acl --config 'Call data == \"a;b\"; Call data == \"c\"' --all");
+  ctl_ok(service, "attach acl --config 'Call data == \"a;b\"; Call data == \"c\"' --all");
   EXPECT_EQ(engines(service)[2]["counters"]["rules"], 2);
   auto call = [&](std::string_view data) {
     auto request = echo.make<EchoRequest>();
@@ -148,7 +145,7 @@ TEST(RpcPolicy, AclQuotedValuesMayHoldSemicolons) {
 TEST(RpcPolicy, AclChecksAPrivateCopySoARewrittenHeapCannotSlipThrough) {
   ServiceProcess service({"--schema-cache", schema_cache().string()});
   auto echo = EchoClient::connect(service.socket());
-  attach(service, "attach acl --config 'Call data == \"forbid!!\"' --all");
+  ctl_ok(service, "attach acl --config 'Call data == \"forbid!!\"' --all");
   // A writer thread flips the argument in the shared heap while each call is in flight.
   std::mutex writing;
   uint8_t* target = nullptr;  // under `writing`
@@ -203,19 +200,11 @@ TEST(RpcPolicy, AclChecksAPrivateCopySoARewrittenHeapCannotSlipThrough) {
   EXPECT_GT(denied, 0) << "the writer raced the check";
 }
 
-// The TCP port of the service's --metrics server (from its log).
-std::string metrics_port(const ServiceProcess& service) {
-  std::string log;
-  EXPECT_TRUE(ServiceProcess::eventually([&] { return (log = service.log()).find("metrics on ") != std::string::npos; }));
-  const std::string port = log.substr(log.find("(tcp port ", log.find("metrics on ")) + 10);
-  return port.substr(0, port.find(')'));
-}
-
 TEST(RpcPolicy, MetricsAreServedAsPrometheusText) {
   ServiceProcess service({"--metrics", "127.0.0.1:0", "--schema-cache", schema_cache().string()});
   auto echo = EchoClient::connect(service.socket());
   auto raw = Client::connect(service.socket());
-  attach(service, "attach metrics --all");
+  ctl_ok(service, "attach metrics --all");
   for (int i = 0; i < 25; ++i) {
     auto request = echo.make<EchoRequest>();
     request->set_data("hello");
@@ -282,7 +271,7 @@ TEST(RpcPolicy, MetricsTraceLogsOneLinePerCall) {
   auto raw = Client::connect(service.socket());
   auto echo = EchoClient::connect(service.socket());
   const fs::path file = service.socket().parent_path() / "trace.log";
-  attach(service, "attach metrics --config trace=" + file.string() + " --all");
+  ctl_ok(service, "attach metrics --config trace=" + file.string() + " --all");
   std::vector<uint64_t> ids;
   for (size_t size : {1, 10, 100}) {
     ids.push_back(send_bytes(*raw, kEcho, std::string(size, 'x')));
@@ -338,14 +327,14 @@ TEST(RpcPolicy, MetricsTraceToAnUnwritablePathIsRefusedAndAFullDiskDropsLinesNot
   r = ctl(service, "attach metrics --config trace= --all");
   EXPECT_EQ(r.exit_code, 1) << "an empty path";
   // /dev/full takes the file open and refuses every write (ENOSPC): calls go on, lines are counted.
-  attach(service, "attach metrics --config trace=/dev/full --all");
+  ctl_ok(service, "attach metrics --config trace=/dev/full --all");
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(testing::echoes(*raw, kEcho, 32, i));
   EXPECT_TRUE(ServiceProcess::eventually([&] { return engines(service)[1]["counters"]["trace_dropped"] == 20; }))
       << engines(service)[1];
   EXPECT_EQ(engines(service)[1]["counters"]["traced"], 0);
   EXPECT_NE(service.log().find("metrics trace /dev/full: No space left on device"), std::string::npos);
   // Reconfigured live to no trace: the counters of the trace go with it.
-  attach(service, "config metrics '' --all");
+  ctl_ok(service, "config metrics '' --all");
   EXPECT_FALSE(engines(service)[1]["counters"].contains("trace_dropped"));
 }
 
@@ -354,16 +343,16 @@ TEST(RpcPolicy, QosPassesTheMostUrgentMethodFirst) {
   auto client = Client::connect(service.socket());
   // A gate (rate 0, one token) holds calls until opened, so they reach qos together; behind qos a
   // reject-mode limit lets exactly two through: the two qos passes first.
-  attach(service, "attach ratelimit --config 'rate=0 burst=1' --app 1");
+  ctl_ok(service, "attach ratelimit --config 'rate=0 burst=1' --app 1");
   ASSERT_TRUE(testing::echoes(*client, kEcho, 8, 0));  // spends the gate's token
-  attach(service, "attach qos --config '1=9' --app 1");
-  attach(service, "attach ratelimit --config 'rate=0 burst=2 mode=reject' --app 1");
+  ctl_ok(service, "attach qos --config '1=9' --app 1");
+  ctl_ok(service, "attach ratelimit --config 'rate=0 burst=2 mode=reject' --app 1");
   EXPECT_EQ(chain(service), (std::vector<std::string>{"frontend", "ratelimit", "qos", "ratelimit", "echo"}));
   std::vector<uint64_t> low, high;  // method 2 (priority 0) sent first, method 1 (priority 9) after
   for (int i = 0; i < 8; ++i) low.push_back(send_bytes(*client, 2, "low"));
   for (int i = 0; i < 8; ++i) high.push_back(send_bytes(*client, kEcho, "high"));
   ASSERT_TRUE(ServiceProcess::eventually([&] { return engines(service)[1]["counters"]["queued"] == 16; }));
-  attach(service, "config ratelimit rate=inf --app 1");  // the first ratelimit: the gate opens
+  ctl_ok(service, "config ratelimit rate=inf --app 1");  // the first ratelimit: the gate opens
   int high_ok = 0, limited = 0;
   for (uint64_t id : high) {
     const auto reply = client->wait(id, std::chrono::milliseconds(10000));
@@ -380,7 +369,7 @@ TEST(RpcPolicy, QosHoldsLessUrgentCallsOfOneApplicationWhileAnotherCallsMoreUrge
   ServiceProcess service;  // one shared runtime thread: both datapaths on it
   testing::LoadClient urgent(service.socket());  // method 1, 16 in flight, continuously
   auto other = Client::connect(service.socket());
-  attach(service, "attach qos --config '1=9 2=1' --all");
+  ctl_ok(service, "attach qos --config '1=9 2=1' --all");
   // The other application's method-2 calls (priority 1; the echo engine answers them "unknown
   // method") wait while method-1 calls keep passing on the runtime, and are all answered.
   int answered = 0;

@@ -15,17 +15,12 @@ namespace {
 
 using fixnet::examples::echo::EchoClient;
 using fixnet::examples::echo::EchoRequest;
-using testing::ctl;
+using testing::ctl_ok;
 using testing::engines;
 using testing::LoadClient;
 using testing::schema_cache;
 using testing::ServiceProcess;
 namespace fs = std::filesystem;
-
-void run_ctl(const ServiceProcess& service, const std::string& args) {
-  const auto r = ctl(service, args);
-  ASSERT_EQ(r.exit_code, 0) << args << ": " << r.output;
-}
 
 uint64_t counter(const ServiceProcess& service, size_t engine, const char* name, size_t app_index = 0) {
   return engines(service, app_index)[engine]["counters"][name].get<uint64_t>();
@@ -63,7 +58,7 @@ TEST(RpcPolicyUpgrade, AclMovesToItsPluginUnderLoadWithItsRulesAndCounters) {
   ServiceProcess service({"--schema-cache", schema_cache().string()});
   EchoLoad load(8, service.socket());
   auto probe = EchoClient::connect(service.socket());
-  run_ctl(service, "attach acl --config 'Call data prefix forbid' --all");
+  ctl_ok(service, "attach acl --config 'Call data prefix forbid' --all");
   auto denied = [&] {
     auto request = probe.make<EchoRequest>();
     request->set_data("forbidden");
@@ -73,7 +68,7 @@ TEST(RpcPolicyUpgrade, AclMovesToItsPluginUnderLoadWithItsRulesAndCounters) {
   expect_progress([&] { return load.good(); });
   const uint64_t passed = counter(service, 2, "passed");  // frontend, marshal, acl, echo
   for (int i = 0; i < 3; ++i) {  // built in → plugin, then plugin → plugin (a "new version" again)
-    run_ctl(service, "upgrade acl --plugin " ACL_PLUGIN " --all");
+    ctl_ok(service, "upgrade acl --plugin " ACL_PLUGIN " --all");
     expect_progress([&] { return load.good(); });
   }
   const auto acl = engines(service)[2];
@@ -94,12 +89,12 @@ TEST(RpcPolicyUpgrade, AclMovesToItsPluginUnderLoadWithItsRulesAndCounters) {
 TEST(RpcPolicyUpgrade, QosMovesToItsPluginUnderLoadWithItsCounters) {
   ServiceProcess service;
   LoadClient a(service.socket()), b(service.socket());
-  run_ctl(service, "attach qos --config '1=3' --all");
+  ctl_ok(service, "attach qos --config '1=3' --all");
   auto good = [&] { return a.good() + b.good(); };
   expect_progress(good);
   const uint64_t passed = counter(service, 1, "passed");
   for (int i = 0; i < 3; ++i) {
-    run_ctl(service, "upgrade qos --plugin " QOS_PLUGIN " --all");
+    ctl_ok(service, "upgrade qos --plugin " QOS_PLUGIN " --all");
     expect_progress(good);
   }
   const auto qos = engines(service)[1];
@@ -115,11 +110,7 @@ TEST(RpcPolicyUpgrade, QosMovesToItsPluginUnderLoadWithItsCounters) {
 
 // fixnet_rpc_latency_seconds_count of app 1, method 1, from the --metrics endpoint.
 uint64_t scraped_count(const ServiceProcess& service) {
-  std::string log;
-  EXPECT_TRUE(ServiceProcess::eventually([&] { return (log = service.log()).find("metrics on ") != std::string::npos; }));
-  std::string port = log.substr(log.find("(tcp port ", log.find("metrics on ")) + 10);
-  port = port.substr(0, port.find(')'));
-  const auto r = testing::run_program("curl -sS http://127.0.0.1:" + port + "/metrics");
+  const auto r = testing::run_program("curl -sS http://127.0.0.1:" + testing::metrics_port(service) + "/metrics");
   std::smatch m;
   const std::regex count(R"(fixnet_rpc_latency_seconds_count\{app="1",method="1"\} (\d+))");
   if (!std::regex_search(r.output, m, count)) {
@@ -132,12 +123,12 @@ uint64_t scraped_count(const ServiceProcess& service) {
 TEST(RpcPolicyUpgrade, MetricsMovesToItsPluginUnderLoadWithItsCountsAndHistogram) {
   ServiceProcess service({"--metrics", "127.0.0.1:0"});
   LoadClient load(service.socket());
-  run_ctl(service, "attach metrics --all");
+  ctl_ok(service, "attach metrics --all");
   expect_progress([&] { return load.good(); });
   const uint64_t calls = counter(service, 1, "calls"), timed = scraped_count(service);
   ASSERT_GT(timed, 0u);
   for (int i = 0; i < 3; ++i) {
-    run_ctl(service, "upgrade metrics --plugin " METRICS_PLUGIN " --all");
+    ctl_ok(service, "upgrade metrics --plugin " METRICS_PLUGIN " --all");
     expect_progress([&] { return load.good(); });
   }
   EXPECT_EQ(engines(service)[1]["origin"], METRICS_PLUGIN);
@@ -157,14 +148,14 @@ TEST(RpcPolicyUpgrade, PluginsLogAtTheDaemonsLogLevel) {
   for (const std::string level : {"warning", "error"}) {
     ServiceProcess service({"--log-level", level});
     LoadClient load(service.socket());
-    run_ctl(service, "attach " METRICS_PLUGIN " --config trace=/dev/full --all");
+    ctl_ok(service, "attach " METRICS_PLUGIN " --config trace=/dev/full --all");
     ASSERT_EQ(engines(service)[1]["origin"], METRICS_PLUGIN);
     // Lines go to the writer in batches (at most 50 ms old): wait until some were dropped.
     ASSERT_TRUE(ServiceProcess::eventually([&] { return counter(service, 1, "trace_dropped") > 0; }));
     load.stop();
     EXPECT_EQ(load.bad(), 0u) << load.first_error();
     // The writer thread logs right after it counts the drop; the detach's round trip comes after.
-    run_ctl(service, "detach metrics --all");
+    ctl_ok(service, "detach metrics --all");
     auto logged = [&] {
       return service.log().find("warning rpc: metrics trace /dev/full: No space left on device") != std::string::npos;
     };
