@@ -71,7 +71,8 @@ class TcpClientEngine final : public Engine {
     return std::move(out).finish(kStateVersion);
   }
 
-  // Nothing here throws once the state was read: the socket becomes ours last.
+  // Nothing throws once the state was read (what on_header could refuse is refused while reading):
+  // the socket becomes ours last.
   void restore(const EngineState& state) override {
     if (state.version == 1) return restore_counters(state, 1, "tcp-client", {&replies_, &failed_});  // idle predecessor
     if (state.version != kStateVersion)
@@ -95,6 +96,12 @@ class TcpClientEngine final : public Engine {
     if (in.get<uint8_t>() != 0) {
       watched_ = in.get<uint32_t>();
       connection_ = FramedConnection::load(in, context_.send_heap(), context_.max_message_bytes(), step);
+      // on_header below must not throw (nor write to a socket not yet ours): only a Reply's or an
+      // Error's header of a ready connection may be resumed.
+      const FrameKind kind = step == FrameReader::Step::kHeader ? connection_->reader().header().kind : FrameKind::kReply;
+      if (state_ != State::kReady && step == FrameReader::Step::kHeader)
+        in.fail("a resumed frame before the peer's Hello");
+      if (kind != FrameKind::kReply && kind != FrameKind::kError) in.fail("a resumed frame that is not a Reply or an Error");
     } else if (state_ != State::kDown) {
       in.fail("a connection state without a connection");
     }

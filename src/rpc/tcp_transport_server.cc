@@ -96,7 +96,8 @@ class TcpServerEngine final : public Engine {
     return std::move(out).finish(kStateVersion);
   }
 
-  // Nothing here throws once the state was read: the sockets become ours last.
+  // Nothing throws once the state was read (what on_header could refuse is refused while reading):
+  // the sockets become ours last.
   void restore(const EngineState& state) override {
     if (state.version == 1) return restore_counters(state, 1, "tcp-server", {&served_});  // an idle predecessor
     if (state.version != kStateVersion)
@@ -118,6 +119,10 @@ class TcpServerEngine final : public Engine {
       auto connection = FramedConnection::load(in, context_.send_heap(), context_.max_message_bytes(), step);
       auto peer = std::make_unique<Peer>(std::move(connection));
       peer->in_flight = in_flight, peer->watched = watched;
+      // on_header below must not throw: a resumed header that is no Request is refused here, while
+      // nothing is allocated and no socket is ours (the predecessor still uses them).
+      if (step == FrameReader::Step::kHeader && peer->connection->reader().header().kind != FrameKind::kRequest)
+        in.fail("peer " + std::to_string(id) + ": a resumed frame that is not a Request");
       if (!peers_.emplace(id, std::move(peer)).second) in.fail("peer " + std::to_string(id) + " twice");
       steps.emplace_back(id, step);
     }
