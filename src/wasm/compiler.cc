@@ -66,9 +66,7 @@ std::vector<std::string> include_flags(const fs::path& source) {
 
 // Runs one compiler command; throws EnvironmentError with its first error line if it fails.
 // `what` names the unit (or the link) in the message.
-void run_compiler(const CCompiler& cc, const std::vector<std::string>& args, const fs::path& log,
-                  std::string_view what) {
-  const int status = run_supervised(args, log);
+void check_compiler_status(const CCompiler& cc, int status, const fs::path& log, std::string_view what) {
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
   const std::string output_text = read_text(log, 64 * 1024);
   std::string why = first_error_line(output_text);
@@ -78,6 +76,11 @@ void run_compiler(const CCompiler& cc, const std::vector<std::string>& args, con
   throw EnvironmentError(fmt::format("the C compiler {} failed on a generated procedure ({}): {}{}",
                                      cc.path.string(), what, why,
                                      WIFSIGNALED(status) ? " (killed by a signal)" : ""));
+}
+
+void run_compiler(const CCompiler& cc, const std::vector<std::string>& args, const fs::path& log,
+                  std::string_view what) {
+  check_compiler_status(cc, run_supervised(args, log), log, what);
 }
 
 // `name` (a path when it holds a '/') as found on PATH; empty if it is not there.
@@ -187,11 +190,17 @@ void compile_shared_object(const CCompiler& cc, const std::vector<CompileUnit>& 
         };
         const std::string log = objects[i].string() + ".log", what = unit.source.filename().string();
         try {
-          // ccache failing for a reason of its own (say an unwritable cache directory) costs one
-          // more compile, never the artifact.
-          const bool cached = unit.cacheable && !ccache().empty() &&
-                              run_supervised(command(true), log, unit.source.parent_path()) == 0;
-          if (!cached) run_compiler(cc, command(false), log, what);
+          if (!unit.cacheable || ccache().empty()) {
+            run_compiler(cc, command(false), log, what);
+          } else {
+            const int status = run_supervised(command(true), log, unit.source.parent_path());
+            // ccache failing for a reason of its own ("ccache: error: …") costs one more compile,
+            // never the artifact; the compiler's own refusal is reported as it is.
+            if (status != 0 && read_text(log, 64 * 1024).find("ccache: error") != std::string::npos)
+              run_compiler(cc, command(false), log, what);
+            else
+              check_compiler_status(cc, status, log, what);
+          }
         } catch (...) {
           std::lock_guard lock(mutex);
           if (!failure) failure = std::current_exception();
