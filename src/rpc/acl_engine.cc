@@ -294,4 +294,4 @@ const fixnet_rpc_engine_plugin kAclPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "acl
 }  // namespace
 }  // namespace fixnet::rpc
 
-FIXNET_RPC_EXPORT_POLICY(builtin_acl_engine, fixnet::rpc::kAclPlugin)
+FIXNET_RPC_EXPORT_ENGINE(builtin_acl_engine, fixnet::rpc::kAclPlugin)

@@ -155,7 +155,7 @@ class DatapathContext {
   // watching it. An engine with sockets registers them here instead of polling them.
   virtual void watch(int fd, uint32_t events) = 0;
   // A serving application's inbox of peer connections (the tcp-server engine's input; it outlives
-  // engines, so an upgrade loses none in transit); null for a calling application or without --listen.
+  // engines, so an upgrade loses none in transit); null exactly for a calling application.
   virtual net::Mailbox<HandedPeer>* handed_peers() = 0;
 };
 

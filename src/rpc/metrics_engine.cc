@@ -214,4 +214,4 @@ const fixnet_rpc_engine_plugin kMetricsPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, 
 }  // namespace
 }  // namespace fixnet::rpc
 
-FIXNET_RPC_EXPORT_POLICY(builtin_metrics_engine, fixnet::rpc::kMetricsPlugin)
+FIXNET_RPC_EXPORT_ENGINE(builtin_metrics_engine, fixnet::rpc::kMetricsPlugin)

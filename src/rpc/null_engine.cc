@@ -35,4 +35,4 @@ const fixnet_rpc_engine_plugin kNullPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "nu
 
 }  // namespace
 
-FIXNET_RPC_EXPORT_POLICY(builtin_null_engine, kNullPlugin)
+FIXNET_RPC_EXPORT_ENGINE(builtin_null_engine, kNullPlugin)

@@ -77,7 +77,3 @@ inline double parse_amount(std::string_view engine, const std::string& key, cons
 }
 
 }  // namespace fixnet::rpc::policy
-
-// Exports a policy's descriptor: as the built-in `builtin` (fixnet_rpc), or, compiled with
-// FIXNET_RPC_PLUGIN, as a plugin's entry point (engine.h).
-#define FIXNET_RPC_EXPORT_POLICY(builtin, descriptor) FIXNET_RPC_EXPORT_ENGINE(builtin, descriptor)

@@ -192,4 +192,4 @@ const fixnet_rpc_engine_plugin kQosPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION, "qos
 }  // namespace
 }  // namespace fixnet::rpc
 
-FIXNET_RPC_EXPORT_POLICY(builtin_qos_engine, fixnet::rpc::kQosPlugin)
+FIXNET_RPC_EXPORT_ENGINE(builtin_qos_engine, fixnet::rpc::kQosPlugin)

@@ -138,4 +138,4 @@ const fixnet_rpc_engine_plugin kRateLimitPlugin = {FIXNET_RPC_ENGINE_ABI_VERSION
 
 }  // namespace
 
-FIXNET_RPC_EXPORT_POLICY(builtin_ratelimit_engine, kRateLimitPlugin)
+FIXNET_RPC_EXPORT_ENGINE(builtin_ratelimit_engine, kRateLimitPlugin)

@@ -112,7 +112,9 @@ class TcpClientEngine final : public Engine {
 
   void report(EngineReport& r) const override {
     r.counters = {{"replies", replies_}, {"failed", failed_}, {"unknown_replies", unknown_replies_},
-                  {"connects", connects_}, {"in_flight", waiting_.size()}, {"unsent", backlog_.size()}};
+                  {"connects", connects_}, {"in_flight", waiting_.size()}, {"unsent", backlog_.size()},
+                  {"receiving_bytes", connection_ ? connection_->reader().received() : 0},
+                  {"sending_bytes", connection_ ? connection_->sending() : 0}};
   }
 
   // After a successful restore: the successor has everything, including the socket (not closed

@@ -39,6 +39,9 @@ class FramedConnection {
   // Throws EnvironmentError when the connection failed.
   void flush(std::vector<uint64_t>& sent);
   bool wants_write() const { return !out_.empty(); }
+  // Bytes of the frame at the head of the send queue the kernel took (0: none begun) — with the
+  // reader's received(), what an operator sees of a frame cut in half (a peer that stopped reading).
+  uint64_t sending() const { return out_.empty() ? 0 : out_.front().sent; }
   // The connection is being dropped: the tags of frames never completely sent (their buffers are
   // free again once the socket is closed: the kernel copied what it took).
   void abandon(std::vector<uint64_t>& tags);

@@ -73,6 +73,11 @@ class FrameReader {
   Step discard();
   // True between frames: a peer closing now closes cleanly, not mid-frame.
   bool idle() const { return state_ == State::kHeader && filled_ == 0; }
+  // Bytes of the frame being read received so far, header included (0 between frames).
+  uint64_t received() const {
+    if (state_ == State::kHeader) return filled_;
+    return kFrameHeaderBytes + (state_ == State::kDecided ? resumed_.size() : filled_);
+  }
 
   // Where the reader is in the stream, for a successor engine (an upgrade moves the connection):
   // reading a header (its bytes so far), a payload being accepted (the bytes received so far — its

@@ -135,7 +135,10 @@ class TcpServerEngine final : public Engine {
   }
 
   void report(EngineReport& r) const override {
-    r.counters = {{"served", served_}, {"peers", peers_.size()}, {"in_flight", calls_.size()}};
+    uint64_t receiving = 0, sending = 0;  // over the peers' frames cut in half
+    for (const auto& [id, peer] : peers_) receiving += peer->connection->reader().received(), sending += peer->connection->sending();
+    r.counters = {{"served", served_}, {"peers", peers_.size()}, {"in_flight", calls_.size()},
+                  {"receiving_bytes", receiving}, {"sending_bytes", sending}};
   }
 
   // After a successful restore: the successor has the connections, including their sockets (not

@@ -234,6 +234,11 @@ TEST(RpcTcpTransport, ATransportUpgradeWhoseRestoreThrowsIsRolledBack) {
   EXPECT_EQ(load.bad(), 0u) << load.first_error();
 }
 
+// A counter of the transport: the last engine of `service`'s first application.
+uint64_t transport_counter(const ServiceProcess& service, const char* counter) {
+  return testing::engines(service).back()["counters"][counter].get<uint64_t>();
+}
+
 // Frames cut in half move too. A raw peer service that stops reading holds A's 1 MiB requests
 // half-written in tcp-client (the kernel's buffers full); A's engine is upgraded; then the peer
 // reads every request intact, and answers with a reply cut in half around another upgrade, so the
@@ -259,9 +264,15 @@ TEST(RpcTcpTransport, UpgradingTheTcpClientMidFrameBothWays) {
     std::memcpy(m.bytes.data(), bytes.data(), bytes.size());
     calls.emplace_back(client->send(kEcho, m, bytes.size()), bytes.size());
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the kernel take what it takes
+  // The kernel takes what it takes, then a frame stays cut in half: the same count twice running.
+  uint64_t taken = 0;
+  ASSERT_TRUE(ServiceProcess::eventually([&] {
+    const uint64_t now = transport_counter(a, "sending_bytes");
+    return std::exchange(taken, now) == now && now > 0;
+  })) << "no request stayed half-sent";
   const auto mid_send = testing::ctl(a, "upgrade tcp-client --plugin " TCP_CLIENT_PLUGIN " --all");
   ASSERT_EQ(mid_send.exit_code, 0) << mid_send.output;
+  EXPECT_EQ(transport_counter(a, "sending_bytes"), taken) << "the successor did not take the half-sent frame";
   std::vector<uint64_t> wire_ids;
   for (uint64_t i = 0; i < calls.size(); ++i) {
     auto frame = peer.receive();
@@ -277,9 +288,12 @@ TEST(RpcTcpTransport, UpgradingTheTcpClientMidFrameBothWays) {
   reply.payload_length = 8;
   peer.send(encode_frame_header(reply));
   peer.send(bytes_of("gree"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // A reads the half it has
+  const uint64_t half = kFrameHeaderBytes + 4;
+  ASSERT_TRUE(ServiceProcess::eventually([&] { return transport_counter(a, "receiving_bytes") == half; }))
+      << "A did not read the half it has";
   const auto mid_read = testing::ctl(a, "upgrade tcp-client --plugin tcp-client --all");
   ASSERT_EQ(mid_read.exit_code, 0) << mid_read.output;
+  EXPECT_EQ(transport_counter(a, "receiving_bytes"), half) << "the successor did not take the half-read reply";
   peer.send(bytes_of("ting"));
   auto answer = client->wait(greeting, std::chrono::milliseconds(10000));
   ASSERT_TRUE(answer.ok()) << status_text(answer.status());
@@ -310,9 +324,12 @@ TEST(RpcTcpTransport, UpgradingTheTcpServerMidFrame) {
   request.payload_length = payload.size();
   peer.send(encode_frame_header(request));
   peer.send(std::span(payload).first(1000));
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // B reads the first part
+  const uint64_t half = kFrameHeaderBytes + 1000;
+  ASSERT_TRUE(ServiceProcess::eventually([&] { return transport_counter(s.b, "receiving_bytes") == half; }))
+      << "B did not read the first part";
   const auto r = testing::ctl(s.b, "upgrade tcp-server --plugin " TCP_SERVER_PLUGIN " --all");
   ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(transport_counter(s.b, "receiving_bytes"), half) << "the successor did not take the half-read request";
   peer.send(std::span(payload).subspan(1000));
   auto reply = peer.receive();
   ASSERT_TRUE(reply);
