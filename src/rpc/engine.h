@@ -117,6 +117,14 @@ inline void restore_counters(const EngineState& state, uint32_t version, const c
   for (uint64_t* counter : counters) std::memcpy(counter, state.bytes.data() + 8 * at++, 8);
 }
 
+// For an engine whose state has versions 1 (the counters earlier builds wrote, read by the caller)
+// up to `newest`: throws InputError naming `engine` unless `state` is the newest.
+inline void require_newest_state(const EngineState& state, uint32_t newest, const char* engine) {
+  if (state.version != newest)
+    throw InputError(std::string(engine) + " engine cannot restore state version " + std::to_string(state.version) +
+                     " (it reads versions 1 to " + std::to_string(newest) + ")");
+}
+
 // What an engine tells the operator (`fixnet rpc ctl list`) and the metrics endpoint.
 struct EngineReport {
   std::vector<std::pair<std::string, uint64_t>> counters;  // name → value

@@ -105,9 +105,7 @@ class GrpcServerEngine final : public Engine {
 
   void restore(const EngineState& state) override {
     if (state.version == 1) return restore_counters(state, 1, "grpc-server", {&served_});
-    if (state.version != kStateVersion)
-      throw InputError("grpc-server engine cannot restore state version " + std::to_string(state.version) +
-                       " (it reads versions 1 and 2)");
+    require_newest_state(state, kStateVersion, "grpc-server");
     StateReader in(state, "grpc-server");
     served_ = in.get<uint64_t>();
     const bool had_tcp = in.get<uint8_t>() != 0;

@@ -96,9 +96,7 @@ class MetricsEngine final : public Engine {
       restored_calls_ = calls, restored_errors_ = errors;
       return;
     }
-    if (state.version != kStateVersion)
-      throw InputError("metrics engine cannot restore state version " + std::to_string(state.version) +
-                       " (it reads versions 1 and 2)");
+    require_newest_state(state, kStateVersion, "metrics");
     StateReader r(state, "metrics");
     const uint64_t restored_calls = r.get<uint64_t>(), restored_errors = r.get<uint64_t>();
     std::map<uint32_t, MethodStats> methods;

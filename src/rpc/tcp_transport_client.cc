@@ -75,9 +75,7 @@ class TcpClientEngine final : public Engine {
   // the socket becomes ours last.
   void restore(const EngineState& state) override {
     if (state.version == 1) return restore_counters(state, 1, "tcp-client", {&replies_, &failed_});  // idle predecessor
-    if (state.version != kStateVersion)
-      throw InputError("tcp-client engine cannot restore state version " + std::to_string(state.version) +
-                       " (it reads versions 1 and 2)");
+    require_newest_state(state, kStateVersion, "tcp-client");
     StateReader in(state, "tcp-client");
     const uint64_t heap = context_.send_heap().size();
     replies_ = in.get<uint64_t>(), failed_ = in.get<uint64_t>(), unknown_replies_ = in.get<uint64_t>();

@@ -100,9 +100,7 @@ class TcpServerEngine final : public Engine {
   // the sockets become ours last.
   void restore(const EngineState& state) override {
     if (state.version == 1) return restore_counters(state, 1, "tcp-server", {&served_});  // an idle predecessor
-    if (state.version != kStateVersion)
-      throw InputError("tcp-server engine cannot restore state version " + std::to_string(state.version) +
-                       " (it reads versions 1 and 2)");
+    require_newest_state(state, kStateVersion, "tcp-server");
     StateReader in(state, "tcp-server");
     served_ = in.get<uint64_t>(), next_peer_ = in.get<uint64_t>(), next_call_ = in.get<uint64_t>();
     for (uint64_t i = 0, n = in.get_count(24); i < n; ++i) {
