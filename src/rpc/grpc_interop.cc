@@ -133,6 +133,13 @@ std::shared_ptr<GrpcInterop> GrpcInterop::find(uint64_t id) {
 
 GrpcInterop::~GrpcInterop() {
   registry().erase(id_);
+  // Calls left for a successor that never came: answered (they fail) while the queue still runs.
+  std::map<uint64_t, std::pair<std::string, std::shared_ptr<void>>> left;
+  {
+    std::lock_guard lock(mutex_);
+    left.swap(handovers_);
+  }
+  left.clear();
   stopping_ = true;
   // Every engine is gone (they hold us), so no call waits on one: shutting down now cancels only
   // calls still being read or accepted.
@@ -184,6 +191,20 @@ void GrpcInterop::unbind(const SchemaHash& schema, GrpcEndpoint* endpoint) {
       break;
     }
   if (bound.empty()) endpoints_.erase(it);
+}
+
+void GrpcInterop::leave(uint64_t token, const char* kind, std::shared_ptr<void> calls) {
+  std::lock_guard lock(mutex_);
+  handovers_[token] = {kind, std::move(calls)};
+}
+
+std::shared_ptr<void> GrpcInterop::take(uint64_t token, const char* kind) {
+  std::lock_guard lock(mutex_);
+  auto it = handovers_.find(token);
+  if (it == handovers_.end() || it->second.first != kind) return nullptr;
+  std::shared_ptr<void> calls = std::move(it->second.second);
+  handovers_.erase(it);
+  return calls;
 }
 
 void GrpcInterop::dispatch(GrpcServerCall* call) {

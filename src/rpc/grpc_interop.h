@@ -102,6 +102,18 @@ class GrpcInterop {
   void bind(const SchemaHash& schema, GrpcEndpoint* endpoint, const std::string& service = {});
   void unbind(const SchemaHash& schema, GrpcEndpoint* endpoint);
 
+  // Routes an inbound call again (as when its request was read): an engine that goes away or is
+  // upgraded passes on the calls it never delivered, to another bound engine or its successor.
+  void redispatch(GrpcServerCall* call) { dispatch(call); }
+
+  // Calls in flight moving from a gRPC engine to its successor (an upgrade; docs/rpc.md, "Upgrading a
+  // transport"): the old engine leaves them here under a token its state carries (give_back), the
+  // successor takes them on its first round. `kind` (the engine's name) must match, so a token from
+  // another engine's state finds nothing; what nobody takes is dropped with the interop.
+  uint64_t new_handover_token() { return next_handover_.fetch_add(1); }
+  void leave(uint64_t token, const char* kind, std::shared_ptr<void> calls);
+  std::shared_ptr<void> take(uint64_t token, const char* kind);
+
   grpc::CompletionQueue* queue() { return queue_.get(); }
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
 
@@ -142,6 +154,8 @@ class GrpcInterop {
   std::map<std::string, std::vector<Route>> routes_;  // by "/package.Service/Method"
   std::map<SchemaHash, Endpoints> endpoints_;
   size_t bound_ = 0;  // endpoints over all schemas
+  std::atomic<uint64_t> next_handover_{1};
+  std::map<uint64_t, std::pair<std::string, std::shared_ptr<void>>> handovers_;  // by token: kind, calls
 };
 
 }  // namespace fixnet::rpc

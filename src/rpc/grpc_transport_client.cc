@@ -7,7 +7,8 @@
 // call's message when it started).
 //
 // An application that goes away (the engine is destroyed) cancels its calls in flight; they free
-// themselves when gRPC reports them done.
+// themselves when gRPC reports them done. An upgrade moves the calls in flight, with the link they
+// report to, to the successor (give_back).
 #include <grpcpp/generic/generic_stub.h>
 #include <sys/epoll.h>
 
@@ -18,6 +19,7 @@
 
 #include "core/error.h"
 #include "net/log.h"
+#include "rpc/engine_state_codec.h"
 #include "rpc/grpc_convert.h"
 #include "rpc/grpc_interop.h"
 #include "rpc/grpc_transport.h"
@@ -29,16 +31,18 @@ namespace {
 using net::LogLevel;
 
 constexpr size_t kBudget = 32;
-constexpr uint32_t kStateVersion = 1;
+constexpr uint32_t kStateVersion = 2;
+constexpr const char* kEngine = "grpc-client";
 
 class GrpcClientCall;
 
 // What an engine and its calls in flight share: the mailbox of finished calls, and whether the
-// engine is still there to take them.
+// engine is still there to take them. An upgrade hands the link, calls and all, to the successor.
 struct ClientLink {
   std::mutex mutex;
   bool closed = false;
   net::Mailbox<GrpcClientCall*> finished;
+  std::unordered_set<GrpcClientCall*> in_flight;  // the owning engine's thread only
 };
 
 class GrpcClientCall final : public GrpcTag {
@@ -88,20 +92,23 @@ class GrpcClientEngine final : public Engine {
   }
 
   ~GrpcClientEngine() override {
+    if (!link_) return;  // handed to a successor
+    take_handover();     // a successor that never ran still cancels what it was given
     context_.watch(link_->finished.fd(), 0);
     std::lock_guard lock(link_->mutex);
     link_->closed = true;
     for (GrpcClientCall* call : link_->finished.take()) {
-      in_flight_.erase(call);
+      link_->in_flight.erase(call);
       delete call;
     }
-    for (GrpcClientCall* call : in_flight_) call->context().TryCancel();
+    for (GrpcClientCall* call : link_->in_flight) call->context().TryCancel();
   }
 
   const char* name() const override { return "grpc-client"; }
 
   size_t do_work(EnginePorts& ports) override {
     ports_ = &ports;
+    take_handover();
     size_t work = 0;
     for (; work < kBudget && !ports.requests_in->empty(); ++work) {
       start(ports.requests_in->front());
@@ -114,17 +121,36 @@ class GrpcClientEngine final : public Engine {
     return work;
   }
 
-  // Calls in flight belong to this engine's gRPC contexts and would fail with it: an upgrade waits
-  // until none is (as for the tcp-client engine).
+  // The calls in flight move to the successor with the link they report to: the state carries a
+  // token under which give_back() leaves the link at the interop. State v2: u64 replies, failed,
+  // handover token (0: none), calls in flight; v1 lacks the last two.
   EngineState decompose() override {
-    if (!in_flight_.empty())
-      throw EnvironmentError("grpc-client engine has " + std::to_string(in_flight_.size()) +
-                             " calls in flight, which do not move to a new engine; upgrade it when the application is idle");
-    return counters_state(kStateVersion, {replies_, failed_});
+    handover_ = link_->in_flight.empty() ? 0 : interop_->new_handover_token();
+    StateWriter out;
+    out.put(replies_), out.put(failed_), out.put(handover_), out.put<uint64_t>(link_->in_flight.size());
+    return std::move(out).finish(kStateVersion);
   }
 
   void restore(const EngineState& state) override {
-    restore_counters(state, kStateVersion, "grpc-client", {&replies_, &failed_});
+    if (state.version == 1) return restore_counters(state, 1, kEngine, {&replies_, &failed_});
+    require_newest_state(state, kStateVersion, kEngine);
+    StateReader in(state, kEngine);
+    replies_ = in.get<uint64_t>(), failed_ = in.get<uint64_t>(), taken_ = in.get<uint64_t>();
+    const uint64_t in_flight = in.get<uint64_t>();
+    in.expect_end();
+    if ((taken_ == 0) != (in_flight == 0)) in.fail("a handover token without calls, or calls without one");
+  }
+
+  // After a successful restore: the link, with the calls in flight, goes to the interop for the
+  // successor; this engine no longer watches it.
+  void give_back(EnginePorts&) override {
+    if (handover_ == 0) return;
+    context_.watch(link_->finished.fd(), 0);
+    interop_->leave(handover_, kEngine, std::move(link_));
+  }
+
+  void report(EngineReport& r) const override {
+    r.counters = {{"replies", replies_}, {"failed", failed_}, {"in_flight", link_ ? link_->in_flight.size() : 0}};
   }
 
  private:
@@ -138,11 +164,11 @@ class GrpcClientEngine final : public Engine {
     }
     auto call = std::make_unique<GrpcClientCall>(link_, m);
     call->start(stub_, paths_[m.method], to_byte_buffer(context_, *m.wire), interop_->queue());
-    in_flight_.insert(call.release());
+    link_->in_flight.insert(call.release());
   }
 
   void finish(std::unique_ptr<GrpcClientCall> call) {
-    in_flight_.erase(call.get());
+    link_->in_flight.erase(call.get());
     const RpcMessage& request = call->request();
     const grpc::Status& status = call->status();
     if (!status.ok()) {
@@ -166,6 +192,17 @@ class GrpcClientEngine final : public Engine {
     answer(request, Status::kOk, buffer->offset, buffer->bytes.size());
   }
 
+  // The link (and calls) a predecessor left for this engine (restore() read their token), once: it
+  // replaces this engine's own, which has no call yet.
+  void take_handover() {
+    if (taken_ == 0) return;
+    auto link = std::static_pointer_cast<ClientLink>(interop_->take(std::exchange(taken_, 0), kEngine));
+    if (!link) return;  // a predecessor rolled back, or the token named nothing
+    context_.watch(link_->finished.fd(), 0);
+    link_ = std::move(link);
+    context_.watch(link_->finished.fd(), EPOLLIN);
+  }
+
   void answer(const RpcMessage& request, Status status, uint64_t offset = kNoOffset, uint64_t length = 0) {
     if (status != Status::kOk) ++failed_;
     ports_->replies_out->push_back(reply_to(request, status, offset, length));
@@ -175,10 +212,11 @@ class GrpcClientEngine final : public Engine {
   std::shared_ptr<GrpcInterop> interop_;
   const std::vector<std::string> paths_;  // by method number
   grpc::GenericStub stub_;
-  std::shared_ptr<ClientLink> link_ = std::make_shared<ClientLink>();
-  std::unordered_set<GrpcClientCall*> in_flight_;
+  std::shared_ptr<ClientLink> link_ = std::make_shared<ClientLink>();  // null once handed over
   EnginePorts* ports_ = nullptr;
   uint64_t replies_ = 0, failed_ = 0;
+  uint64_t handover_ = 0;  // decompose(): the token give_back() leaves the link under
+  uint64_t taken_ = 0;     // restore(): the token to take a predecessor's link by
 };
 
 Engine* create(DatapathContext* context, const char* config) {

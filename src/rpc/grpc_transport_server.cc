@@ -8,8 +8,9 @@
 // as before.
 //
 // At most kMaxInFlightPerConnection calls await the application; more wait in the engine. An
-// application that goes away (the engine is destroyed) fails its calls still waiting with
-// UNAVAILABLE; the interop routes no more to it.
+// application that goes away (the engine is destroyed) fails the calls it holds with UNAVAILABLE;
+// calls it never delivered are routed again (to another application serving them, if any); the
+// interop routes no more to it. An upgrade moves the held calls to the successor (give_back).
 #include <sys/epoll.h>
 
 #include <deque>
@@ -30,7 +31,19 @@ namespace {
 
 using net::LogLevel;
 
-constexpr uint32_t kStateVersion = 2;
+constexpr uint32_t kStateVersion = 3;
+constexpr const char* kEngine = "grpc-server";
+
+const grpc::Status kGone(grpc::StatusCode::UNAVAILABLE, "the serving application went away before answering");
+
+// gRPC calls the application holds (delivered, not yet answered), by the call id it sees; on their
+// way to a successor engine. Whatever is still here when it is dropped is failed.
+struct HeldCalls {
+  std::unordered_map<uint64_t, GrpcServerCall*> calls;
+  ~HeldCalls() {
+    for (auto& [id, call] : calls) call->fail(kGone);
+  }
+};
 
 class GrpcServerEngine final : public Engine {
  public:
@@ -43,20 +56,17 @@ class GrpcServerEngine final : public Engine {
   }
 
   ~GrpcServerEngine() override {
-    if (schema_ == SchemaHash{}) return;
-    interop_->unbind(schema_, &inbox_);  // after this nothing is pushed to inbox_
-    context_.watch(inbox_.fd(), 0);
-    const grpc::Status gone(grpc::StatusCode::UNAVAILABLE,
-                            "the serving application went away before answering");
-    for (const GrpcInboundCall& c : inbox_.take()) c.call->fail(gone);
-    for (const GrpcInboundCall& c : waiting_) c.call->fail(gone);
-    for (auto& [id, call] : calls_) call->fail(gone);
+    if (schema_ == SchemaHash{} || given_back_) return;
+    take_handover();  // a successor that never ran still answers what it was given
+    let_go();
+    for (auto& [id, call] : calls_) call->fail(kGone);
   }
 
   const char* name() const override { return "grpc-server"; }
 
   size_t do_work(EnginePorts& ports) override {
     ports_ = &ports;
+    take_handover();
     size_t work = 0;
     while (!ports.requests_in->empty()) {
       RpcMessage& m = ports.requests_in->front();
@@ -84,18 +94,17 @@ class GrpcServerEngine final : public Engine {
     return work;
   }
 
-  // gRPC calls held here do not move to a new engine: each is bound to this engine's inbox at the
-  // interop and answered through libgrpc's completion queue, which a state blob cannot carry; an
-  // upgrade waits until none is held. The tcp-server engine inside moves whole, with its peers'
-  // calls in flight (docs/rpc.md, "Upgrading a transport").
-  // State v2: u64 served · u8 has tcp-server, then: u32 its state version, its state (u64, bytes).
+  // The gRPC calls the application holds move to the successor: their objects stay in this process
+  // (libgrpc answers them through the interop's completion queue, whichever engine does), so the
+  // state carries a token under which give_back() leaves them at the interop. Calls not delivered
+  // yet are routed again, to the successor (bound since its creation).
+  // State v3: u64 served, next call id, handover token (0: none), held calls · u8 has tcp-server,
+  // then: u32 its state version, its state (u64, bytes). v2 lacks the second to fourth u64.
   EngineState decompose() override {
-    const size_t held = calls_.size() + waiting_.size();
-    if (held != 0)
-      throw EnvironmentError("grpc-server engine holds " + std::to_string(held) +
-                             " gRPC calls, which do not move to a new engine; upgrade it when the application is idle");
+    handover_ = calls_.empty() ? 0 : interop_->new_handover_token();
     StateWriter out;
-    out.put(served_), out.put<uint8_t>(tcp_ ? 1 : 0);
+    out.put(served_), out.put(next_call_), out.put(handover_), out.put<uint64_t>(calls_.size());
+    out.put<uint8_t>(tcp_ ? 1 : 0);
     if (tcp_) {
       const EngineState inner = tcp_->decompose();
       out.put(inner.version), out.put_bytes(inner.bytes);
@@ -104,10 +113,17 @@ class GrpcServerEngine final : public Engine {
   }
 
   void restore(const EngineState& state) override {
-    if (state.version == 1) return restore_counters(state, 1, "grpc-server", {&served_});
-    require_newest_state(state, kStateVersion, "grpc-server");
-    StateReader in(state, "grpc-server");
+    if (state.version == 1) return restore_counters(state, 1, kEngine, {&served_});
+    if (state.version != 2) require_newest_state(state, kStateVersion, kEngine);
+    StateReader in(state, kEngine);
     served_ = in.get<uint64_t>();
+    if (state.version == kStateVersion) {
+      next_call_ = in.get<uint64_t>();
+      taken_ = in.get<uint64_t>();
+      held_ = in.get<uint64_t>();
+      if (next_call_ == 0 || next_call_ >= kGrpcCallBit || (taken_ == 0) != (held_ == 0) || held_ >= next_call_)
+        in.fail("call ids that do not add up");
+    }
     const bool had_tcp = in.get<uint8_t>() != 0;
     EngineState inner;
     if (had_tcp) {
@@ -120,14 +136,28 @@ class GrpcServerEngine final : public Engine {
     if (tcp_) tcp_->restore(inner);
   }
 
-  // After a successful restore: the tcp-server inside hands its connections over, and requests for
+  // After a successful restore: the held gRPC calls go to the interop for the successor, those not
+  // delivered are routed again; the tcp-server inside hands its connections over, and requests for
   // it this engine had not passed on yet go back to the chain for the successor.
   void give_back(EnginePorts& ports) override {
+    if (schema_ != SchemaHash{}) {
+      let_go();
+      if (handover_ != 0) {
+        auto held = std::make_shared<HeldCalls>();
+        held->calls.swap(calls_);
+        interop_->leave(handover_, kEngine, std::move(held));
+      }
+      given_back_ = true;
+    }
     if (!tcp_) return;
     EnginePorts inner{&tcp_requests_, nullptr, nullptr, ports.replies_out};
     tcp_->give_back(inner);
     for (auto it = tcp_requests_.rbegin(); it != tcp_requests_.rend(); ++it) ports.requests_in->push_front(std::move(*it));
     tcp_requests_.clear();
+  }
+
+  void report(EngineReport& r) const override {
+    r.counters = {{"served", served_}, {"held", calls_.size()}, {"waiting", waiting_.size()}};
   }
 
   bool has_pending_work() const override { return tcp_ && tcp_->has_pending_work(); }
@@ -171,6 +201,26 @@ class GrpcServerEngine final : public Engine {
 
   void done(uint64_t send_offset) { hand_back(*ports_->replies_out, send_offset); }
 
+  // The calls a predecessor left for this engine (restore() read their token), once.
+  void take_handover() {
+    if (taken_ == 0) return;
+    auto held = std::static_pointer_cast<HeldCalls>(interop_->take(std::exchange(taken_, 0), kEngine));
+    if (!held) return;  // a predecessor rolled back, or the token named nothing
+    if (held->calls.size() != held_)
+      net::log(LogLevel::kWarning, "rpc", "grpc-server: took {} held gRPC calls, its predecessor's state said {}",
+               held->calls.size(), held_);
+    calls_.merge(held->calls);
+  }
+
+  // No more calls come to this engine; those it never delivered are routed again.
+  void let_go() {
+    interop_->unbind(schema_, &inbox_);  // after this nothing is pushed to inbox_
+    context_.watch(inbox_.fd(), 0);
+    for (const GrpcInboundCall& c : inbox_.take()) interop_->redispatch(c.call);
+    for (const GrpcInboundCall& c : waiting_) interop_->redispatch(c.call);
+    waiting_.clear();
+  }
+
   DatapathContext& context_;
   const SchemaHash schema_ = context_.schema_hash();
   std::shared_ptr<GrpcInterop> interop_;
@@ -182,6 +232,9 @@ class GrpcServerEngine final : public Engine {
   std::unordered_map<uint64_t, GrpcServerCall*> calls_;  // by the call id the application sees
   uint64_t next_call_ = 1;
   uint64_t served_ = 0;
+  uint64_t handover_ = 0;          // decompose(): the token give_back() leaves the held calls under
+  uint64_t taken_ = 0, held_ = 0;  // restore(): the token to take a predecessor's calls by, how many
+  bool given_back_ = false;
 };
 
 // Config: "INTEROP SERVICE [tcp-server]": the gRPC interop's id, the proto service the application

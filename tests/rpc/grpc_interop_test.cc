@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "kv.fixnet.h"
+#include "operator_test_util.h"
 #include "rpc_test_util.h"
 
 namespace fixnet::rpc {
@@ -251,6 +252,96 @@ TEST(RpcGrpcInterop, UpgradingGrpcServerKeepsServingPeerServicesAndGrpcClients) 
   EXPECT_EQ(run_program("timeout 20 " + kApps + "/kv_client " + a.socket().string() + " get colour").output, "blue\n")
       << b.service.log();
   EXPECT_EQ(grpc_peer("kv " + b.address() + " get colour").output, "blue\n");
+}
+
+// A fixnet KeyValue server whose Get answers (the key as its value) only once `release` exists.
+bool serve_get_after(const fs::path& socket, const fs::path& release) {
+  using namespace fixnet::examples::kv;
+  struct Releasing final : KeyValueService {
+    fs::path release;
+    void Get(const GetRequest& request, GetReply& reply) override {
+      while (!fs::exists(release)) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      reply.set_found(true);
+      reply.set_value(request.key());
+    }
+    void Put(const PutRequest&, PutReply&) override {}
+    void Scan(const ScanRequest&, ScanReply&) override {}
+  } releasing;
+  releasing.release = release;
+  auto server = KeyValueService::bind(socket.string());
+  releasing.serve(*server);
+  return true;
+}
+
+nlohmann::json grpc_engine(const ServiceProcess& service) {
+  return testing::engines(service).back();
+}
+
+// Upgrading grpc-server while the serving application holds gRPC calls (and more wait behind them):
+// every call is answered, by the engine of the third generation, none fails.
+TEST(RpcGrpcInterop, UpgradingGrpcServerWithGrpcCallsHeldLosesNone) {
+  GrpcListening s;
+  const fs::path release = s.service.socket().string() + ".release";
+  struct Killed {
+    pid_t pid;
+    ~Killed() { ::kill(pid, SIGKILL), ::waitpid(pid, nullptr, 0); }
+  } app{testing::spawn([&] { return serve_get_after(s.service.socket(), release); })};
+  s.serving(1);
+  constexpr int kCalls = 6;
+  std::vector<ProgramResult> got(kCalls);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCalls; ++i)
+    callers.emplace_back([&, i] { got[i] = grpc_peer("kv " + s.address() + " get key" + std::to_string(i)); });
+  ASSERT_TRUE(ServiceProcess::eventually([&] { return grpc_engine(s.service)["counters"]["held"] == kCalls; }))
+      << grpc_engine(s.service).dump() << s.service.log();
+  for (int i = 0; i < 3; ++i) {
+    const auto r = testing::ctl(s.service, "upgrade grpc-server --plugin grpc-server --all");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(grpc_engine(s.service)["counters"]["held"], kCalls) << "the successor did not take the held calls";
+  }
+  std::ofstream(release) << "go";
+  for (auto& t : callers) t.join();
+  for (int i = 0; i < kCalls; ++i) {
+    EXPECT_EQ(got[i].exit_code, 0) << got[i].output << s.service.log();
+    EXPECT_EQ(got[i].output, "key" + std::to_string(i) + "\n");
+  }
+  EXPECT_EQ(grpc_engine(s.service)["counters"]["held"], 0u);
+  EXPECT_EQ(grpc_peer("kv " + s.address() + " get after").output, "after\n");
+}
+
+// Upgrading grpc-client while calls wait on an ordinary gRPC server: every call is answered right.
+TEST(RpcGrpcInterop, UpgradingGrpcClientWithCallsInFlightLosesNone) {
+  GrpcServer grpc;
+  ServiceProcess service({"--grpc-peer", grpc.address(), "--schema-cache", schema_cache().string()});
+  const fs::path release = service.socket().string() + ".release";
+  const std::string text = "until:" + release.string();
+  constexpr int kCalls = 5;
+  ProgramResult held;
+  // Releases the held calls and waits for the caller however the test ends.
+  struct Caller {
+    fs::path release;
+    std::thread thread;
+    ~Caller() {
+      std::ofstream(release) << "go";
+      if (thread.joinable()) thread.join();
+    }
+  } caller{release, std::thread([&] {
+             held = fixnet_app("echo_client", service.socket(), "'" + text + "' " + std::to_string(kCalls));
+           })};
+  ASSERT_TRUE(ServiceProcess::eventually([&] {
+    const auto apps = testing::request(service, {{"op", "list"}})["applications"];
+    return !apps.empty() && apps[0]["engines"].back()["counters"]["in_flight"] == kCalls;
+  })) << testing::request(service, {{"op", "list"}}).dump() << service.log();
+  for (int i = 0; i < 3; ++i) {
+    const auto r = testing::ctl(service, "upgrade grpc-client --plugin grpc-client --all");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(testing::engines(service).back()["counters"]["in_flight"], kCalls)
+        << "the successor did not take the calls in flight";
+  }
+  std::ofstream(release) << "go";
+  caller.thread.join();
+  EXPECT_EQ(held.exit_code, 0) << held.output << service.log();
+  EXPECT_EQ(held.output, text + "\n");  // echo_client exits 0 only when every call came back right
 }
 
 TEST(RpcGrpcInterop, BadInputGetsGrpcStatuses) {

@@ -3,7 +3,8 @@
 // put on the other side of fixnetd:
 //   serve [PORT]                Echo and KeyValue on 127.0.0.1:PORT (default: a free port); prints
 //                               "port N". An Echo
-//                               request of "hold" prints "holding" and is answered only after 60 s.
+//                               request of "hold" prints "holding" and is answered only after 60 s;
+//                               one of "until:PATH" is answered once PATH exists (at most 60 s).
 //   echo TARGET TEXT [COUNT]    COUNT Echo calls in flight at once; prints the first answer
 //   kv TARGET put K V | get K | scan [START [END [LIMIT]]]   prints like examples/rpc/kv_client
 // A failed call prints "CALL: gRPC status CODE: MESSAGE" to stderr and exits 1.
@@ -19,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include "echo.grpc.pb.h"
 #include "kv.grpc.pb.h"
 
@@ -32,6 +35,12 @@ class EchoImpl final : public echo::Echo::Service {
     if (request->data() == "hold") {
       std::cout << "holding" << std::endl;
       std::this_thread::sleep_for(std::chrono::seconds(60));
+    }
+    if (request->data().rfind("until:", 0) == 0) {
+      std::cout << "holding" << std::endl;
+      const std::string path = request->data().substr(6);
+      for (int i = 0; i < 6000 && ::access(path.c_str(), F_OK) != 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     reply->set_data(request->data());
     return grpc::Status::OK;
