@@ -12,6 +12,8 @@ struct redisContext;
 
 namespace hotel {
 
+struct Hotel;
+
 class NotServedHere : public HotelApi {
  public:
   Ids nearby(double, double) override;
@@ -44,7 +46,8 @@ class StatefulServices : public NotServedHere {
   bool check_user(const std::string& username, const std::string& password) override;
 
  private:
-  bool available(const std::string& hotel_id, const Booking& booking);
+  std::vector<long long> booked(const Ids& hotel_ids, const Booking& booking);
+  static bool fits(const Hotel& h, const long long* booked, long nights, int rooms);
   std::mutex mutex_;  // one connection, and a check-then-book that must not interleave
   redisContext* redis_ = nullptr;
 };
