@@ -277,8 +277,8 @@ nlohmann::json grpc_engine(const ServiceProcess& service) {
   return testing::engines(service).back();
 }
 
-// Upgrading grpc-server while the serving application holds gRPC calls (and more wait behind them):
-// every call is answered, by the engine of the third generation, none fails.
+// Upgrading grpc-server while the serving application holds gRPC calls (one upgrade rolled back, then
+// three that succeed): every call is answered, by the engine of the fourth generation, none fails.
 TEST(RpcGrpcInterop, UpgradingGrpcServerWithGrpcCallsHeldLosesNone) {
   GrpcListening s;
   const fs::path release = s.service.socket().string() + ".release";
@@ -294,6 +294,10 @@ TEST(RpcGrpcInterop, UpgradingGrpcServerWithGrpcCallsHeldLosesNone) {
     callers.emplace_back([&, i] { got[i] = grpc_peer("kv " + s.address() + " get key" + std::to_string(i)); });
   ASSERT_TRUE(ServiceProcess::eventually([&] { return grpc_engine(s.service)["counters"]["held"] == kCalls; }))
       << grpc_engine(s.service).dump() << s.service.log();
+  // An upgrade whose restore throws is rolled back: the old engine keeps the calls.
+  const auto refused = testing::ctl(s.service, "upgrade grpc-server --plugin " BAD_RESTORE_PLUGIN " --all");
+  EXPECT_NE(refused.exit_code, 0) << refused.output;
+  EXPECT_EQ(grpc_engine(s.service)["counters"]["held"], kCalls) << "a rolled-back upgrade lost held calls";
   for (int i = 0; i < 3; ++i) {
     const auto r = testing::ctl(s.service, "upgrade grpc-server --plugin grpc-server --all");
     ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -332,6 +336,9 @@ TEST(RpcGrpcInterop, UpgradingGrpcClientWithCallsInFlightLosesNone) {
     const auto apps = testing::request(service, {{"op", "list"}})["applications"];
     return !apps.empty() && apps[0]["engines"].back()["counters"]["in_flight"] == kCalls;
   })) << testing::request(service, {{"op", "list"}}).dump() << service.log();
+  const auto refused = testing::ctl(service, "upgrade grpc-client --plugin " BAD_RESTORE_PLUGIN " --all");
+  EXPECT_NE(refused.exit_code, 0) << refused.output;
+  EXPECT_EQ(testing::engines(service).back()["counters"]["in_flight"], kCalls) << "a rolled-back upgrade lost calls";
   for (int i = 0; i < 3; ++i) {
     const auto r = testing::ctl(service, "upgrade grpc-client --plugin grpc-client --all");
     ASSERT_EQ(r.exit_code, 0) << r.output;
