@@ -60,6 +60,8 @@ class Datapath final : public DatapathContext {
   net::Doorbell& submission_doorbell() { return submission_bell_; }
   // Readable when an fd an engine watches is ready (an epoll set: the runtime nests it in its own).
   int watch_fd() const { return watch_epoll_.get(); }
+  // What the runtime's epoll said of watch_fd() before this round (sockets_ready()).
+  void set_sockets_ready(bool ready) { sockets_ready_ = ready; }
   const FrontendEngine& frontend() const { return *frontend_; }
 
   // Chain edits; runtime thread only. Each throws InputError (or EnvironmentError) and then leaves
@@ -87,6 +89,7 @@ class Datapath final : public DatapathContext {
   const Schema* schema() const override { return parsed_schema_.get(); }
   uint64_t max_message_bytes() const override { return memory_.shape.max_message_bytes; }
   void watch(int fd, uint32_t events) override;
+  bool sockets_ready() const override { return sockets_ready_; }
   PeerInbox* handed_peers() override { return handed_peers_.get(); }
 
  private:
@@ -119,6 +122,7 @@ class Datapath final : public DatapathContext {
   net::HeapAllocator receive_allocator_;
   net::Doorbell submission_bell_;
   net::UniqueFd watch_epoll_;
+  bool sockets_ready_ = true;  // until the runtime first looks
   std::unique_ptr<PeerInbox> handed_peers_;  // serving datapaths; outlives the engines below
   FrontendEngine* frontend_;
   std::vector<Stage> stages_;          // frontend first, transport last

@@ -162,6 +162,10 @@ class DatapathContext {
   // Wake the runtime when `fd` has any of `events` (EPOLLIN, EPOLLOUT; level-triggered); 0 stops
   // watching it. An engine with sockets registers them here instead of polling them.
   virtual void watch(int fd, uint32_t events) = 0;
+  // Whether some fd this datapath watches was ready when the runtime last looked (before this
+  // round): false means a recv on any of them would find nothing, so an engine skips it — one
+  // epoll_wait per round for the runtime instead of a recv per idle socket per round.
+  virtual bool sockets_ready() const { return true; }
   // A serving application's inbox of peer connections (the tcp-server engine's input; it outlives
   // engines, so an upgrade loses none in transit); null exactly for a calling application.
   virtual net::Mailbox<HandedPeer>* handed_peers() = 0;

@@ -23,6 +23,8 @@
 #include "net/unique_fd.h"
 #include "rpc/datapath.h"
 
+struct epoll_event;
+
 namespace fixnet::rpc {
 
 struct RuntimeOptions {
@@ -49,8 +51,10 @@ class Runtime {
  private:
   void run();
   void apply_changes();
-  void sleep();
+  bool sleep();  // true when it asked epoll, and so marked which datapaths' sockets are ready
   void wake();
+  // Marks each datapath's sockets ready or not (Datapath::set_sockets_ready) from `n` epoll events.
+  void mark_ready(const ::epoll_event* events, int n);
 
   const std::chrono::nanoseconds spin_;
   net::UniqueFd epoll_;

@@ -112,7 +112,8 @@ class TcpClientEngine final : public Engine {
     r.counters = {{"replies", replies_}, {"failed", failed_}, {"unknown_replies", unknown_replies_},
                   {"connects", connects_}, {"in_flight", waiting_.size()}, {"unsent", backlog_.size()},
                   {"receiving_bytes", connection_ ? connection_->reader().received() : 0},
-                  {"sending_bytes", connection_ ? connection_->sending() : 0}};
+                  {"sending_bytes", connection_ ? connection_->sending() : 0},
+                  {"recv_calls", connection_ ? connection_->recv_calls() : 0}};
   }
 
   // After a successful restore: the successor has everything, including the socket (not closed
@@ -187,8 +188,9 @@ class TcpClientEngine final : public Engine {
     try {
       std::vector<uint64_t> sent;
       connection_->flush(sent);
+      const bool may_have_data = context_.sockets_ready();
       for (; work < kBudget; ++work) {
-        auto step = connection_->read_step();
+        auto step = connection_->read_step(may_have_data);
         if (!step) break;
         if (*step == FrameReader::Step::kHeader) step = on_header(connection_->reader().header());
         if (*step == FrameReader::Step::kFrame) on_frame(connection_->reader().header());

@@ -85,13 +85,14 @@ void FramedConnection::abandon(std::vector<uint64_t>& tags) {
   out_.clear();
 }
 
-std::optional<FrameReader::Step> FramedConnection::read_step() {
+std::optional<FrameReader::Step> FramedConnection::read_step(bool may_have_data) {
   if (staged_begin_ == staged_end_) {
-    if (std::exchange(drained_, false)) return std::nullopt;
+    if (std::exchange(drained_, false) || !may_have_data) return std::nullopt;
     const auto space = reader_.space();
     const bool direct = space.size() >= kStagingBytes;  // a large payload: no copy
     uint8_t* into = direct ? space.data() : staging_.get();
     const size_t want = direct ? space.size() : kStagingBytes;
+    ++recv_calls_;
     const ssize_t n = ::recv(socket_.get(), into, want, MSG_DONTWAIT);
     if (n == 0)
       throw EnvironmentError(reader_.idle() ? "the peer closed the connection" : "the peer closed the connection mid-frame");

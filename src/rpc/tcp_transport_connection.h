@@ -42,6 +42,9 @@ class FramedConnection {
   // Bytes of the frame at the head of the send queue the kernel took (0: none begun) — with the
   // reader's received(), what an operator sees of a frame cut in half (a peer that stopped reading).
   uint64_t sending() const { return out_.empty() ? 0 : out_.front().sent; }
+  // recv system calls on this connection's socket since it was made or moved here: what an idle
+  // connection costs its runtime (nothing, once epoll says it has nothing).
+  uint64_t recv_calls() const { return recv_calls_; }
   // The connection is being dropped: the tags of frames never completely sent (their buffers are
   // free again once the socket is closed: the kernel copied what it took).
   void abandon(std::vector<uint64_t>& tags);
@@ -54,7 +57,8 @@ class FramedConnection {
   // is taken to have emptied the socket: the next step says "nothing now" without asking the
   // kernel again (what arrives meanwhile is seen on the next pass, or wakes the runtime's epoll,
   // which is level-triggered). Payloads bigger than the buffer are still read straight into place.
-  std::optional<FrameReader::Step> read_step();
+  // `may_have_data` false (the runtime's epoll saw nothing ready): only staged bytes are read.
+  std::optional<FrameReader::Step> read_step(bool may_have_data = true);
 
   // Moving the connection to a successor engine (docs/rpc.md, "Upgrading a transport"): save()
   // writes the socket's number (not its ownership), the frames not yet completely sent (their
@@ -87,6 +91,7 @@ class FramedConnection {
   std::deque<OutFrame> out_;
   std::unique_ptr<uint8_t[]> staging_ = std::make_unique<uint8_t[]>(kStagingBytes);
   size_t staged_begin_ = 0, staged_end_ = 0;  // received, not yet given to the reader
+  uint64_t recv_calls_ = 0;
   bool drained_ = false;                      // the last recv was short: the socket is (likely) empty
   int adoptable_fd_ = -1;                     // load(): the predecessor's socket, until adopt_socket()
 };

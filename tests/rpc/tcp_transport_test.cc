@@ -124,6 +124,27 @@ TEST(RpcTcpTransport, ManyCallsInFlightFromManyClients) {
   for (pid_t pid : clients) EXPECT_TRUE(exited_ok(pid));
 }
 
+// An idle connection costs its runtime nothing per round: while one application makes 2000 calls
+// (its runtime polling between them), the four idle applications' tcp-client engines, whose
+// connections are up (one call each first), make no recv on their sockets.
+TEST(RpcTcpTransport, IdleConnectionsAreNotReadEveryRound) {
+  TwoServices s;
+  constexpr size_t kIdle = 4;
+  std::vector<std::unique_ptr<Client>> idle;
+  for (size_t i = 0; i < kIdle; ++i) {
+    idle.push_back(Client::connect(s.a.socket()));
+    ASSERT_TRUE(echoes(*idle.back(), kEcho, 8, i));
+  }
+  auto busy = Client::connect(s.a.socket());
+  auto recvs = [&](size_t app) { return testing::engines(s.a, app).back()["counters"]["recv_calls"].get<uint64_t>(); };
+  std::vector<uint64_t> before;
+  for (size_t i = 0; i < kIdle; ++i) before.push_back(recvs(i));
+  for (int i = 0; i < 2000; ++i) ASSERT_TRUE(busy->call(kEcho, bytes_of("x")).ok());
+  EXPECT_GE(recvs(kIdle), 2000u) << "the busy application's replies were read (the counter counts)";
+  for (size_t i = 0; i < kIdle; ++i)
+    EXPECT_EQ(recvs(i), before[i]) << "idle application " << i << "'s socket was read while it had nothing";
+}
+
 TEST(RpcTcpTransport, PeerServiceKilledMidCallFailsEveryWaitingCall) {
   auto b = std::make_unique<ServiceProcess>(std::vector<std::string>{"--listen", "127.0.0.1:0"});
   ServiceProcess a({"--peer", "127.0.0.1:" + std::to_string(tcp_port(*b))});
