@@ -22,6 +22,7 @@
 // per end.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -41,6 +42,23 @@ namespace fixnet::net {
 // deadline back, so a long poll ends behind everyone else). A poller alone on its core polls on.
 inline constexpr auto kSharedCoreYield = std::chrono::microseconds(4);
 bool poll_pause();
+
+// Whether a consumer's next wait should poll first: only while its waits typically end within the
+// poll (a moving average over the last few, each counted up to 10 ms so one idle spell weighs no
+// more than that). A poll that ends empty costs a core's time for nothing — on a host running more
+// busy processes than cores, someone else's; the wait then sleeps at once.
+class AdaptiveSpin {
+ public:
+  explicit AdaptiveSpin(std::chrono::nanoseconds spin) : spin_(spin) {}
+  std::chrono::nanoseconds next() const { return typical_ <= spin_ ? spin_ : std::chrono::nanoseconds(0); }
+  void waited(std::chrono::nanoseconds d) {
+    typical_ += (std::min<std::chrono::nanoseconds>(d, std::chrono::milliseconds(10)) - typical_) / 8;
+  }
+
+ private:
+  std::chrono::nanoseconds spin_;
+  std::chrono::nanoseconds typical_{0};
+};
 
 class Doorbell {
  public:

@@ -116,7 +116,9 @@ bool Client::await(const std::function<bool()>& ready, std::chrono::milliseconds
   if (ready()) return true;
   // Releases wait in a batch; post them before blocking, so the service has them with its next work.
   flush_releases();
-  const auto woke = completion_bell_.wait(ready, options_.spin, timeout, control_.fd());
+  const auto start = std::chrono::steady_clock::now();
+  const auto woke = completion_bell_.wait(ready, spin_.next(), timeout, control_.fd());
+  spin_.waited(std::chrono::steady_clock::now() - start);
   if (woke == net::Doorbell::Wake::kOtherFd && !ready())
     throw EnvironmentError("the RPC service closed the connection while waiting for " + what);
   return woke != net::Doorbell::Wake::kTimeout;

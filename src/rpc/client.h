@@ -54,6 +54,8 @@ struct SchemaBinding {
 struct ClientOptions {
   // Busy-poll this long before sleeping (while the core is ours alone: net::poll_pause). Longer than a
   // call's round trip, so a stream of calls keeps the application awake instead of waking it per call.
+  // Only while waits are typically this short: when they typically last longer (a slow service, a
+  // server between sparse requests) the poll would end empty anyway, and the wait sleeps at once.
   std::chrono::nanoseconds spin = std::chrono::microseconds(200);
   size_t release_batch = 16;                                       // releases posted together
 };
@@ -156,6 +158,7 @@ class Client {
   uint64_t pending_release_bytes_ = 0;
   std::unordered_multimap<uint64_t, uint64_t> tied_;  // root send buffer → buffers freed with it
   uint64_t next_call_id_ = 1;
+  net::AdaptiveSpin spin_{options_.spin};  // polls await()'s waits only while they are short
 };
 
 }  // namespace fixnet::rpc

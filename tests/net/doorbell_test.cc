@@ -177,3 +177,21 @@ TEST(PollPause, ReportsACoreSharedWithABusyThread) {
 
 }  // namespace
 }  // namespace fixnet::net
+
+// A consumer polls while its waits end within the poll, stops once they typically last longer, and
+// polls again once they are short again; after one long idle spell it polls again within 30 short waits.
+TEST(AdaptiveSpin, PollsOnlyWhileWaitsAreShort) {
+  using namespace std::chrono_literals;
+  fixnet::net::AdaptiveSpin spin(200us);
+  EXPECT_EQ(spin.next(), 200us) << "a new consumer polls";
+  spin.waited(1h);  // counted as 10 ms
+  EXPECT_EQ(spin.next(), 0ns) << "after a wait far longer than the poll";
+  for (int i = 0; i < 40; ++i) spin.waited(50us);
+  EXPECT_EQ(spin.next(), 200us) << "short waits again";
+  for (int i = 0; i < 40; ++i) spin.waited(3ms);
+  EXPECT_EQ(spin.next(), 0ns) << "waits of a slow peer";
+  for (int i = 0; i < 40; ++i) spin.waited(20us);
+  spin.waited(1h);
+  for (int i = 0; i < 30; ++i) spin.waited(20us);
+  EXPECT_EQ(spin.next(), 200us) << "short waits after one idle spell";
+}
