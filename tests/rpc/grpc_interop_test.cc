@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "echo.fixnet.h"
 #include "kv.fixnet.h"
 #include "operator_test_util.h"
 #include "rpc_test_util.h"
@@ -349,6 +350,51 @@ TEST(RpcGrpcInterop, UpgradingGrpcClientWithCallsInFlightLosesNone) {
   caller.thread.join();
   EXPECT_EQ(held.exit_code, 0) << held.output << service.log();
   EXPECT_EQ(held.output, text + "\n");  // echo_client exits 0 only when every call came back right
+}
+
+// A fixnet Echo server that never answers: its first call blocks the handler, and the calls behind
+// it stay delivered (held) or wait in its grpc-server engine.
+bool serve_echo_never(const fs::path& socket) {
+  struct Never final : fixnet::examples::echo::EchoService {
+    void Call(const fixnet::examples::echo::EchoRequest&, fixnet::examples::echo::EchoReply&) override {
+      std::this_thread::sleep_for(std::chrono::hours(1));
+    }
+  } never;
+  auto server = fixnet::examples::echo::EchoService::bind(socket.string());
+  never.serve(*server);
+  return true;
+}
+
+// A serving application killed with gRPC calls it holds and more its engine never delivered: the
+// held ones fail (UNAVAILABLE), the others are routed to another application serving the service,
+// which answers them.
+TEST(RpcGrpcInterop, CallsAnApplicationNeverGotGoToAnotherWhenItLeaves) {
+  GrpcListening s;
+  const pid_t never = testing::spawn([&] { return serve_echo_never(s.service.socket()); });
+  s.serving(1);
+  constexpr int kCalls = 1100;  // more than the 1024 an application may hold
+  ProgramResult peer;
+  std::thread caller([&] { peer = grpc_peer("echo " + s.address() + " x " + std::to_string(kCalls)); });
+  struct Joined {
+    std::thread& t;
+    ~Joined() { if (t.joinable()) t.join(); }
+  } joined{caller};
+  size_t held = 0, waiting = 0;
+  ASSERT_TRUE(ServiceProcess::eventually([&] {
+    const auto counters = grpc_engine(s.service)["counters"];
+    held = counters["held"], waiting = counters["waiting"];
+    return held + waiting == kCalls;
+  })) << grpc_engine(s.service).dump() << s.service.log();
+  ASSERT_GT(waiting, 0u) << "every call was delivered: nothing to route again";
+  Background answering({kApps + "/echo_server", s.service.socket().string()});
+  s.serving(2);
+  ::kill(never, SIGKILL), ::waitpid(never, nullptr, 0);
+  caller.join();
+  EXPECT_NE(peer.exit_code, 0) << "the held calls fail";
+  EXPECT_NE(peer.output.find("gRPC status 14: the serving application went away"), std::string::npos)  // UNAVAILABLE
+      << peer.output;
+  ASSERT_TRUE(ServiceProcess::eventually([&] { return grpc_engine(s.service)["counters"]["served"] == waiting; }))
+      << grpc_engine(s.service).dump() << s.service.log();
 }
 
 TEST(RpcGrpcInterop, BadInputGetsGrpcStatuses) {
