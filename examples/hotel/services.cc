@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <set>
+#include <span>
 
 #include "dataset.h"
 
@@ -40,12 +41,19 @@ struct Reply {
     }
   }
   ~Reply() { freeReplyObject(r); }
-  long long integer() const {
-    if (r->type == REDIS_REPLY_INTEGER) return r->integer;
-    if (r->type == REDIS_REPLY_STRING) return std::stoll(std::string(r->str, r->len));
-    return 0;  // nil: nothing booked
-  }
 };
+
+// A room count as redis answers it: a number, or nil when nothing is booked.
+long long count_of(const redisReply* r) {
+  if (r->type == REDIS_REPLY_INTEGER) return r->integer;
+  if (r->type == REDIS_REPLY_STRING) return std::stoll(std::string(r->str, r->len));
+  return 0;
+}
+
+// Whether `rooms` more fit in `h` on each night, given what is booked per night.
+bool fits(const Hotel& h, std::span<const long long> booked, int rooms) {
+  return std::all_of(booked.begin(), booked.end(), [&](long long b) { return b + rooms <= h.capacity; });
+}
 
 std::string rooms_key(const std::string& hotel_id, long day) { return "rooms:" + hotel_id + ":" + date_of(day); }
 
@@ -145,30 +153,20 @@ std::vector<long long> StatefulServices::booked(const Ids& hotel_ids, const Book
   if (r.r->type != REDIS_REPLY_ARRAY || r.r->elements != argv.size() - 1)
     throw HotelError("redis: MGET answered " + std::to_string(r.r->elements) + " values for " +
                      std::to_string(argv.size() - 1) + " keys");
-  for (size_t i = 0; i < r.r->elements; ++i) {
-    const redisReply* e = r.r->element[i];
-    counts.push_back(e->type == REDIS_REPLY_STRING ? std::stoll(std::string(e->str, e->len)) : 0);  // nil: none
-  }
+  for (size_t i = 0; i < r.r->elements; ++i) counts.push_back(count_of(r.r->element[i]));
   return counts;
-}
-
-bool StatefulServices::fits(const Hotel& h, const long long* booked, long nights, int rooms) {
-  for (long i = 0; i < nights; ++i)
-    if (booked[i] + rooms > h.capacity) return false;
-  return true;
 }
 
 Ids StatefulServices::check_availability(const Booking& booking) {
   if (booking.room_number < 1) throw HotelError("room number must be at least 1");
-  for (const auto& id : booking.hotel_ids) hotel_or_throw(id);
-  const long n = nights(booking.in_date, booking.out_date);
+  std::vector<const Hotel*> hotels;
+  for (const auto& id : booking.hotel_ids) hotels.push_back(&hotel_or_throw(id));
+  const size_t n = nights(booking.in_date, booking.out_date);
   std::lock_guard lock(mutex_);
   const std::vector<long long> counts = booked(booking.hotel_ids, booking);
   Ids ids;
-  for (size_t i = 0; i < booking.hotel_ids.size(); ++i) {
-    const std::string& id = booking.hotel_ids[i];
-    if (fits(*find_hotel(id), counts.data() + i * n, n, booking.room_number)) ids.push_back(id);
-  }
+  for (size_t i = 0; i < hotels.size(); ++i)
+    if (fits(*hotels[i], std::span(counts).subspan(i * n, n), booking.room_number)) ids.push_back(booking.hotel_ids[i]);
   return ids;
 }
 
@@ -180,7 +178,7 @@ Ids StatefulServices::make_reservation(const Booking& booking) {
   const Hotel& h = hotel_or_throw(id);
   const long first = day_number(booking.in_date), n = nights(booking.in_date, booking.out_date);
   std::lock_guard lock(mutex_);
-  if (!fits(h, booked(booking.hotel_ids, booking).data(), n, booking.room_number)) return {};
+  if (!fits(h, booked(booking.hotel_ids, booking), booking.room_number)) return {};
   for (long day = first; day < first + n; ++day)
     Reply(redis_, {"INCRBY", rooms_key(id, day), std::to_string(booking.room_number)});
   Reply(redis_, {"RPUSH", "reservations:" + booking.customer_name,

@@ -12,8 +12,6 @@ struct redisContext;
 
 namespace hotel {
 
-struct Hotel;
-
 class NotServedHere : public HotelApi {
  public:
   Ids nearby(double, double) override;
@@ -47,7 +45,6 @@ class StatefulServices : public NotServedHere {
 
  private:
   std::vector<long long> booked(const Ids& hotel_ids, const Booking& booking);
-  static bool fits(const Hotel& h, const long long* booked, long nights, int rooms);
   std::mutex mutex_;  // one connection, and a check-then-book that must not interleave
   redisContext* redis_ = nullptr;
 };
