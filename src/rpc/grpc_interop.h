@@ -102,9 +102,10 @@ class GrpcInterop {
   void bind(const SchemaHash& schema, GrpcEndpoint* endpoint, const std::string& service = {});
   void unbind(const SchemaHash& schema, GrpcEndpoint* endpoint);
 
-  // Routes an inbound call again (as when its request was read): an engine that goes away or is
-  // upgraded passes on the calls it never delivered, to another bound engine or its successor.
-  void redispatch(GrpcServerCall* call) { dispatch(call); }
+  // Routes a call to a serving engine, or fails it (UNIMPLEMENTED, UNAVAILABLE): when its request is
+  // read, and again when the engine it went to goes away or is upgraded before delivering it (to
+  // another bound engine, or the successor).
+  void dispatch(GrpcServerCall* call);
 
   // Calls in flight moving from a gRPC engine to its successor (an upgrade; docs/rpc.md, "Upgrading a
   // transport"): the old engine leaves them here under a token its state carries (give_back), the
@@ -135,9 +136,6 @@ class GrpcInterop {
 
   explicit GrpcInterop(GrpcInteropOptions options);
   void drain();
-  // The call's request is read: route it to a serving engine, or fail it (UNIMPLEMENTED, UNAVAILABLE).
-  void dispatch(GrpcServerCall* call);
-
   GrpcInteropOptions options_;
   uint64_t id_;
   grpc::AsyncGenericService service_;

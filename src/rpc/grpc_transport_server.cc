@@ -216,8 +216,8 @@ class GrpcServerEngine final : public Engine {
   void let_go() {
     interop_->unbind(schema_, &inbox_);  // after this nothing is pushed to inbox_
     context_.watch(inbox_.fd(), 0);
-    for (const GrpcInboundCall& c : inbox_.take()) interop_->redispatch(c.call);
-    for (const GrpcInboundCall& c : waiting_) interop_->redispatch(c.call);
+    for (const GrpcInboundCall& c : inbox_.take()) interop_->dispatch(c.call);
+    for (const GrpcInboundCall& c : waiting_) interop_->dispatch(c.call);
     waiting_.clear();
   }
 

@@ -139,6 +139,7 @@ bool Runtime::sleep() {
   for (auto& d : datapaths_) d->submission_doorbell().announce_sleep();
   bool work = false;
   bool pending = false;
+  bool looked = false;
   for (auto& d : datapaths_) {
     work = work || d->has_input();
     pending = pending || d->has_pending_work();
@@ -159,10 +160,10 @@ bool Runtime::sleep() {
         (*it)->submission_doorbell().acknowledge();
       }
     }
-    mark_ready(events, std::max(n, 0));
+    if ((looked = n >= 0)) mark_ready(events, n);  // interrupted: the next round asks again
   }
   for (auto& d : datapaths_) d->submission_doorbell().cancel_sleep();
-  return !work;
+  return looked;
 }
 
 void Runtime::run() {
