@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <fstream>
 #include <string>
+#include <functional>
 #include <thread>
 
 #include "core/error.h"
@@ -255,23 +256,29 @@ TEST(RpcGrpcInterop, UpgradingGrpcServerKeepsServingPeerServicesAndGrpcClients) 
   EXPECT_EQ(grpc_peer("kv " + b.address() + " get colour").output, "blue\n");
 }
 
-// A fixnet KeyValue server whose Get answers (the key as its value) only once `release` exists.
-bool serve_get_after(const fs::path& socket, const fs::path& release) {
+// A fixnet KeyValue server whose Get is `get` (Put and Scan do nothing); runs until the service goes.
+bool serve_kv_get(const fs::path& socket, std::function<void(const fixnet::examples::kv::GetRequest&,
+                                                             fixnet::examples::kv::GetReply&)> get) {
   using namespace fixnet::examples::kv;
-  struct Releasing final : KeyValueService {
-    fs::path release;
-    void Get(const GetRequest& request, GetReply& reply) override {
-      while (!fs::exists(release)) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      reply.set_found(true);
-      reply.set_value(request.key());
-    }
+  struct Served final : KeyValueService {
+    std::function<void(const GetRequest&, GetReply&)> get;
+    void Get(const GetRequest& request, GetReply& reply) override { get(request, reply); }
     void Put(const PutRequest&, PutReply&) override {}
     void Scan(const ScanRequest&, ScanReply&) override {}
-  } releasing;
-  releasing.release = release;
+  } served;
+  served.get = std::move(get);
   auto server = KeyValueService::bind(socket.string());
-  releasing.serve(*server);
+  served.serve(*server);
   return true;
+}
+
+// ... whose Get answers (the key as its value) only once `release` exists.
+bool serve_get_after(const fs::path& socket, const fs::path& release) {
+  return serve_kv_get(socket, [&](const auto& request, auto& reply) {
+    while (!fs::exists(release)) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    reply.set_found(true);
+    reply.set_value(request.key());
+  });
 }
 
 nlohmann::json grpc_engine(const ServiceProcess& service) {
@@ -473,22 +480,12 @@ TEST(RpcGrpcInterop, HandlerStatusesCrossGrpcBothWays) {
   EXPECT_EQ(reply.message(), "no key 'weight'");
 }
 
-// A fixnet KeyValue server whose Get never answers (it leaves a mark and sleeps).
+// ... whose Get never answers (it leaves a mark and sleeps).
 bool serve_holding_get(const fs::path& socket, const fs::path& mark) {
-  using namespace fixnet::examples::kv;
-  struct Holding final : KeyValueService {
-    fs::path mark;
-    void Get(const GetRequest&, GetReply&) override {
-      std::ofstream(mark) << "got it";
-      std::this_thread::sleep_for(std::chrono::seconds(60));
-    }
-    void Put(const PutRequest&, PutReply&) override {}
-    void Scan(const ScanRequest&, ScanReply&) override {}
-  } holding;
-  holding.mark = mark;
-  auto server = KeyValueService::bind(socket.string());
-  holding.serve(*server);
-  return true;
+  return serve_kv_get(socket, [&](const auto&, auto&) {
+    std::ofstream(mark) << "got it";
+    std::this_thread::sleep_for(std::chrono::seconds(60));
+  });
 }
 
 TEST(RpcGrpcInterop, ServingApplicationKilledMidCall) {
